@@ -1,0 +1,197 @@
+"""Marketing Response Decoder: recurrent message passing along sampled edges.
+
+Temporal module (carryover): every node keeps a GRU-style state updated from its
+own (saturated) input and from the messages that arrive along the sampled edges
+``i -> j``. Saturation module: non-target inputs pass through a context-shaped
+Hill curve before they enter the recurrence, so a channel's influence on every
+child is a saturating function of its spend.
+
+A node whose incoming edges are all absent receives an exact zero message and
+evolves from its own history only: that is what makes the graph Granger-causal.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sklearn_causalmmm.nn.saturation import ContextHill
+
+__all__ = ["MarketingResponseDecoder"]
+
+
+class MarketingResponseDecoder(nn.Module):
+    """Predict every node's next value from the past and the sampled graph.
+
+    Parameters
+    ----------
+    n_nodes : int
+    hidden : int
+    n_context : int
+    n_edge_types : int, default=2
+        Type 0 means "no edge" and carries no message.
+    saturation : bool, default=True
+        Pass non-target inputs through :class:`ContextHill` (False is the
+        paper's "CM-rw" ablation).
+    recurrent : bool, default=True
+        Keep a recurrent state (False is the "CM-markov" ablation: the state is
+        rebuilt from the current input at every step, so memory spans one step).
+    residual : bool, default=True
+        Predict the change from the current value rather than the value.
+    """
+
+    def __init__(
+        self,
+        n_nodes: int,
+        hidden: int,
+        n_context: int,
+        n_edge_types: int = 2,
+        saturation: bool = True,
+        recurrent: bool = True,
+        residual: bool = True,
+    ) -> None:
+        super().__init__()
+        self.n_nodes = n_nodes
+        self.hidden = hidden
+        self.recurrent = recurrent
+        self.residual = residual
+        self.message_first = nn.ModuleList(
+            nn.Linear(2 * hidden, hidden) for _ in range(n_edge_types - 1)
+        )
+        self.message_second = nn.ModuleList(
+            nn.Linear(hidden, hidden) for _ in range(n_edge_types - 1)
+        )
+        self.input_gates = nn.Linear(1, 3 * hidden)
+        self.message_gates = nn.Linear(hidden, 3 * hidden, bias=False)
+        self.readout = nn.Sequential(
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 1),
+        )
+        self.saturation = ContextHill(n_nodes, n_context) if saturation else None
+        self.markov_state = None if recurrent else nn.Linear(1, hidden)
+        # The target (last node) is never saturated: its own level drives it.
+        saturating = torch.ones(n_nodes, dtype=torch.bool)
+        saturating[-1] = False
+        self.register_buffer("saturating", saturating, persistent=False)
+        # incoming_senders[j] lists every node but j: messages are computed for
+        # the d(d - 1) real edges only, never for the diagonal.
+        senders = torch.arange(n_nodes).repeat(n_nodes, 1)
+        senders = senders[~torch.eye(n_nodes, dtype=torch.bool)].view(n_nodes, -1)
+        self.register_buffer("incoming_senders", senders, persistent=False)
+
+    def saturate(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """Apply the Hill curves to non-target nodes of ``x`` ``(B, d, ...)``."""
+        if self.saturation is None:
+            return x
+        mask = self.saturating.view(1, -1, *([1] * (x.dim() - 2)))
+        return torch.where(mask, self.saturation(x.clamp_min(0.0), context), x)
+
+    def messages(self, state: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+        """Aggregate messages ``(B, d, H)`` arriving at each receiver.
+
+        ``edges`` holds the off-diagonal weights of the message-carrying edge
+        types, ``(B, d, d - 1, n_edge_types - 1)`` indexed ``[receiver, sender]``
+        as laid out by :meth:`_incoming`.
+        """
+        senders = self.incoming_senders
+        total = state.new_zeros(state.shape)
+        for k, (first, second) in enumerate(
+            zip(self.message_first, self.message_second, strict=True)
+        ):
+            # first([sender, receiver]) split per node: d times fewer FLOPs.
+            sender = state @ first.weight[:, : self.hidden].T
+            receiver = state @ first.weight[:, self.hidden :].T + first.bias
+            pair = torch.tanh(sender[:, senders] + receiver[:, :, None])
+            pair = torch.tanh(second(pair))
+            total = total + torch.einsum("bjs,bjsh->bjh", edges[..., k], pair)
+        return total / self.n_nodes
+
+    def _incoming(self, edges: torch.Tensor) -> torch.Tensor:
+        """Dense ``[b, i, j]`` edge weights -> ``[b, j, s]`` over each j's senders."""
+        receivers = torch.arange(self.n_nodes, device=edges.device)[:, None]
+        return edges[:, self.incoming_senders, receivers]
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        edges: torch.Tensor,
+        context: torch.Tensor,
+        n_teacher: int,
+        known_nodes: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Roll the decoder over a window.
+
+        Parameters
+        ----------
+        x : Tensor of shape (B, d, T)
+            Scaled series; ``x[..., t]`` is the input at step ``t``.
+        edges : Tensor of shape (B, d, d, n_edge_types)
+            Sampled edge-type weights (``[b, i, j]`` = edge ``i -> j``).
+        context : Tensor of shape (B, n_context)
+        n_teacher : int
+            Inputs ``0 .. n_teacher - 1`` are the observed values (teacher
+            forcing); from step ``n_teacher`` on, nodes not in ``known_nodes``
+            read the decoder's own previous prediction.
+        known_nodes : bool Tensor of shape (d,), default=None
+            Nodes whose observed values stay the inputs during the rollout
+            (a channel plan). None means no node is known.
+
+        Returns
+        -------
+        Tensor of shape (B, d, T - 1): the prediction of ``x[..., 1:]``.
+        """
+        n_shops, n_nodes, n_steps = x.shape
+        n_teacher = max(1, min(n_teacher, n_steps - 1))
+        weights = self._incoming(edges[..., 1:])
+        saturated = self.saturate(x[..., :n_teacher], context)
+        # unbind once: indexing a step per iteration would make autograd build a
+        # zero tensor of the whole window for every step in the backward pass.
+        teacher_gates = self.input_gates(saturated[..., None]).unbind(2)
+        teacher_inputs = saturated.unbind(2)
+        observed = x.unbind(2)
+        state = x.new_zeros(n_shops, n_nodes, self.hidden)
+        states, rolled = [], []
+        prediction = None
+        for step in range(n_steps - 1):
+            if step < n_teacher:
+                current = observed[step]
+                gates_in = teacher_gates[step]
+                inputs = teacher_inputs[step]
+            else:
+                current = prediction
+                if known_nodes is not None:
+                    current = torch.where(known_nodes, observed[step], prediction)
+                inputs = self.saturate(current, context)
+                gates_in = self.input_gates(inputs[..., None])
+            if not self.recurrent:
+                state = torch.tanh(self.markov_state(inputs[..., None]))
+            state = self._update(state, gates_in, self.messages(state, weights))
+            if step >= n_teacher - 1:
+                prediction = self._read(state, current)
+                rolled.append(prediction)
+            else:
+                states.append(state)
+        outputs = []
+        if states:
+            teacher_states = torch.stack(states, dim=2)
+            outputs.append(self._read(teacher_states, x[..., : len(states)]))
+        outputs.append(torch.stack(rolled, dim=2))
+        return torch.cat(outputs, dim=2)
+
+    def _update(self, state, gates_in, message):
+        gates_msg = self.message_gates(message)
+        in_r, in_i, in_n = gates_in.chunk(3, dim=-1)
+        msg_r, msg_i, msg_n = gates_msg.chunk(3, dim=-1)
+        reset = torch.sigmoid(in_r + msg_r)
+        keep = torch.sigmoid(in_i + msg_i)
+        candidate = torch.tanh(in_n + reset * msg_n)
+        return (1.0 - keep) * candidate + keep * state
+
+    def _read(self, state: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+        out = self.readout(state)[..., 0]
+        return out + current if self.residual else out

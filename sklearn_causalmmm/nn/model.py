@@ -1,0 +1,117 @@
+"""CausalMMM: encoder and decoder trained end to end as a variational autoencoder."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sklearn_causalmmm.nn.decoder import MarketingResponseDecoder
+from sklearn_causalmmm.nn.encoder import CausalRelationalEncoder
+from sklearn_causalmmm.nn.gumbel import sample_edges
+
+__all__ = ["CausalMMM"]
+
+
+class CausalMMM(nn.Module):
+    """Graph posterior from the history window, decoder rolled over the whole window.
+
+    Parameters
+    ----------
+    n_nodes : int
+    n_history : int
+        Steps the encoder reads (the history before the trained horizon). The
+        encoder never sees the horizon it is asked to forecast.
+    n_context : int
+    hidden : int
+    tau : float
+        Gumbel-Softmax temperature.
+    hard : bool
+        Straight-through one-hot edge samples instead of soft ones.
+    n_edge_types : int
+    n_lags : int
+        Lagged edge features fed to the encoder (0 disables them).
+    encoder_norm : {"batch", "layer", None}
+    dropout : float
+    graph : {"learned", "full"}
+        ``"full"`` skips the encoder and uses every edge (the "CM-full"
+        ablation).
+    saturation, recurrent, residual : bool
+        Passed to :class:`MarketingResponseDecoder`.
+    """
+
+    def __init__(
+        self,
+        n_nodes: int,
+        n_history: int,
+        n_context: int,
+        hidden: int = 64,
+        tau: float = 0.5,
+        hard: bool = False,
+        n_edge_types: int = 2,
+        n_lags: int = 0,
+        encoder_norm: str | None = "layer",
+        dropout: float = 0.0,
+        graph: str = "learned",
+        saturation: bool = True,
+        recurrent: bool = True,
+        residual: bool = True,
+    ) -> None:
+        super().__init__()
+        if graph not in ("learned", "full"):
+            raise ValueError(f"graph must be 'learned' or 'full', got {graph!r}.")
+        self.n_nodes = n_nodes
+        self.n_history = n_history
+        self.n_edge_types = n_edge_types
+        self.tau = tau
+        self.hard = hard
+        self.graph = graph
+        self.encoder = CausalRelationalEncoder(
+            n_nodes, n_history, hidden, n_edge_types, n_lags, encoder_norm, dropout
+        )
+        self.decoder = MarketingResponseDecoder(
+            n_nodes, hidden, n_context, n_edge_types, saturation, recurrent, residual
+        )
+
+    def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps of ``x``."""
+        if self.graph == "full":
+            logits = x.new_zeros(x.shape[0], self.n_nodes, self.n_nodes, 2)
+            logits[..., 1] = 30.0
+            return logits
+        return self.encoder(x[..., -self.n_history :])
+
+    def edges(self, logits: torch.Tensor) -> torch.Tensor:
+        """Gumbel samples when training; deterministic weights otherwise.
+
+        Outside training the edge weights are the tempered posterior
+        ``softmax(logits / tau)`` (soft edges) or its arg-max (hard edges), so
+        predictions are repeatable.
+        """
+        if self.training:
+            return sample_edges(logits, self.tau, hard=self.hard)
+        soft = torch.softmax(logits / self.tau, dim=-1)
+        if not self.hard:
+            return soft
+        return torch.zeros_like(soft).scatter_(-1, soft.argmax(-1, keepdim=True), 1.0)
+
+    def forward(
+        self,
+        values: torch.Tensor,
+        context: torch.Tensor,
+        n_teacher: int,
+        known_nodes: torch.Tensor | None = None,
+        encoder_values: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(prediction of values[..., 1:], edge logits)``.
+
+        ``encoder_values`` (default: ``values[..., :n_teacher]``) is what the
+        encoder reads; by default it excludes the rolled-out horizon.
+        """
+        if encoder_values is None:
+            encoder_values = values[..., :n_teacher]
+        logits = self.edge_logits(encoder_values)
+        edges = self.edges(logits)
+        prediction = self.decoder(values, edges, context, n_teacher, known_nodes)
+        return prediction, logits
