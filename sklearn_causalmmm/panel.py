@@ -782,13 +782,13 @@ def _align_target(y, index: pd.Index, layout: str):
     missing = index.difference(y.index, sort=False)
     if len(missing):
         raise ValueError(
-            f"y is misaligned with X: no y value for {what} {_fmt_list(list(missing))}"
+            f"y is misaligned with X: no y value for {what} {_fmt_list(missing)}"
         )
     extra = y.index.difference(index, sort=False)
     if len(extra):
         raise ValueError(
             f"y is misaligned with X: y has values for {what} not in X: "
-            f"{_fmt_list(list(extra))}"
+            f"{_fmt_list(extra)}"
         )
     return y.reindex(index), y.dtype
 
@@ -942,13 +942,13 @@ def _check_duplicates(cell, shop_ids, time_index):
     dup = np.flatnonzero(counts > 1)
     if len(dup):
         n_steps = len(time_index)
-        pairs = [
-            f"({shop_ids[k // n_steps]!r}, {_fmt_time(time_index[k % n_steps])})"
-            for k in dup
-        ]
-        raise ValueError(
-            f"duplicated (shop, time) rows: {_fmt_list(pairs, quote=False)}"
+        pairs = _fmt_list(
+            dup,
+            fmt=lambda k: (
+                f"({shop_ids[k // n_steps]!r}, {_fmt_time(time_index[k % n_steps])})"
+            ),
         )
+        raise ValueError(f"duplicated (shop, time) rows: {pairs}")
 
 
 def _check_gaps(mask, shop_ids, time_index):
@@ -1073,13 +1073,16 @@ def _check_not_constant(panel: Panel) -> None:
 
 def _short_shops_message(panel: Panel, short, min_steps: int) -> str:
     counts = panel.mask.sum(axis=1)
-    shops = [
-        f"{panel.shop_ids[s]!r} ({counts[s]} sample{'s' if counts[s] != 1 else ''})"
-        for s in np.flatnonzero(short)
-    ]
+    shops = _fmt_list(
+        np.flatnonzero(short),
+        limit=20,
+        fmt=lambda s: (
+            f"{panel.shop_ids[s]!r} ({counts[s]} sample{'s' if counts[s] != 1 else ''})"
+        ),
+    )
     return (
         f"{int(short.sum())} shop(s) with fewer than min_steps={min_steps} observed "
-        f"steps: {_fmt_list(shops, quote=False)}"
+        f"steps: {shops}"
     )
 
 
@@ -1179,10 +1182,14 @@ def _fmt_time(t) -> str:
 
 
 def _fmt_times(times) -> str:
-    return _fmt_list([_fmt_time(t) for t in times], quote=False)
+    return _fmt_list(times, fmt=_fmt_time)
 
 
-def _fmt_list(items, limit: int = 5, quote: bool = True) -> str:
-    items = list(items)
-    shown = ", ".join(repr(i) if quote else str(i) for i in items[:limit])
+def _fmt_list(items, limit: int = 5, quote: bool = True, fmt=None) -> str:
+    """The first ``limit`` items (formatted by ``fmt``, else repr/str), "and N more"."""
+    fmt = fmt or (repr if quote else str)
+    items = items if hasattr(items, "__len__") else list(items)
+    head = items[:limit]
+    head = head.tolist() if hasattr(head, "tolist") else head  # Python scalars
+    shown = ", ".join(fmt(item) for item in head)
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
