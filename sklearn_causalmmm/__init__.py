@@ -1,3 +1,16 @@
-"""Causal marketing mix modeling (CausalMMM) for scikit-learn, skorch and sktime."""
+"""Causal marketing mix modeling (CausalMMM) for scikit-learn, skorch and sktime.
+
+``CausalGraphDiscoverer`` learns a Granger-causal graph per shop,
+``CausalMMMRegressor`` forecasts GMV from a channel plan and
+``CausalMMMForecaster`` offers the same model through sktime.
+"""
+
+from sklearn_causalmmm.estimators import (
+    PAPER_CONFIG,
+    CausalGraphDiscoverer,
+    CausalMMMRegressor,
+)
 
 __version__ = "0.1.0"
+
+__all__ = ["PAPER_CONFIG", "CausalGraphDiscoverer", "CausalMMMRegressor"]

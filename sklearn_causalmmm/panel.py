@@ -539,8 +539,9 @@ def _read_array(X, y, target_name: str) -> _Raw:
         layout, values = "2d", arr.T[None]
     else:
         raise ValueError(
-            "X must be 3-D (n_shops, n_nodes, n_steps) or 2-D (n_steps, n_features)"
-            f"; got ndim={arr.ndim} with shape {arr.shape}. For one series with a "
+            "Reshape your data: X must be 3-D (n_shops, n_nodes, n_steps) or 2-D "
+            f"(n_steps, n_features); got ndim={arr.ndim} with shape {arr.shape}. "
+            "For one series with a "
             "single feature use X.reshape(-1, 1)"
         )
     n_shops, n_nodes, n_steps = values.shape
@@ -1040,7 +1041,7 @@ def _check_values(raw: _Raw, has_target: bool, allow_negative: bool) -> None:
             raw,
             has_target,
             "has negative values",
-            hint="; pass allow_negative=True to accept them",
+            hint="; pass allow_negative=True to accept them (Negative values in data)",
         )
 
 
@@ -1125,6 +1126,8 @@ def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
     kind = arr.dtype.kind
     if kind in "biuf":
         return arr
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {what} has dtype {arr.dtype}.")
     if kind == "O":
         try:
             return arr.astype(np.float64)

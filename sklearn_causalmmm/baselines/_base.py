@@ -14,7 +14,7 @@ __all__ = ["BaseDiscoverer", "flatten_off_diagonal"]
 
 
 def flatten_off_diagonal(graphs: np.ndarray) -> np.ndarray:
-    """``(n_shops, d, d)`` -> ``(n_shops, d * (d - 1))``, row-major without the diagonal."""
+    """``(n_shops, d, d)`` -> ``(n_shops, d * (d - 1))``: row-major, no diagonal."""
     n_nodes = graphs.shape[-1]
     keep = ~np.eye(n_nodes, dtype=bool)
     return graphs[:, keep]
@@ -58,8 +58,9 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         X : array-like or DataFrame
             A panel in any layout accepted by :func:`~sklearn_causalmmm.panel.to_panel`.
             The last node is the target (GMV) unless ``y`` is given.
-        y : array-like, default=None
-            Target aligned with X, appended as the last node.
+        y : None
+            Ignored: the target (GMV) is X's last node, so that ``transform``
+            sees the same nodes as ``fit`` inside a Pipeline.
         context : array-like of shape (n_shops, n_context), default=None
 
         Returns
@@ -68,7 +69,7 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         """
         from sklearn.utils import check_random_state
 
-        panel = self._to_panel(X, y, context)
+        panel = self._to_panel(X, None, context)
         rng = check_random_state(getattr(self, "random_state", None))
         self.edge_probabilities_ = np.asarray(
             self._score_graphs(panel, rng), dtype=np.float64
@@ -83,14 +84,14 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         """Alias of ``edge_probabilities_`` (the name other causal libraries use)."""
         return self.edge_probabilities_
 
-    def predict_graph(self, X, y=None, context=None) -> np.ndarray:
+    def predict_graph(self, X, context=None) -> np.ndarray:
         """Edge scores ``(n_shops, d, d)`` for the shops in X.
 
         Inductive methods score new shops with the fitted model; the others
         refit on X (a clone, leaving this estimator unchanged).
         """
         check_is_fitted(self)
-        panel = self._to_panel(X, y, context)
+        panel = self._to_panel(X, None, context)
         if panel.n_nodes != self.n_features_in_:
             raise ValueError(
                 f"X has {panel.n_nodes} features, but {type(self).__name__} is "
@@ -100,11 +101,11 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
             return np.asarray(self._score_new(panel), dtype=np.float64)
         from sklearn.base import clone
 
-        return clone(self).fit(X, y, context=context).edge_probabilities_
+        return clone(self).fit(X, context=context).edge_probabilities_
 
-    def transform(self, X, y=None, context=None) -> np.ndarray:
+    def transform(self, X, context=None) -> np.ndarray:
         """Off-diagonal edge scores, one row per shop, for clustering shops by graph."""
-        return flatten_off_diagonal(self.predict_graph(X, y, context))
+        return flatten_off_diagonal(self.predict_graph(X, context))
 
     def fit_transform(self, X, y=None, context=None):
         return flatten_off_diagonal(self.fit(X, y, context).edge_probabilities_)

@@ -78,10 +78,13 @@ class MarketingResponseDecoder(nn.Module):
         saturating = torch.ones(n_nodes, dtype=torch.bool)
         saturating[-1] = False
         self.register_buffer("saturating", saturating, persistent=False)
-        # incoming_senders[j] lists every node but j: messages are computed for
-        # the d(d - 1) real edges only, never for the diagonal.
-        senders = torch.arange(n_nodes).repeat(n_nodes, 1)
-        senders = senders[~torch.eye(n_nodes, dtype=torch.bool)].view(n_nodes, -1)
+        # incoming_senders[j] lists j itself first, then every other node. The
+        # self-message is always on: without it, any incoming edge would hand
+        # the receiver an extra transform of its own state, so edges would pay
+        # off whatever the sender, and the learned graph would be dense.
+        others = torch.arange(n_nodes).repeat(n_nodes, 1)
+        others = others[~torch.eye(n_nodes, dtype=torch.bool)].view(n_nodes, -1)
+        senders = torch.cat([torch.arange(n_nodes)[:, None], others], dim=1)
         self.register_buffer("incoming_senders", senders, persistent=False)
 
     def saturate(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
@@ -94,9 +97,9 @@ class MarketingResponseDecoder(nn.Module):
     def messages(self, state: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
         """Aggregate messages ``(B, d, H)`` arriving at each receiver.
 
-        ``edges`` holds the off-diagonal weights of the message-carrying edge
-        types, ``(B, d, d - 1, n_edge_types - 1)`` indexed ``[receiver, sender]``
-        as laid out by :meth:`_incoming`.
+        ``edges`` holds the weights of the message-carrying edge types,
+        ``(B, d, d, n_edge_types - 1)`` indexed ``[receiver, sender]`` as laid
+        out by :meth:`_incoming` (the receiver itself first).
         """
         senders = self.incoming_senders
         total = state.new_zeros(state.shape)
@@ -112,9 +115,14 @@ class MarketingResponseDecoder(nn.Module):
         return total / self.n_nodes
 
     def _incoming(self, edges: torch.Tensor) -> torch.Tensor:
-        """Dense ``[b, i, j]`` edge weights -> ``[b, j, s]`` over each j's senders."""
+        """Dense ``[b, i, j]`` edge weights -> ``[b, j, s]`` over each j's senders.
+
+        The first sender of every receiver is itself, with weight 1.
+        """
         receivers = torch.arange(self.n_nodes, device=edges.device)[:, None]
-        return edges[:, self.incoming_senders, receivers]
+        weights = edges[:, self.incoming_senders, receivers]
+        weights[:, :, 0] = 1.0
+        return weights
 
     def forward(
         self,

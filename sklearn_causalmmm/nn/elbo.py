@@ -15,21 +15,23 @@ def gaussian_nll(
     prediction: torch.Tensor,
     target: torch.Tensor,
     mask: torch.Tensor,
-    variance: float,
+    variance: float | torch.Tensor,
     node_weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Gaussian negative log-likelihood per shop, without the constant.
 
-    ``sum_t,j mask * (prediction - target)**2 / (2 * variance) / n_nodes``: summed
-    over steps, averaged over nodes (the authors' normalisation, so that
-    ``kl_weight`` keeps its meaning).
+    ``sum_t,j mask * [(prediction - target)**2 / (2 * var_j) + log(var_j) / 2]``
+    summed over steps and averaged over nodes (the authors' normalisation, so
+    that ``kl_weight`` keeps its meaning). A fixed float variance drops the
+    log term, which is then constant.
 
     Parameters
     ----------
     prediction, target : Tensor of shape (B, d, T)
     mask : Tensor of shape (B, T) or (B, d, T)
         1 where the target is observed.
-    variance : float
+    variance : float or Tensor of shape (d,)
+        A fixed variance, or one (learned) variance per node.
     node_weights : Tensor of shape (d,), default=None
         Relative weight of each node's error (mean 1 keeps the scale).
 
@@ -39,10 +41,16 @@ def gaussian_nll(
     """
     if mask.dim() == 2:
         mask = mask[:, None, :]
-    squared = (prediction - target) ** 2 * mask
+    mask = mask.expand_as(prediction)
+    if isinstance(variance, torch.Tensor):
+        variance = variance.view(1, -1, 1)
+        terms = (prediction - target) ** 2 / (2.0 * variance) + 0.5 * variance.log()
+    else:
+        terms = (prediction - target) ** 2 / (2.0 * variance)
+    terms = terms * mask
     if node_weights is not None:
-        squared = squared * node_weights[None, :, None]
-    return squared.sum(dim=(1, 2)) / (2.0 * variance * prediction.shape[1])
+        terms = terms * node_weights[None, :, None]
+    return terms.sum(dim=(1, 2)) / prediction.shape[1]
 
 
 def log_edge_prior(n_edge_types: int, edge_prior: float | None) -> torch.Tensor:

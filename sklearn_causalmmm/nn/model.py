@@ -73,9 +73,13 @@ class CausalMMM(nn.Module):
         self.decoder = MarketingResponseDecoder(
             n_nodes, hidden, n_context, n_edge_types, saturation, recurrent, residual
         )
+        # Per-node noise variance of the likelihood, used when it is learned:
+        # bursty spend is far noisier than GMV, and a shared variance would let
+        # spend errors drown the evidence about edges into GMV.
+        self.log_variance = nn.Parameter(torch.zeros(n_nodes))
 
     def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps of ``x``."""
+        """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps."""
         if self.graph == "full":
             logits = x.new_zeros(x.shape[0], self.n_nodes, self.n_nodes, 2)
             logits[..., 1] = 30.0

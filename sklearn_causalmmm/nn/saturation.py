@@ -56,11 +56,15 @@ class ContextHill(nn.Module):
             bias[0].fill_(_inverse_softplus(init_alpha))
             bias[1].fill_(_inverse_softplus(init_half_saturation))
 
-    def parameters_for(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def parameters_for(
+        self, context: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``alpha`` and ``g`` of shape ``(n_shops, n_nodes)``."""
         if self.n_context == 0:
             context = context.new_zeros(context.shape[0], 1)
-        raw = nn.functional.softplus(self.context_map(context)).view(-1, 2, self.n_nodes)
+        raw = nn.functional.softplus(self.context_map(context)).view(
+            -1, 2, self.n_nodes
+        )
         return raw[:, 0] + 1e-3, raw[:, 1] + 1e-3
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:

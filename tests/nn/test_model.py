@@ -30,7 +30,9 @@ def test_eval_edges_are_deterministic_and_training_edges_random():
 
 
 def test_full_graph_ablation_uses_every_edge():
-    model = CausalMMM(n_nodes=3, n_history=10, n_context=0, hidden=8, graph="full").eval()
+    model = CausalMMM(
+        n_nodes=3, n_history=10, n_context=0, hidden=8, graph="full"
+    ).eval()
     edges = model.edges(model.edge_logits(torch.rand(1, 3, 10)))
     torch.testing.assert_close(edges[..., 1], torch.ones(1, 3, 3))
     with pytest.raises(ValueError, match="graph"):

@@ -23,7 +23,9 @@ def test_hill_is_monotone_and_bounded():
 
 
 def test_context_hill_parameters_positive_and_start_at_init():
-    module = ContextHill(n_nodes=3, n_context=2, init_alpha=1.5, init_half_saturation=0.7)
+    module = ContextHill(
+        n_nodes=3, n_context=2, init_alpha=1.5, init_half_saturation=0.7
+    )
     alpha, g = module.parameters_for(torch.rand(5, 2))
     torch.testing.assert_close(alpha, torch.full((5, 3), 1.5 + 1e-3))
     torch.testing.assert_close(g, torch.full((5, 3), 0.7 + 1e-3))
@@ -38,4 +40,6 @@ def test_context_hill_without_context_and_broadcasting():
     module = ContextHill(n_nodes=2, n_context=0)
     x = torch.rand(3, 2, 10) * 3
     out = module(x, torch.zeros(3, 0))
-    torch.testing.assert_close(out, hill(x, torch.tensor(1.0 + 1e-3), torch.tensor(1.0 + 1e-3)))
+    torch.testing.assert_close(
+        out, hill(x, torch.tensor(1.0 + 1e-3), torch.tensor(1.0 + 1e-3))
+    )

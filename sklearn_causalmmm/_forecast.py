@@ -1,0 +1,181 @@
+"""The forecasting contract every GMV regressor of the package follows.
+
+``fit(X, y)`` learns from each shop's channels ``X`` and GMV ``y``.
+``predict(X)`` receives the channel plan for the steps to forecast, for shops
+seen in ``fit``, and returns GMV for those steps in the caller's layout:
+
+* arrays carry no dates, so they always continue the fitted window (the plan
+  starts on the step after the last fitted one, shops matched by position);
+* DataFrames carry dates: the plan may start inside the fitted window (the
+  model then forecasts from what it knew just before that date, e.g. to score
+  a back-test) or on the step right after it (a forecast of the future).
+
+:class:`PanelForecasterMixin` does the bookkeeping so that every regressor,
+CausalMMM and baselines alike, means the same thing by ``predict``.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_causalmmm.panel import Panel, to_panel
+
+__all__ = ["PanelForecasterMixin", "forecast_origin"]
+
+
+def forecast_origin(fitted: Panel, future: Panel) -> tuple[np.ndarray, int]:
+    """Locate a channel plan on the fitted panel.
+
+    Returns
+    -------
+    shop_rows : ndarray of int
+        For each shop of ``future``, its row in ``fitted``.
+    start : int
+        Position on the fitted time grid of the plan's first step
+        (``fitted.n_steps`` for a plan that starts right after the fit).
+    """
+    if future.row_index is None:
+        if future.n_shops != fitted.n_shops:
+            raise ValueError(
+                f"X has {future.n_shops} shops but the model was fitted on "
+                f"{fitted.n_shops}; an array plan must list the fitted shops in "
+                "the same order (pass DataFrames to forecast a subset of shops)."
+            )
+        return np.arange(fitted.n_shops), fitted.n_steps
+    positions = {shop: row for row, shop in enumerate(fitted.shop_ids)}
+    unknown = [shop for shop in future.shop_ids if shop not in positions]
+    if unknown:
+        raise ValueError(
+            f"shop(s) {unknown[:5]} were not seen in fit; forecasts continue the "
+            "history of fitted shops."
+        )
+    shop_rows = np.array([positions[shop] for shop in future.shop_ids])
+    first = future.time_index[0]
+    grid = fitted.time_index
+    if first in grid:
+        return shop_rows, int(grid.get_loc(first))
+    next_step = _next_time(grid)
+    if first != next_step:
+        raise ValueError(
+            f"X starts at {first!r}; it must start inside the fitted period "
+            f"({grid[0]!r} to {grid[-1]!r}) or on the next step, {next_step!r}."
+        )
+    return shop_rows, len(grid)
+
+
+def _is_column_vector(y) -> bool:
+    return not hasattr(y, "index") and np.ndim(y) == 2 and np.shape(y)[1] == 1
+
+
+def _next_time(grid):
+    if len(grid) < 2:
+        raise ValueError("the fitted time grid has a single step; cannot extend it.")
+    freq = getattr(grid, "freq", None)
+    if freq is not None:
+        return grid[-1] + freq
+    return grid[-1] + (grid[-1] - grid[-2])
+
+
+class PanelForecasterMixin:
+    """``fit``/``predict`` plumbing; subclasses implement two hooks.
+
+    ``_fit_panel(panel, rng)`` trains on the fitted :class:`Panel` (target is
+    the last node). ``_forecast(history, plan, start)`` returns raw GMV of
+    shape ``(n_shops, plan.n_steps)``, where ``history`` is the fitted panel
+    restricted to the plan's shops and ``start`` the plan's position on its
+    grid (steps ``>= start`` of ``history`` must not be used).
+
+    Subclasses define ``context_columns``, ``shop_column``, ``time_column``,
+    ``target_name`` (may be class attributes) and ``random_state``.
+    """
+
+    context_columns = None
+    shop_column = "shop_id"
+    time_column = "date"
+    target_name = "gmv"
+    _min_fit_steps = 3
+
+    def fit(self, X, y, context=None):
+        """Fit on channels ``X`` and GMV ``y`` of every shop.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Channels (and funnel nodes) in any panel layout.
+        y : array-like or Series
+            GMV aligned with X.
+        context : array-like of shape (n_shops, n_context), default=None
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.utils import check_random_state
+
+        if _is_column_vector(y) and np.ndim(X) == 2:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; "
+                "it is raveled to (n_steps,).",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            y = np.ravel(y)
+        panel = self._convert(X, y, context, min_steps=self._min_fit_steps)
+        self.panel_ = panel
+        self.n_features_in_ = panel.n_nodes - 1
+        self.node_names_ = list(panel.node_names)
+        self._fit_panel(panel, check_random_state(getattr(self, "random_state", None)))
+        return self
+
+    def predict(self, X, context=None):
+        """Forecast GMV over the steps of the channel plan ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Channel plan of fitted shops (see the module docstring for how its
+            first step is placed after the fitted history).
+        context : array-like, default=None
+            Ignored for fitted shops (their context is known); accepted for
+            symmetry with ``fit``.
+
+        Returns
+        -------
+        ndarray or Series
+            GMV in the layout of ``X`` (an array ``(n_shops, n_steps)``, an
+            array ``(n_steps,)`` for one shop, or a Series on X's index).
+        """
+        check_is_fitted(self, "panel_")
+        # a plan may hold a single step, or a channel switched off throughout
+        plan = self._convert(X, None, context, min_steps=1, check_constant=False)
+        if plan.n_nodes != self.n_features_in_:
+            raise ValueError(
+                f"X has {plan.n_nodes} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        rows, start = forecast_origin(self.panel_, plan)
+        history = self.panel_.subset(rows)
+        forecast = np.asarray(self._forecast(history, plan, start), dtype=np.float64)
+        return plan.target_to_layout(forecast)
+
+    def _convert(
+        self, X, y, context, min_steps: int, check_constant: bool = True
+    ) -> Panel:
+        return to_panel(
+            X,
+            y,
+            context=context,
+            context_columns=self.context_columns,
+            shop_column=self.shop_column,
+            time_column=self.time_column,
+            target_name=self.target_name,
+            min_steps=min_steps,
+            allow_negative=getattr(self, "_allow_negative", False),
+            check_constant=check_constant,
+        )

@@ -1,0 +1,220 @@
+"""The skorch net that trains :mod:`sklearn_causalmmm.nn` models on a panel.
+
+Shared by every neural estimator of the package. Shops are the samples of a
+batch; every shop is one window on the panel's time grid. Validation is on the
+*time tail*: the model reads each shop's history and is scored on forecasting
+the last ``n_valid`` steps, never on a random subset of rows.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.dataset import Dataset
+from torch import nn
+
+from sklearn_causalmmm.nn import edge_kl, gaussian_nll, log_edge_prior
+
+__all__ = ["PanelNet", "TimeTailSplit", "make_inputs", "seeded", "build_net"]
+
+
+def make_inputs(
+    scaled: np.ndarray,
+    mask: np.ndarray,
+    context: np.ndarray,
+    n_teacher: int,
+    loss_start: int = 0,
+) -> dict[str, np.ndarray]:
+    """Arrays skorch feeds to :class:`PanelModule`, one row per shop.
+
+    Parameters
+    ----------
+    scaled : ndarray of shape (n_shops, n_nodes, n_steps)
+    mask : ndarray of shape (n_shops, n_steps)
+    context : ndarray of shape (n_shops, n_context)
+    n_teacher : int
+        Steps fed as observed values before the decoder rolls out.
+    loss_start : int, default=0
+        Targets before this step are left out of the loss (validation scores
+        only the forecast tail).
+    """
+    loss_mask = mask.astype(np.float32).copy()
+    loss_mask[:, :loss_start] = 0.0
+    return {
+        "values": np.ascontiguousarray(scaled, dtype=np.float32),
+        "mask": loss_mask,
+        "context": np.ascontiguousarray(context, dtype=np.float32),
+        "n_teacher": np.full(len(scaled), n_teacher, dtype=np.int64),
+    }
+
+
+class TimeTailSplit:
+    """skorch ``train_split`` holding out the last ``n_valid`` steps of every shop.
+
+    The training set is each shop's series without its tail; the validation
+    set is the whole series, teacher-forced up to the tail and scored on
+    forecasting it.
+
+    Parameters
+    ----------
+    n_valid : int
+        Number of held-out final steps.
+    """
+
+    def __init__(self, n_valid: int):
+        self.n_valid = n_valid
+
+    def __call__(self, dataset: Dataset, y=None, **fit_params):
+        X = dataset.X
+        n_steps = X["values"].shape[-1]
+        cut = n_steps - self.n_valid
+        train_horizon = n_steps - int(X["n_teacher"][0])
+        train = {
+            "values": X["values"][..., :cut],
+            "mask": X["mask"][:, :cut],
+            "context": X["context"],
+            "n_teacher": np.full_like(X["n_teacher"], cut - train_horizon),
+        }
+        valid = make_inputs(X["values"], X["mask"], X["context"], cut, loss_start=cut)
+        return Dataset(train), Dataset(valid)
+
+
+class PanelModule(nn.Module):
+    """Adapts a model's ``forward`` to the dict batches skorch passes."""
+
+    def __init__(self, model: nn.Module, known_nodes: torch.Tensor | None = None):
+        super().__init__()
+        self.model = model
+        if known_nodes is not None:
+            self.register_buffer("known_nodes", known_nodes)
+        else:
+            self.known_nodes = None
+
+    def forward(self, values, mask, context, n_teacher):
+        return self.model(values, context, int(n_teacher[0]), self.known_nodes)
+
+
+class PanelNet(NeuralNet):
+    """skorch net minimising the negative ELBO of a CausalMMM-style model.
+
+    Parameters (beyond :class:`skorch.NeuralNet`)
+    ---------------------------------------------
+    kl_weight : float
+    edge_prior : float or None
+        ``P(edge)`` of a sparse prior; None is the uniform prior.
+    nll_variance : float or "learned"
+    node_weights : ndarray of shape (n_nodes,) or None
+    """
+
+    def __init__(
+        self,
+        *args,
+        kl_weight=1.0,
+        edge_prior=None,
+        nll_variance=1.0,
+        node_weights=None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.kl_weight = kl_weight
+        self.edge_prior = edge_prior
+        self.nll_variance = nll_variance
+        self.node_weights = node_weights
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        prediction, logits = y_pred
+        values = X["values"]
+        weights = None
+        if self.node_weights is not None:
+            weights = torch.as_tensor(self.node_weights, device=values.device)
+        variance = self.nll_variance
+        if variance == "learned":
+            variance = self.module_.model.log_variance.exp()
+        nll = gaussian_nll(
+            prediction, values[..., 1:], X["mask"][:, 1:], variance, weights
+        )
+        n_types = logits.shape[-1]
+        kl = edge_kl(logits, log_edge_prior(n_types, self.edge_prior))
+        return (nll + self.kl_weight * kl).mean()
+
+
+def build_net(
+    module: nn.Module,
+    *,
+    lr: float,
+    max_epochs: int,
+    batch_size: int,
+    n_valid: int,
+    patience: int,
+    lr_schedule: str | None,
+    seed: int,
+    device: str,
+    verbose: int,
+    kl_weight: float,
+    edge_prior: float | None,
+    nll_variance: float,
+    node_weights: np.ndarray | None = None,
+    gradient_clip: float | None = 10.0,
+) -> PanelNet:
+    """Configure the one skorch net used by every neural estimator."""
+    callbacks = []
+    monitor = "valid_loss" if n_valid else "train_loss"
+    if lr_schedule == "plateau":
+        callbacks.append(
+            LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor=monitor,
+                patience=max(1, patience // 2),
+                factor=0.5,
+            )
+        )
+    elif lr_schedule is not None:
+        raise ValueError(f"lr_schedule must be 'plateau' or None, got {lr_schedule!r}.")
+    if gradient_clip is not None:
+        from skorch.callbacks import GradientNormClipping
+
+        callbacks.append(GradientNormClipping(gradient_clip))
+    if verbose:
+        callbacks.append(ProgressBar())
+    if n_valid and patience:
+        # Last: EarlyStopping interrupts the epoch, skipping later callbacks.
+        callbacks.append(
+            EarlyStopping(
+                monitor=monitor, patience=patience, load_best=True, sink=_silent
+            )
+        )
+    return PanelNet(
+        module,
+        criterion=nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        train_split=TimeTailSplit(n_valid) if n_valid else None,
+        callbacks=callbacks,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
+        device=device,
+        verbose=verbose,
+        kl_weight=kl_weight,
+        edge_prior=edge_prior,
+        nll_variance=nll_variance,
+        node_weights=node_weights,
+    )
+
+
+def seeded(seed: int, fn: Callable, *args, **kwargs):
+    """Run ``fn`` with torch's global RNG seeded, restoring the caller's state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return fn(*args, **kwargs)
+
+
+def _silent(*args, **kwargs) -> None:
+    return None

@@ -1,0 +1,240 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_causalmmm import PAPER_CONFIG, CausalGraphDiscoverer, CausalMMMRegressor
+from sklearn_causalmmm.datasets import make_causal_mmm
+from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
+from sklearn_causalmmm.model_selection import PanelTimeSplit
+
+TINY = dict(hidden=8, max_epochs=2, n_lags=1, horizon=2, validation_fraction=0.0)
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return make_causal_mmm(
+        n_shops=12,
+        n_channels=3,
+        n_funnel=1,
+        n_steps=40,
+        n_graph_types=2,
+        random_state=0,
+    )
+
+
+def _nodes(data):
+    return np.concatenate([data.X, data.y[:, None]], axis=1)
+
+
+def _to_multiindex(data, steps: slice):
+    n_shops, _, n_steps = data.X.shape
+    dates = pd.date_range("2024-01-01", periods=n_steps, freq="D")[steps]
+    index = pd.MultiIndex.from_product(
+        [[f"shop_{s:02d}" for s in range(n_shops)], dates], names=["shop", "date"]
+    )
+    X = pd.DataFrame(
+        data.X[..., steps].transpose(0, 2, 1).reshape(-1, data.X.shape[1]),
+        index=index,
+        columns=data.feature_names,
+    )
+    y = pd.Series(data.y[..., steps].reshape(-1), index=index, name="gmv")
+    return X, y
+
+
+# -- learning: known ground truth ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def structure():
+    data = make_causal_mmm(
+        n_shops=90,
+        n_channels=4,
+        n_funnel=1,
+        n_steps=80,
+        n_graph_types=3,
+        random_state=1,
+    )
+    discoverer = CausalGraphDiscoverer(hidden=32, max_epochs=25, random_state=0)
+    discoverer.fit(_nodes(data), context=data.context)
+    return data, discoverer
+
+
+def test_discoverer_recovers_per_shop_graphs(structure):
+    data, discoverer = structure
+    probabilities = discoverer.edge_probabilities_
+    assert probabilities.shape == data.adjacency.shape
+    assert np.all(np.diagonal(probabilities, axis1=1, axis2=2) == 0)
+    assert edge_auroc(data.adjacency, probabilities) >= 0.85
+    assert heterogeneity_auroc(data.adjacency, probabilities) > 0.75
+
+
+def test_predict_graph_scores_new_shops_without_retraining(structure):
+    data, discoverer = structure
+    fresh = make_causal_mmm(
+        n_shops=30,
+        n_channels=4,
+        n_funnel=1,
+        n_steps=80,
+        n_graph_types=3,
+        random_state=1,
+    )
+    before = pickle.dumps(discoverer.model_.state_dict())
+    graphs = discoverer.predict_graph(_nodes(fresh)[:, :, :], context=fresh.context)
+    assert pickle.dumps(discoverer.model_.state_dict()) == before
+    np.testing.assert_allclose(
+        discoverer.predict_graph(_nodes(data), context=data.context),
+        discoverer.edge_probabilities_,
+        rtol=1e-6,
+    )
+    assert edge_auroc(fresh.adjacency, graphs) >= 0.8
+
+
+def test_regressor_beats_last_value_at_horizon_7():
+    data = make_causal_mmm(
+        n_shops=60,
+        n_channels=4,
+        n_funnel=1,
+        n_steps=87,
+        n_graph_types=2,
+        noise_scale=0.05,
+        random_state=3,
+    )
+    model = CausalMMMRegressor(hidden=32, max_epochs=25, random_state=0)
+    model.fit(data.X[..., :80], data.y[:, :80], context=data.context)
+    forecast = model.predict(data.X[..., 80:])
+    assert forecast.shape == (60, 7)
+    truth = data.y[:, 80:]
+    last_value = np.repeat(data.y[:, 79:80], 7, axis=1)
+    assert np.mean((forecast - truth) ** 2) < 0.9 * np.mean((last_value - truth) ** 2)
+
+
+# -- contract --------------------------------------------------------------------
+
+
+def test_fits_are_bit_identical_and_leave_inputs_alone(panel):
+    X = _nodes(panel)
+    before = X.copy()
+    first = CausalGraphDiscoverer(**TINY, random_state=7).fit(X, context=panel.context)
+    second = CausalGraphDiscoverer(**TINY, random_state=7).fit(X, context=panel.context)
+    np.testing.assert_array_equal(first.edge_probabilities_, second.edge_probabilities_)
+    np.testing.assert_array_equal(X, before)
+    other = CausalGraphDiscoverer(**TINY, random_state=8).fit(X, context=panel.context)
+    assert not np.array_equal(first.edge_probabilities_, other.edge_probabilities_)
+
+
+def test_regressor_pickles_with_identical_predictions(panel):
+    model = CausalMMMRegressor(**TINY, random_state=0)
+    model.fit(panel.X[..., :35], panel.y[:, :35], context=panel.context)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(panel.X[..., 35:]), model.predict(panel.X[..., 35:])
+    )
+    np.testing.assert_array_equal(
+        restored.edge_probabilities_, model.edge_probabilities_
+    )
+
+
+def test_dataframe_round_trip_and_in_sample_backtest(panel):
+    X, y = _to_multiindex(panel, slice(0, 35))
+    X_future, y_future = _to_multiindex(panel, slice(35, 40))
+    model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
+    forecast = model.predict(X_future)
+    assert isinstance(forecast, pd.Series)
+    pd.testing.assert_index_equal(forecast.index, X_future.index)
+    # the same forecast from the array layout
+    arrays = CausalMMMRegressor(**TINY, random_state=0).fit(
+        panel.X[..., :35], panel.y[:, :35]
+    )
+    np.testing.assert_allclose(
+        forecast.to_numpy().reshape(12, 5), arrays.predict(panel.X[..., 35:]), rtol=1e-5
+    )
+    # a back-test inside the fitted period starts from the history before it
+    X_back, _ = _to_multiindex(panel, slice(30, 35))
+    assert model.predict(X_back).index.equals(X_back.index)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        X_new = X_future.rename(index={"shop_00": "shop_new"}, level=0)
+        model.predict(X_new)
+    with pytest.raises(ValueError, match="must start inside the fitted period"):
+        model.predict(_to_multiindex(panel, slice(37, 40))[0])
+
+
+def test_too_short_series_are_named(panel):
+    with pytest.raises(ValueError, match="too few"):
+        CausalGraphDiscoverer(horizon=30, n_lags=5).fit(_nodes(panel))
+
+
+def test_paper_config_is_accepted_by_both_estimators():
+    for estimator in (CausalGraphDiscoverer, CausalMMMRegressor):
+        params = estimator(**PAPER_CONFIG).get_params()
+        assert {k: params[k] for k in PAPER_CONFIG} == PAPER_CONFIG
+
+
+def test_pipeline_clusters_shops_by_graph(panel):
+    pipeline = Pipeline(
+        [
+            ("graph", CausalGraphDiscoverer(**TINY, random_state=0)),
+            ("cluster", KMeans(n_clusters=2, n_init=2, random_state=0)),
+        ]
+    )
+    labels = pipeline.fit_predict(_nodes(panel))
+    assert labels.shape == (12,)
+    assert clone(pipeline).get_params()["graph__hidden"] == 8
+
+
+def test_grid_search_with_the_panel_splitter(panel):
+    X, y = _to_multiindex(panel, slice(0, 40))
+    search = GridSearchCV(
+        CausalMMMRegressor(**TINY, random_state=0),
+        {"hidden": [4, 8], "tau": [0.5, 1.0], "kl_weight": [0.1, 1.0]},
+        cv=PanelTimeSplit(n_splits=2, test_size=3),
+        scoring="neg_mean_squared_error",
+        error_score="raise",
+    )
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+# -- scikit-learn's own checks -------------------------------------------------------
+
+_ROWS_ARE_TIME = (
+    "rows of a 2D X are the time steps of one shop: a forecast depends on the "
+    "earlier rows, so predictions on a subset or a reordering of rows differ"
+)
+_ONE_ROW_PER_SHOP = (
+    "transform returns one row of edge probabilities per shop, not per time step"
+)
+
+
+def _expected_failures(estimator):
+    failures = {
+        "check_methods_subset_invariance": _ROWS_ARE_TIME,
+        "check_methods_sample_order_invariance": _ROWS_ARE_TIME,
+    }
+    if isinstance(estimator, CausalGraphDiscoverer):
+        failures.update(
+            {
+                "check_transformer_general": _ONE_ROW_PER_SHOP,
+                "check_transformer_data_not_an_array": _ONE_ROW_PER_SHOP,
+                "check_fit_check_is_fitted": _ONE_ROW_PER_SHOP,
+            }
+        )
+    return failures
+
+
+@parametrize_with_checks(
+    [
+        CausalGraphDiscoverer(**TINY, random_state=0),
+        CausalMMMRegressor(**TINY, random_state=0),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
