@@ -15,13 +15,20 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.dataset import Dataset
 from torch import nn
 
 from sklearn_causalmmm.nn import edge_kl, gaussian_nll, log_edge_prior
 
-__all__ = ["PanelNet", "TimeTailSplit", "make_inputs", "seeded", "build_net"]
+__all__ = [
+    "DecoderWarmup",
+    "PanelNet",
+    "TimeTailSplit",
+    "build_net",
+    "make_inputs",
+    "seeded",
+]
 
 
 def make_inputs(
@@ -144,6 +151,27 @@ class PanelNet(NeuralNet):
         return (nll + self.kl_weight * kl).mean()
 
 
+class DecoderWarmup(Callback):
+    """Train the decoder alone on random graphs for the first epochs.
+
+    Parameters
+    ----------
+    n_epochs : int
+        Epochs during which edges come from the uniform prior and the encoder
+        receives no gradient.
+    """
+
+    def __init__(self, n_epochs: int):
+        self.n_epochs = n_epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)  # the current epoch is already recorded
+        net.module_.model.warming_up = epoch <= self.n_epochs
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.model.warming_up = False
+
+
 def build_net(
     module: nn.Module,
     *,
@@ -161,9 +189,10 @@ def build_net(
     nll_variance: float,
     node_weights: np.ndarray | None = None,
     gradient_clip: float | None = 10.0,
+    warmup_epochs: int = 0,
 ) -> PanelNet:
     """Configure the one skorch net used by every neural estimator."""
-    callbacks = []
+    callbacks = [DecoderWarmup(warmup_epochs)] if warmup_epochs else []
     monitor = "valid_loss" if n_valid else "train_loss"
     if lr_schedule == "plateau":
         callbacks.append(

@@ -31,6 +31,7 @@ PAPER_CONFIG = {
     "n_lags": 0,
     "encoder_norm": "batch",
     "residual": False,
+    "messages": "pair",
     "lr_schedule": None,
 }
 
@@ -54,12 +55,14 @@ class _CausalMMMBase(BaseEstimator):
         saturation: bool = True,
         recurrent: bool = True,
         residual: bool = True,
+        messages: str = "sender",
         graph: str = "learned",
         lr: float = 2e-3,
         batch_size: int = 32,
         max_epochs: int = 100,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        warmup_epochs: int = 0,
         lr_schedule: str | None = "plateau",
         context_columns: list[str] | None = None,
         shop_column: str = "shop_id",
@@ -82,12 +85,14 @@ class _CausalMMMBase(BaseEstimator):
         self.saturation = saturation
         self.recurrent = recurrent
         self.residual = residual
+        self.messages = messages
         self.graph = graph
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.warmup_epochs = warmup_epochs
         self.lr_schedule = lr_schedule
         self.context_columns = context_columns
         self.shop_column = shop_column
@@ -137,6 +142,7 @@ class _CausalMMMBase(BaseEstimator):
             batch_size=self.batch_size,
             n_valid=n_valid,
             patience=self.patience,
+            warmup_epochs=self.warmup_epochs,
             lr_schedule=self.lr_schedule,
             seed=seed,
             device=self.device,
@@ -170,10 +176,14 @@ class _CausalMMMBase(BaseEstimator):
             encoder_norm=self.encoder_norm,
             dropout=self.dropout,
             graph=self.graph,
-            saturation=self.saturation,
-            recurrent=self.recurrent,
             residual=self.residual,
+            messages=self.messages,
+            **self._decoder_modules(),
         )
+
+    def _decoder_modules(self) -> dict[str, bool]:
+        """Which marketing modules the decoder has (subclasses may fix them)."""
+        return {"saturation": self.saturation, "recurrent": self.recurrent}
 
     # -- graph inference ----------------------------------------------------
 
@@ -241,6 +251,10 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     residual : bool, default=True
         The decoder predicts the change from the current value (the authors
         predict the value).
+    messages : {"sender", "pair"}, default="sender"
+        What an edge ``i -> j`` carries: a function of ``i``'s state only, or
+        of ``[h_i, h_j]`` as in the authors' decoder (see
+        :class:`~sklearn_causalmmm.nn.MarketingResponseDecoder`).
     graph : {"learned", "full"}, default="learned"
         ``"full"`` fixes the fully connected graph (an ablation).
     lr : float, default=2e-3
@@ -252,6 +266,9 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         forecast error (0 trains on everything for ``max_epochs``).
     patience : int, default=10
         Early-stopping patience in epochs.
+    warmup_epochs : int, default=0
+        Epochs during which the decoder trains alone on random graphs before
+        the encoder starts learning.
     lr_schedule : {"plateau", None}, default="plateau"
         Halve the learning rate when the monitored loss stops improving.
     context_columns : list of str, default=None

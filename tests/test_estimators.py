@@ -218,12 +218,21 @@ def _expected_failures(estimator):
         "check_methods_subset_invariance": _ROWS_ARE_TIME,
         "check_methods_sample_order_invariance": _ROWS_ARE_TIME,
     }
+    if isinstance(estimator, CausalMMMRegressor):
+        failures["check_regressor_data_not_an_array"] = (
+            "a DataFrame carries dates, so predicting on the training frame is a "
+            "back-test from its first date, while an array plan continues the "
+            "fitted window: the two predictions differ by design"
+        )
     if isinstance(estimator, CausalGraphDiscoverer):
         failures.update(
             {
                 "check_transformer_general": _ONE_ROW_PER_SHOP,
+                "check_fit_idempotent": (
+                    "the encoder reads a fixed window of the fitted length, and "
+                    "this check transforms a series shorter than the fitted one"
+                ),
                 "check_transformer_data_not_an_array": _ONE_ROW_PER_SHOP,
-                "check_fit_check_is_fitted": _ONE_ROW_PER_SHOP,
             }
         )
     return failures

@@ -40,6 +40,13 @@ class MarketingResponseDecoder(nn.Module):
         rebuilt from the current input at every step, so memory spans one step).
     residual : bool, default=True
         Predict the change from the current value rather than the value.
+    messages : {"sender", "pair"}, default="sender"
+        ``"sender"``: an edge ``i -> j`` carries a function of ``i``'s state
+        only, so an edge helps only when ``i``'s past informs ``j`` (Granger).
+        ``"pair"`` (the authors' decoder) computes it from ``[h_i, h_j]``,
+        which also hands ``j`` an extra transform of its own state through
+        every incoming edge and so rewards edges whatever their sender; a
+        self-message that is always on removes that reward.
     """
 
     def __init__(
@@ -51,14 +58,24 @@ class MarketingResponseDecoder(nn.Module):
         saturation: bool = True,
         recurrent: bool = True,
         residual: bool = True,
+        messages: str = "sender",
     ) -> None:
         super().__init__()
+        if messages not in ("sender", "pair"):
+            raise ValueError(f"messages must be 'sender' or 'pair', got {messages!r}.")
         self.n_nodes = n_nodes
         self.hidden = hidden
         self.recurrent = recurrent
         self.residual = residual
+        self.pair_messages = messages == "pair"
+        message_inputs = 2 * hidden if self.pair_messages else hidden
         self.message_first = nn.ModuleList(
-            nn.Linear(2 * hidden, hidden) for _ in range(n_edge_types - 1)
+            nn.Linear(message_inputs, hidden) for _ in range(n_edge_types - 1)
+        )
+        # The sender's current input joins its message: the state alone lags
+        # one step, and lag-1 effects (x_i(t) -> x_j(t + 1)) would be lost.
+        self.message_input = nn.ModuleList(
+            nn.Linear(1, hidden, bias=False) for _ in range(n_edge_types - 1)
         )
         self.message_second = nn.ModuleList(
             nn.Linear(hidden, hidden) for _ in range(n_edge_types - 1)
@@ -94,25 +111,53 @@ class MarketingResponseDecoder(nn.Module):
         mask = self.saturating.view(1, -1, *([1] * (x.dim() - 2)))
         return torch.where(mask, self.saturation(x.clamp_min(0.0), context), x)
 
-    def messages(self, state: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+    def messages(
+        self, state: torch.Tensor, weights: torch.Tensor, inputs: torch.Tensor
+    ) -> torch.Tensor:
         """Aggregate messages ``(B, d, H)`` arriving at each receiver.
 
-        ``edges`` holds the weights of the message-carrying edge types,
-        ``(B, d, d, n_edge_types - 1)`` indexed ``[receiver, sender]`` as laid
-        out by :meth:`_incoming` (the receiver itself first).
+        ``state`` is every node's state before this step, ``inputs`` its
+        current (saturated) input ``(B, d)`` and ``weights`` comes from
+        :meth:`edge_weights`: the weights of the message-carrying edge types,
+        ``(B, d, d, n_edge_types - 1)``.
         """
-        senders = self.incoming_senders
         total = state.new_zeros(state.shape)
-        for k, (first, second) in enumerate(
-            zip(self.message_first, self.message_second, strict=True)
-        ):
-            # first([sender, receiver]) split per node: d times fewer FLOPs.
-            sender = state @ first.weight[:, : self.hidden].T
-            receiver = state @ first.weight[:, self.hidden :].T + first.bias
-            pair = torch.tanh(sender[:, senders] + receiver[:, :, None])
-            pair = torch.tanh(second(pair))
-            total = total + torch.einsum("bjs,bjsh->bjh", edges[..., k], pair)
+        layers = zip(
+            self.message_first, self.message_second, self.message_input, strict=True
+        )
+        for k, (first, second, current) in enumerate(layers):
+            news = current(inputs[..., None])
+            if self.pair_messages:
+                total = total + self._pair_messages(
+                    state, news, weights[..., k], first, second
+                )
+                continue
+            # One message per sender, shared by its receivers: d, not d**2, MLPs.
+            outgoing = torch.tanh(second(torch.tanh(first(state) + news)))
+            total = total + torch.einsum("bij,bih->bjh", weights[..., k], outgoing)
         return total / self.n_nodes
+
+    def _pair_messages(self, state, news, weights, first, second) -> torch.Tensor:
+        senders = self.incoming_senders
+        # first([sender, receiver]) split per node: d times fewer FLOPs.
+        sender = state @ first.weight[:, : self.hidden].T + news
+        receiver = state @ first.weight[:, self.hidden :].T + first.bias
+        pair = torch.tanh(sender[:, senders] + receiver[:, :, None])
+        pair = torch.tanh(second(pair))
+        return torch.einsum("bjs,bjsh->bjh", weights, pair)
+
+    def edge_weights(self, edges: torch.Tensor) -> torch.Tensor:
+        """Message weights from sampled edge types ``(B, d, d, K)``.
+
+        Sender messages use the dense ``[b, i, j]`` weights with a zero
+        diagonal; pair messages use the per-receiver layout of
+        :meth:`_incoming`.
+        """
+        carrying = edges[..., 1:]
+        if self.pair_messages:
+            return self._incoming(carrying)
+        eye = torch.eye(self.n_nodes, device=edges.device)
+        return carrying * (1.0 - eye)[None, :, :, None]
 
     def _incoming(self, edges: torch.Tensor) -> torch.Tensor:
         """Dense ``[b, i, j]`` edge weights -> ``[b, j, s]`` over each j's senders.
@@ -155,7 +200,7 @@ class MarketingResponseDecoder(nn.Module):
         """
         n_shops, n_nodes, n_steps = x.shape
         n_teacher = max(1, min(n_teacher, n_steps - 1))
-        weights = self._incoming(edges[..., 1:])
+        weights = self.edge_weights(edges)
         saturated = self.saturate(x[..., :n_teacher], context)
         # unbind once: indexing a step per iteration would make autograd build a
         # zero tensor of the whole window for every step in the backward pass.
@@ -178,7 +223,8 @@ class MarketingResponseDecoder(nn.Module):
                 gates_in = self.input_gates(inputs[..., None])
             if not self.recurrent:
                 state = torch.tanh(self.markov_state(inputs[..., None]))
-            state = self._update(state, gates_in, self.messages(state, weights))
+            message = self.messages(state, weights, inputs)
+            state = self._update(state, gates_in, message)
             if step >= n_teacher - 1:
                 prediction = self._read(state, current)
                 rolled.append(prediction)

@@ -38,6 +38,7 @@ class CausalMMM(nn.Module):
         ``"full"`` skips the encoder and uses every edge (the "CM-full"
         ablation).
     saturation, recurrent, residual : bool
+    messages : {"sender", "pair"}
         Passed to :class:`MarketingResponseDecoder`.
     """
 
@@ -57,6 +58,7 @@ class CausalMMM(nn.Module):
         saturation: bool = True,
         recurrent: bool = True,
         residual: bool = True,
+        messages: str = "sender",
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -71,12 +73,22 @@ class CausalMMM(nn.Module):
             n_nodes, n_history, hidden, n_edge_types, n_lags, encoder_norm, dropout
         )
         self.decoder = MarketingResponseDecoder(
-            n_nodes, hidden, n_context, n_edge_types, saturation, recurrent, residual
+            n_nodes,
+            hidden,
+            n_context,
+            n_edge_types,
+            saturation,
+            recurrent,
+            residual,
+            messages,
         )
         # Per-node noise variance of the likelihood, used when it is learned:
         # bursty spend is far noisier than GMV, and a shared variance would let
         # spend errors drown the evidence about edges into GMV.
         self.log_variance = nn.Parameter(torch.zeros(n_nodes))
+        # While True, edges are drawn from the uniform prior instead of the
+        # encoder (see the trainer's decoder warm-up).
+        self.warming_up = False
 
     def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps."""
@@ -116,6 +128,13 @@ class CausalMMM(nn.Module):
         if encoder_values is None:
             encoder_values = values[..., :n_teacher]
         logits = self.edge_logits(encoder_values)
-        edges = self.edges(logits)
+        if self.warming_up and self.training:
+            # The decoder first learns to use messages on random graphs; an
+            # encoder trained against a decoder that ignores messages only
+            # learns which senders are noisiest, and switches those edges off.
+            edges = self.edges(torch.zeros_like(logits))
+            logits = logits.detach()
+        else:
+            edges = self.edges(logits)
         prediction = self.decoder(values, edges, context, n_teacher, known_nodes)
         return prediction, logits

@@ -1,0 +1,153 @@
+"""Training cost of CausalMMM: seconds per shop-epoch, scaling in shops, peak memory.
+
+Usage::
+
+    python benchmarks/speed.py            # full run (a few minutes on 2 cores)
+    python benchmarks/speed.py --quick    # toy sizes, seconds
+
+Writes ``benchmarks/results/speed.json`` and the "Speed" section of
+``docs/benchmarks.md``. Every measurement runs in a fresh subprocess so that its
+peak resident memory is its own.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+
+#: The authors' released implementation on this kind of machine (issue figure).
+AUTHORS_SECONDS_PER_SHOP_EPOCH = 2.23
+
+
+def measure(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
+    """Fit once (1 warm-up epoch excluded) and report time and peak memory."""
+    import numpy as np
+    import torch
+
+    from sklearn_causalmmm import PAPER_CONFIG, CausalGraphDiscoverer
+    from sklearn_causalmmm.datasets import make_causal_mmm
+
+    data = make_causal_mmm(
+        n_shops=n_shops, n_channels=5, n_funnel=2, n_steps=n_steps, random_state=0
+    )
+    X = np.concatenate([data.X, data.y[:, None]], axis=1)
+    params = dict(PAPER_CONFIG) if config == "paper" else {}
+    params.update(max_epochs=epochs, validation_fraction=0.0, random_state=0)
+    model = CausalGraphDiscoverer(**params)
+    start = time.perf_counter()
+    model.fit(X, context=data.context)
+    total = time.perf_counter() - start
+    epoch_times = [row["dur"] for row in model.net_.history]
+    steady = epoch_times[1:] or epoch_times
+    per_epoch = float(np.median(steady))
+    return {
+        "config": config,
+        "n_shops": n_shops,
+        "n_steps": n_steps,
+        "hidden": params.get("hidden", model.hidden),
+        "batch_size": model.batch_size,
+        "epochs": epochs,
+        "fit_seconds": total,
+        "seconds_per_epoch": per_epoch,
+        "seconds_per_shop_epoch": per_epoch / n_shops,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def _in_subprocess(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        json.dumps([config, n_shops, n_steps, epochs]),
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool) -> dict:
+    base_shops, epochs = (16, 2) if quick else (240, 3)
+    paper = _in_subprocess("paper", base_shops, 100, epochs)
+    scaling = [
+        _in_subprocess("default", base_shops * factor, 100, epochs)
+        for factor in (1, 2, 4)
+    ]
+    first = scaling[0]["fit_seconds"]
+    for row in scaling:
+        row["time_ratio"] = row["fit_seconds"] / first
+    return {
+        "quick": quick,
+        "paper_config": paper,
+        "speedup_vs_authors": AUTHORS_SECONDS_PER_SHOP_EPOCH
+        / paper["seconds_per_shop_epoch"],
+        "scaling": scaling,
+    }
+
+
+def write_markdown(result: dict, path: Path) -> None:
+    paper = result["paper_config"]
+    lines = [
+        "## Speed",
+        "",
+        "Produced by `python benchmarks/speed.py` "
+        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores).",
+        "",
+        "| configuration | shops | hidden | s / shop-epoch | vs authors' 2.23 s |",
+        "|---|---|---|---|---|",
+        f"| PAPER_CONFIG | {paper['n_shops']} | {paper['hidden']} | "
+        f"{paper['seconds_per_shop_epoch']:.4f} | "
+        f"{result['speedup_vs_authors']:.0f}x faster |",
+        "",
+        "| shops | fit time (s) | time ratio | peak memory (MB) |",
+        "|---|---|---|---|",
+    ]
+    for row in result["scaling"]:
+        lines.append(
+            f"| {row['n_shops']} | {row['fit_seconds']:.1f} | "
+            f"{row['time_ratio']:.2f} | {row['peak_rss_mb']:.0f} |"
+        )
+    _replace_section(path, "## Speed", "\n".join(lines) + "\n")
+
+
+def _replace_section(path: Path, heading: str, text: str) -> None:
+    """Replace one ``## `` section of a markdown file, keeping the others."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    sections = old.split("\n## ")
+    kept = [s for s in sections[1:] if not ("## " + s).startswith(heading)]
+    body = "\n## ".join([sections[0].rstrip("\n") + "\n", *kept])
+    path.write_text(body.rstrip("\n") + "\n\n" + text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, default=RESULTS / "speed.json")
+    parser.add_argument(
+        "--docs", type=Path, default=ROOT.parent / "docs" / "benchmarks.md"
+    )
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(*json.loads(args.child))))
+        return 0
+    result = run(args.quick)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    write_markdown(result, args.docs)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
