@@ -1,0 +1,276 @@
+"""Figures of a fitted CausalMMM model, each written to a PNG file.
+
+The functions build figures with matplotlib's object-oriented API
+(:class:`matplotlib.figure.Figure`) rather than :mod:`matplotlib.pyplot`, so
+they touch no global figure state, need no interactive backend and are safe to
+call from scripts, servers and tests alike. Every function saves one PNG of a
+fixed pixel size (``figsize * dpi``) and returns its path.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+__all__ = ["plot_forecasts", "plot_graph_heatmaps", "plot_training_curve"]
+
+_PANEL_WIDTH = 4.0  # inches per heatmap or forecast panel
+_PANEL_HEIGHT = 3.6
+
+
+def _save(figure: Figure, path: str | PathLike, dpi: int) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"path must name a .png file, got {str(path)!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # No bbox_inches="tight": it would crop to the content and make the pixel
+    # size depend on label lengths, which callers (and HTML layouts) rely on.
+    figure.savefig(path, dpi=dpi, format="png")
+    return path
+
+
+def plot_graph_heatmaps(
+    probabilities_by_type: Mapping[object, np.ndarray],
+    truth_by_type: Mapping[object, np.ndarray],
+    node_names: Sequence[str],
+    path: str | PathLike,
+    *,
+    dpi: int = 100,
+) -> Path:
+    """Draw the learned next to the true graph of every shop type.
+
+    One row per shop type: on the left the learned edge probabilities
+    (typically averaged over the type's shops), on the right the true graph
+    (or the share of the type's shops having each edge). Cell ``(i, j)`` is
+    the edge ``i -> j``: rows are causes, columns effects.
+
+    Parameters
+    ----------
+    probabilities_by_type : mapping of label to ndarray of shape (d, d)
+        Learned edge probabilities per shop type, in display order.
+    truth_by_type : mapping of label to ndarray of shape (d, d)
+        True graphs (0/1 or shares in [0, 1]) with the same labels.
+    node_names : sequence of str of length d
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    dpi : int, default=100
+        The image is ``800 x 360 * n_types`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.analysis.plots import plot_graph_heatmaps
+    >>> truth = {"type 0": np.array([[0, 1], [0, 0]])}
+    >>> learned = {"type 0": np.array([[0.0, 0.8], [0.3, 0.0]])}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_graph_heatmaps(learned, truth, ["tv", "gmv"], f"{folder}/g.png").name
+    'g.png'
+    """
+    labels = list(probabilities_by_type)
+    if not labels:
+        raise ValueError("probabilities_by_type holds no shop type.")
+    missing = [label for label in labels if label not in truth_by_type]
+    if missing:
+        raise ValueError(f"truth_by_type lacks the shop type(s) {missing}.")
+    d = len(node_names)
+    for label in labels:
+        for name, graph in (
+            ("probabilities_by_type", probabilities_by_type[label]),
+            ("truth_by_type", truth_by_type[label]),
+        ):
+            if np.shape(graph) != (d, d):
+                raise ValueError(
+                    f"{name}[{label!r}] has shape {np.shape(graph)}; expected "
+                    f"({d}, {d}) for the {d} node names."
+                )
+
+    figure = Figure(
+        figsize=(2 * _PANEL_WIDTH, _PANEL_HEIGHT * len(labels)), layout="constrained"
+    )
+    axes = figure.subplots(len(labels), 2, squeeze=False)
+    image = None
+    for row, label in enumerate(labels):
+        panels = (
+            (f"{label}: learned P(i -> j)", probabilities_by_type[label]),
+            (f"{label}: true graph", truth_by_type[label]),
+        )
+        for ax, (title, graph) in zip(axes[row], panels, strict=True):
+            values = np.array(graph, dtype=np.float64)
+            # Self loops are never scored; blank them rather than show a 0.
+            np.fill_diagonal(values, np.nan)
+            image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues")
+            ax.set_title(title, fontsize=10)
+            ax.set_xticks(range(d), node_names, rotation=45, ha="right", fontsize=8)
+            ax.set_yticks(range(d), node_names, fontsize=8)
+            ax.set_xlabel("effect j", fontsize=8)
+            ax.set_ylabel("cause i", fontsize=8)
+            for i in range(d):
+                for j in range(d):
+                    if i != j:
+                        ax.text(
+                            j,
+                            i,
+                            f"{values[i, j]:.2f}",
+                            ha="center",
+                            va="center",
+                            fontsize=6,
+                            color="white" if values[i, j] > 0.6 else "black",
+                        )
+    figure.colorbar(image, ax=axes, shrink=0.8, label="edge probability")
+    return _save(figure, path, dpi)
+
+
+def plot_forecasts(
+    truth: pd.DataFrame,
+    forecasts: Mapping[str, pd.DataFrame],
+    path: str | PathLike,
+    *,
+    history: pd.DataFrame | None = None,
+    n_columns: int = 2,
+    ylabel: str = "GMV",
+    dpi: int = 100,
+) -> Path:
+    """Plot forecasts of a few shops against the observed values.
+
+    One panel per shop (column of ``truth``): the observed history before the
+    forecast in grey, the observed values over the forecast in black, and one
+    line per forecaster.
+
+    Parameters
+    ----------
+    truth : DataFrame
+        Observed values over the forecast period; index = time, one column
+        per shop.
+    forecasts : mapping of name to DataFrame
+        Each forecaster's predictions, with the index and columns of ``truth``.
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    history : DataFrame, default=None
+        Observed values before the forecast (same columns), for context.
+    n_columns : int, default=2
+        Panels per row.
+    ylabel : str, default="GMV"
+    dpi : int, default=100
+        Each panel is ``400 x 360`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.analysis.plots import plot_forecasts
+    >>> truth = pd.DataFrame({"shop_a": [3.0, 4.0]})
+    >>> naive = pd.DataFrame({"shop_a": [2.0, 2.0]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_forecasts(truth, {"naive": naive}, f"{folder}/f.png").name
+    'f.png'
+    """
+    shops = list(truth.columns)
+    if not shops:
+        raise ValueError("truth holds no shop (no column).")
+    if n_columns < 1:
+        raise ValueError(f"n_columns must be at least 1, got {n_columns}.")
+    for name, frame in forecasts.items():
+        if list(frame.columns) != shops or not frame.index.equals(truth.index):
+            raise ValueError(
+                f"forecast {name!r} must have the index and columns of truth."
+            )
+    if history is not None and list(history.columns) != shops:
+        raise ValueError("history must have the columns of truth.")
+
+    n_columns = min(n_columns, len(shops))
+    n_rows = -(-len(shops) // n_columns)
+    figure = Figure(
+        figsize=(_PANEL_WIDTH * n_columns, _PANEL_HEIGHT * n_rows),
+        layout="constrained",
+    )
+    axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
+    for ax, shop in zip(axes, shops, strict=False):
+        if history is not None:
+            # Join the history to the first observed step so the line is unbroken.
+            observed = pd.concat([history[shop], truth[shop].iloc[:1]])
+            ax.plot(observed.index, observed.to_numpy(), color="0.6", label="history")
+        ax.plot(truth.index, truth[shop].to_numpy(), color="black", label="observed")
+        for name, frame in forecasts.items():
+            ax.plot(frame.index, frame[shop].to_numpy(), marker=".", label=name)
+        ax.set_title(str(shop), fontsize=10)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        if isinstance(truth.index, pd.DatetimeIndex):
+            # Full dates on every tick overlap in a 4-inch panel.
+            locator = mdates.AutoDateLocator(maxticks=6)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes[len(shops) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7)
+    return _save(figure, path, dpi)
+
+
+def plot_training_curve(
+    history: Sequence[Mapping[str, float]],
+    path: str | PathLike,
+    *,
+    dpi: int = 100,
+) -> Path:
+    """Plot the training and validation loss per epoch.
+
+    Parameters
+    ----------
+    history : sequence of dict
+        One entry per epoch with ``"train_loss"`` and, optionally,
+        ``"valid_loss"`` (the ``history_`` attribute of the estimators).
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    dpi : int, default=100
+        The image is ``640 x 400`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_causalmmm.analysis.plots import plot_training_curve
+    >>> history = [{"train_loss": 2.0, "valid_loss": 2.5},
+    ...            {"train_loss": 1.0, "valid_loss": 1.5}]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_training_curve(history, f"{folder}/loss.png").name
+    'loss.png'
+    """
+    if len(history) == 0:
+        raise ValueError("history holds no epoch.")
+    if any("train_loss" not in row for row in history):
+        raise ValueError("every epoch of history needs a 'train_loss'.")
+    epochs = np.arange(1, len(history) + 1)
+    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = figure.subplots()
+    for key, label in (("train_loss", "training"), ("valid_loss", "validation")):
+        values = np.array([row.get(key, np.nan) for row in history], dtype=float)
+        if np.isfinite(values).any():
+            ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("loss (negative ELBO)")
+    ax.set_title("Training curve", fontsize=10)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(figure, path, dpi)
