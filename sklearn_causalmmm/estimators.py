@@ -51,16 +51,16 @@ class _CausalMMMBase(BaseEstimator):
         n_lags: int = 5,
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
-        horizon: int = 7,
+        horizon: int | None = None,
         saturation: bool = True,
         recurrent: bool = True,
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
-        lr: float = 2e-3,
-        batch_size: int = 32,
-        max_epochs: int = 100,
-        validation_fraction: float = 0.1,
+        lr: float = 3e-3,
+        batch_size: int = 8,
+        max_epochs: int = 30,
+        validation_fraction: float | None = None,
         patience: int = 10,
         warmup_epochs: int = 0,
         lr_schedule: str | None = "plateau",
@@ -109,22 +109,30 @@ class _CausalMMMBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
+    #: What ``None`` means for ``horizon`` and ``validation_fraction``.
+    _defaults = {"horizon": 1, "validation_fraction": 0.0}
+
+    def _resolved(self, name: str):
+        value = getattr(self, name)
+        return self._defaults[name] if value is None else value
+
     def _window_sizes(self, panel: Panel) -> tuple[int, int]:
         """Return ``(n_valid, n_history)``, or raise naming the shortfall."""
         n_steps = panel.n_steps
-        if not 0.0 <= self.validation_fraction < 0.5:
+        horizon = self._resolved("horizon")
+        fraction = self._resolved("validation_fraction")
+        if not 0.0 <= fraction < 0.5:
             raise ValueError(
-                "validation_fraction must lie in [0, 0.5), got "
-                f"{self.validation_fraction}."
+                f"validation_fraction must lie in [0, 0.5), got {fraction}."
             )
-        n_valid = 0
-        if self.validation_fraction > 0:
-            n_valid = max(self.horizon, round(n_steps * self.validation_fraction))
-        n_history = n_steps - n_valid - self.horizon
+        if horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {horizon}.")
+        n_valid = max(horizon, round(n_steps * fraction)) if fraction > 0 else 0
+        n_history = n_steps - n_valid - horizon
         needed = max(2, 2 * self.n_lags + 1)
         if n_history < needed:
             raise ValueError(
-                f"{n_steps} time steps are too few: horizon={self.horizon} and "
+                f"{n_steps} time steps are too few: horizon={horizon} and "
                 f"{n_valid} validation steps leave {n_history} steps of history, "
                 f"but at least {needed} are needed (n_lags={self.n_lags}). Shops: "
                 f"{list(panel.shop_ids)[:5]}."
@@ -135,6 +143,7 @@ class _CausalMMMBase(BaseEstimator):
         n_valid, n_history = self._window_sizes(panel)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         model = seeded(seed, self._make_model, panel, n_history)
+        _init_variance(model, panel)
         net = build_net(
             PanelModule(model, known_nodes),
             lr=self.lr,
@@ -152,7 +161,10 @@ class _CausalMMMBase(BaseEstimator):
             nll_variance=self.nll_variance,
         )
         inputs = make_inputs(
-            panel.scaled(), panel.mask, panel.context, panel.n_steps - self.horizon
+            panel.scaled(),
+            panel.mask,
+            panel.context,
+            panel.n_steps - self._resolved("horizon"),
         )
         seeded(seed, net.fit, inputs, None)
         self.net_ = net
@@ -204,6 +216,21 @@ class _CausalMMMBase(BaseEstimator):
         return probabilities
 
 
+def _init_variance(model: CausalMMM, panel: Panel) -> None:
+    """Start each node's likelihood variance at its one-step change variance.
+
+    A variance of 1 for every node would weigh bursty spend and smooth GMV
+    alike until the variances are learned, and by then the encoder has already
+    learned to prefer edges that help predict spend.
+    """
+    scaled = panel.scaled()
+    both = panel.mask[:, 1:] & panel.mask[:, :-1]
+    change = np.diff(scaled, axis=-1) ** 2 * both[:, None, :]
+    variance = change.sum(axis=(0, 2)) / max(int(both.sum()), 1)
+    with torch.no_grad():
+        model.log_variance.copy_(torch.as_tensor(np.log(np.maximum(variance, 1e-4))))
+
+
 class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     """Learn a Granger-causal graph per shop with CausalMMM.
 
@@ -241,9 +268,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         The authors use batch normalisation, which makes a shop's graph depend
         on the other shops in its batch; layer normalisation does not.
     dropout : float, default=0.0
-    horizon : int, default=7
-        Steps rolled out autoregressively at the end of every training window.
-        The encoder never reads them.
+    horizon : int, default=None
+        Steps rolled out autoregressively at the end of every training window
+        (the encoder never reads them). None means 1 for the discoverer: the
+        Granger objective is one step ahead, and rolling out bursty spend the
+        model cannot forecast would punish the edges it drives. The regressor
+        uses 7, its channels teacher-forced from the plan.
     saturation : bool, default=True
         Context-shaped Hill curves on the decoder's non-target inputs.
     recurrent : bool, default=True
@@ -257,13 +287,16 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         :class:`~sklearn_causalmmm.nn.MarketingResponseDecoder`).
     graph : {"learned", "full"}, default="learned"
         ``"full"`` fixes the fully connected graph (an ablation).
-    lr : float, default=2e-3
-    batch_size : int, default=32
-        Shops per batch.
-    max_epochs : int, default=100
-    validation_fraction : float, default=0.1
+    lr : float, default=3e-3
+    batch_size : int, default=8
+        Shops per batch: small batches give the encoder enough updates on
+        panels of a few hundred shops.
+    max_epochs : int, default=30
+    validation_fraction : float, default=None
         Share of the final steps of every shop held out to early-stop on the
-        forecast error (0 trains on everything for ``max_epochs``).
+        forecast error; 0 trains on everything for ``max_epochs``. None means
+        0 for the discoverer (forecast error stops structure learning too
+        early) and 0.1 for the regressor.
     patience : int, default=10
         Early-stopping patience in epochs.
     warmup_epochs : int, default=0
@@ -354,6 +387,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     >>> model.fit(past, data.y[:, :60], context=data.context).predict(plan).shape
     (8, 7)
     """
+
+    _defaults = {"horizon": 7, "validation_fraction": 0.1}
 
     def _fit_panel(self, panel: Panel, rng) -> None:
         self._train(panel, rng, known_nodes=self._known_nodes(panel.n_nodes))

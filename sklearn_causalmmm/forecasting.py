@@ -102,10 +102,10 @@ class CausalMMMForecaster(BaseForecaster):
     messages : {"sender", "pair"}, default="sender"
         What an edge carries: the sender's state, or both endpoints' states.
     graph : {"learned", "full"}, default="learned"
-    lr : float, default=2e-3
-    batch_size : int, default=32
+    lr : float, default=3e-3
+    batch_size : int, default=8
         Shops per batch.
-    max_epochs : int, default=100
+    max_epochs : int, default=30
     validation_fraction : float, default=0.1
         Share of the final steps held out for early stopping (0 disables it).
     patience : int, default=10
@@ -207,9 +207,9 @@ class CausalMMMForecaster(BaseForecaster):
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
-        lr: float = 2e-3,
-        batch_size: int = 32,
-        max_epochs: int = 100,
+        lr: float = 3e-3,
+        batch_size: int = 8,
+        max_epochs: int = 30,
         validation_fraction: float = 0.1,
         patience: int = 10,
         warmup_epochs: int = 0,

@@ -40,6 +40,9 @@ class MarketingResponseDecoder(nn.Module):
         rebuilt from the current input at every step, so memory spans one step).
     residual : bool, default=True
         Predict the change from the current value rather than the value.
+    n_own_lags : int, default=7
+        Own past values each node reads at every step (input and a linear
+        autoregressive term of the readout).
     messages : {"sender", "pair"}, default="sender"
         ``"sender"``: an edge ``i -> j`` carries a function of ``i``'s state
         only, so an edge helps only when ``i``'s past informs ``j`` (Granger).
@@ -59,6 +62,7 @@ class MarketingResponseDecoder(nn.Module):
         recurrent: bool = True,
         residual: bool = True,
         messages: str = "sender",
+        n_own_lags: int = 7,
     ) -> None:
         super().__init__()
         if messages not in ("sender", "pair"):
@@ -80,7 +84,14 @@ class MarketingResponseDecoder(nn.Module):
         self.message_second = nn.ModuleList(
             nn.Linear(hidden, hidden) for _ in range(n_edge_types - 1)
         )
-        self.input_gates = nn.Linear(1, 3 * hidden)
+        # Every node sees its own last n_own_lags values (a Granger test
+        # conditions on the target's own lags): otherwise a child's state, a
+        # smoothed memory of its parent's past, helps predict the parent and
+        # the model learns edges backwards.
+        self.n_own_lags = max(1, n_own_lags)
+        self.input_gates = nn.Linear(1 + self.n_own_lags, 3 * hidden)
+        self.autoregression = nn.Linear(self.n_own_lags, 1, bias=False)
+        nn.init.zeros_(self.autoregression.weight)
         self.message_gates = nn.Linear(hidden, 3 * hidden, bias=False)
         self.readout = nn.Sequential(
             nn.Linear(hidden, hidden),
@@ -202,40 +213,55 @@ class MarketingResponseDecoder(nn.Module):
         n_teacher = max(1, min(n_teacher, n_steps - 1))
         weights = self.edge_weights(edges)
         saturated = self.saturate(x[..., :n_teacher], context)
+        lags = self._own_lags(x[..., :n_teacher])
+        teacher_features = torch.cat([saturated[..., None], lags], dim=-1)
         # unbind once: indexing a step per iteration would make autograd build a
         # zero tensor of the whole window for every step in the backward pass.
-        teacher_gates = self.input_gates(saturated[..., None]).unbind(2)
+        teacher_gates = self.input_gates(teacher_features).unbind(2)
         teacher_inputs = saturated.unbind(2)
+        teacher_lags = lags.unbind(2)
         observed = x.unbind(2)
         state = x.new_zeros(n_shops, n_nodes, self.hidden)
         states, rolled = [], []
-        prediction = None
+        prediction = window = None
         for step in range(n_steps - 1):
             if step < n_teacher:
                 current = observed[step]
                 gates_in = teacher_gates[step]
                 inputs = teacher_inputs[step]
+                window = teacher_lags[step]
             else:
                 current = prediction
                 if known_nodes is not None:
                     current = torch.where(known_nodes, observed[step], prediction)
                 inputs = self.saturate(current, context)
-                gates_in = self.input_gates(inputs[..., None])
+                window = torch.cat([current[..., None], window[..., :-1]], dim=-1)
+                features = torch.cat([inputs[..., None], window], dim=-1)
+                gates_in = self.input_gates(features)
             if not self.recurrent:
                 state = torch.tanh(self.markov_state(inputs[..., None]))
             message = self.messages(state, weights, inputs)
             state = self._update(state, gates_in, message)
             if step >= n_teacher - 1:
-                prediction = self._read(state, current)
+                prediction = self._read(state, current, window)
                 rolled.append(prediction)
             else:
                 states.append(state)
         outputs = []
         if states:
-            teacher_states = torch.stack(states, dim=2)
-            outputs.append(self._read(teacher_states, x[..., : len(states)]))
+            count = len(states)
+            outputs.append(
+                self._read(
+                    torch.stack(states, dim=2), x[..., :count], lags[:, :, :count]
+                )
+            )
         outputs.append(torch.stack(rolled, dim=2))
         return torch.cat(outputs, dim=2)
+
+    def _own_lags(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, d, T, n_own_lags)``: ``[..., t, k]`` = ``x[..., t - k]`` (0 before 0)."""
+        padded = nn.functional.pad(x, (self.n_own_lags - 1, 0))
+        return padded.unfold(-1, self.n_own_lags, 1).flip(-1)
 
     def _update(self, state, gates_in, message):
         gates_msg = self.message_gates(message)
@@ -246,6 +272,6 @@ class MarketingResponseDecoder(nn.Module):
         candidate = torch.tanh(in_n + reset * msg_n)
         return (1.0 - keep) * candidate + keep * state
 
-    def _read(self, state: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-        out = self.readout(state)[..., 0]
+    def _read(self, state, current, lags) -> torch.Tensor:
+        out = self.readout(state)[..., 0] + self.autoregression(lags)[..., 0]
         return out + current if self.residual else out

@@ -74,7 +74,7 @@ def test_rollout_uses_own_predictions_for_unknown_nodes_only():
 
 
 def test_markov_decoder_forgets_beyond_one_step():
-    decoder = _decoder(recurrent=False)
+    decoder = _decoder(recurrent=False, n_own_lags=1)
     x = torch.rand(1, 3, 10)
     edges = _edges(torch.ones(3, 3) - torch.eye(3))
     context = torch.rand(1, 1)
@@ -93,3 +93,17 @@ def test_saturation_leaves_target_untouched():
     out = decoder.saturate(x, torch.rand(2, 1))
     torch.testing.assert_close(out[:, -1], x[:, -1])
     assert (out[:, :-1] < 1).all()
+
+
+def test_own_lags_reach_back_exactly_n_steps():
+    decoder = _decoder(recurrent=False, n_own_lags=3)
+    x = torch.rand(1, 3, 12)
+    edges = _edges(torch.zeros(3, 3))
+    context = torch.rand(1, 1)
+    base = decoder(x, edges, context, n_teacher=12)
+    changed = x.clone()
+    changed[:, 0, 4] += 1.0
+    out = decoder(changed, edges, context, n_teacher=12)
+    # the input at step 4 informs the predictions made at steps 4, 5 and 6 only
+    moved = (out - base).abs()[0, 0] > 0
+    assert moved.nonzero().flatten().tolist() == [4, 5, 6]
