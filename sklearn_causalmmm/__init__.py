@@ -10,7 +10,13 @@ from sklearn_causalmmm.estimators import (
     CausalGraphDiscoverer,
     CausalMMMRegressor,
 )
+from sklearn_causalmmm.forecasting import CausalMMMForecaster
 
 __version__ = "0.1.0"
 
-__all__ = ["PAPER_CONFIG", "CausalGraphDiscoverer", "CausalMMMRegressor"]
+__all__ = [
+    "PAPER_CONFIG",
+    "CausalGraphDiscoverer",
+    "CausalMMMForecaster",
+    "CausalMMMRegressor",
+]

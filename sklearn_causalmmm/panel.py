@@ -877,14 +877,14 @@ def _grid(kind, times, shop_codes, time_codes, shop_ids, what):
         grid = pd.period_range(times[0], times[-1], freq=times.freq)
         return grid, grid.get_indexer(times)
 
-    # datetimes: the frequency of the union of times, else of the longest shop
-    # (an authority on the step even when other shops stray off it), else the
-    # smallest step between two times.
-    freq = pd.infer_freq(times) if len(times) >= 3 else None
+    # datetimes: the frequency of the longest shop (an authority on the step:
+    # the union of shops with a hole can look like business days), else of
+    # the union of times, else the smallest step between two times.
+    counts = np.bincount(shop_codes, minlength=len(shop_ids))
+    longest = np.unique(time_codes[shop_codes == counts.argmax()])
+    freq = pd.infer_freq(times[longest]) if len(longest) >= 3 else None
     if freq is None:
-        counts = np.bincount(shop_codes, minlength=len(shop_ids))
-        longest = np.unique(time_codes[shop_codes == counts.argmax()])
-        freq = pd.infer_freq(times[longest]) if len(longest) >= 3 else None
+        freq = pd.infer_freq(times) if len(times) >= 3 else None
     if freq is None:
         # whole days on the wall clock make calendar days (which keep DST)
         wall = times.tz_localize(None) if times.tz is not None else times

@@ -26,6 +26,12 @@ from sklearn_causalmmm.panel import to_panel
 GRANGER_MIN_AUROC = 0.85
 
 
+
+def _nodes(X, y):
+    """GMV as the last node: discoverers read the target from X."""
+    return np.concatenate([X, y[:, None]], axis=1)
+
+
 def one_edge_panel(n_shops=3, n_steps=200, seed=0):
     """A is white noise, B_t = 0.8 A_{t-1} + noise: the only edge is A -> B.
 
@@ -63,7 +69,7 @@ def test_orientation_one_edge():
 
 
 def test_matches_statsmodels_test_causality(simulated):
-    series = shop_series(to_panel(simulated.X, simulated.y))[0]
+    series = shop_series(to_panel(_nodes(simulated.X, simulated.y)))[0]
     f_stat, p_value = granger_f_test(series, max_lag=5)
     result = VAR(series).fit(5)
     n_nodes = series.shape[1]
@@ -77,7 +83,7 @@ def test_matches_statsmodels_test_causality(simulated):
                 test.pvalue, rel=1e-6, abs=1e-300
             )
     # The scores are -log10 of those p-values.
-    scores = LinearGrangerDiscoverer().fit(simulated.X, simulated.y)
+    scores = LinearGrangerDiscoverer().fit(_nodes(simulated.X, simulated.y))
     off = ~np.eye(n_nodes, dtype=bool)
     np.testing.assert_allclose(
         scores.edge_probabilities_[0][off],
@@ -86,7 +92,7 @@ def test_matches_statsmodels_test_causality(simulated):
 
 
 def test_recovers_simulated_graphs(simulated):
-    est = LinearGrangerDiscoverer().fit(simulated.X, simulated.y)
+    est = LinearGrangerDiscoverer().fit(_nodes(simulated.X, simulated.y))
     assert est.edge_probabilities_.shape == (20, 7, 7)
     assert edge_auroc(simulated.adjacency, est.edge_probabilities_) >= GRANGER_MIN_AUROC
 
@@ -113,8 +119,8 @@ def test_constant_node_in_one_shop_scores_zero():
 
 
 def test_determinism_clone_and_pickle(simulated):
-    est = LinearGrangerDiscoverer(max_lag=3).fit(simulated.X, simulated.y)
-    again = LinearGrangerDiscoverer(max_lag=3).fit(simulated.X, simulated.y)
+    est = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X, simulated.y))
+    again = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X, simulated.y))
     np.testing.assert_array_equal(est.edge_probabilities_, again.edge_probabilities_)
 
     cloned = clone(est)
@@ -124,26 +130,26 @@ def test_determinism_clone_and_pickle(simulated):
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.edge_probabilities_, est.edge_probabilities_)
     np.testing.assert_array_equal(
-        restored.transform(simulated.X[:3], simulated.y[:3]),
-        est.transform(simulated.X[:3], simulated.y[:3]),
+        restored.transform(_nodes(simulated.X[:3], simulated.y[:3])),
+        est.transform(_nodes(simulated.X[:3], simulated.y[:3])),
     )
 
 
 def test_predict_graph_on_new_shops_equals_fresh_fit(simulated):
-    est = LinearGrangerDiscoverer(max_lag=3).fit(simulated.X[:10], simulated.y[:10])
+    est = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X[:10], simulated.y[:10]))
     fitted = est.edge_probabilities_.copy()
-    new = est.predict_graph(simulated.X[10:], simulated.y[10:])
-    fresh = LinearGrangerDiscoverer(max_lag=3).fit(simulated.X[10:], simulated.y[10:])
+    new = est.predict_graph(_nodes(simulated.X[10:], simulated.y[10:]))
+    fresh = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X[10:], simulated.y[10:]))
     np.testing.assert_array_equal(new, fresh.edge_probabilities_)
     np.testing.assert_array_equal(est.edge_probabilities_, fitted)  # unchanged
 
 
 def test_transform_shape(simulated):
     est = LinearGrangerDiscoverer(max_lag=3)
-    out = est.fit_transform(simulated.X, simulated.y)
+    out = est.fit_transform(_nodes(simulated.X, simulated.y))
     assert out.shape == (20, 7 * 6)
     np.testing.assert_array_equal(out, flatten_off_diagonal(est.edge_probabilities_))
-    np.testing.assert_array_equal(est.transform(simulated.X, simulated.y), out)
+    np.testing.assert_array_equal(est.transform(_nodes(simulated.X, simulated.y)), out)
 
 
 def test_long_frame_and_ragged_shop_use_the_observed_span():
@@ -158,14 +164,14 @@ def test_long_frame_and_ragged_shop_use_the_observed_span():
     est = LinearGrangerDiscoverer(max_lag=2, context_columns=data.context_names)
     np.testing.assert_allclose(
         est.fit(frame).edge_probabilities_,
-        LinearGrangerDiscoverer(max_lag=2).fit(data.X, data.y).edge_probabilities_,
+        LinearGrangerDiscoverer(max_lag=2).fit(_nodes(data.X, data.y)).edge_probabilities_,
     )
     # Shop 1 starts 30 days late: its scores are those of its own span alone.
     late = frame["date"] < frame["date"].min() + pd.Timedelta(days=30)
     ragged = frame[~(late & (frame["shop_id"] == data.frame["shop_id"].unique()[1]))]
     scores = est.fit(ragged).edge_probabilities_
     alone = LinearGrangerDiscoverer(max_lag=2).fit(
-        data.X[1:2, :, 30:], data.y[1:2, 30:]
+        _nodes(data.X[1:2, :, 30:], data.y[1:2, 30:])
     )
     np.testing.assert_allclose(scores[1], alone.edge_probabilities_[0])
 

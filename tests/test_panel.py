@@ -620,12 +620,16 @@ def test_non_numeric_node_column_is_a_type_error():
         (sp.csr_matrix(np.eye(3)), "sparse"),
         (np.array([["a", "b"], ["c", "d"]]), "numeric"),
         (np.array([[1.0, {"a": 1}], [2.0, 3.0]], dtype=object), "argument must be"),
-        (np.ones((3, 2), dtype=complex), "numeric"),
     ],
 )
 def test_unsupported_x_is_a_type_error(X, match):
     with pytest.raises(TypeError, match=match):
         to_panel(X)
+
+
+def test_complex_x_is_a_value_error_in_sklearn_words():
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        to_panel(np.ones((3, 2), dtype=complex))
 
 
 def test_object_arrays_of_numbers_are_accepted():

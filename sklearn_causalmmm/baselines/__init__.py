@@ -12,6 +12,7 @@ from sklearn_causalmmm.baselines.btvc import BTVCRegressor
 from sklearn_causalmmm.baselines.ingra import InGRADiscoverer
 from sklearn_causalmmm.baselines.linear_granger import LinearGrangerDiscoverer
 from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
+from sklearn_causalmmm.baselines.nri import NRIDiscoverer
 from sklearn_causalmmm.baselines.pcmci import PCMCIDiscoverer
 from sklearn_causalmmm.baselines.recurrent import LSTMRegressor
 from sklearn_causalmmm.baselines.varlingam import VARLiNGAMDiscoverer
@@ -23,6 +24,7 @@ __all__ = [
     "InGRADiscoverer",
     "LSTMRegressor",
     "LinearGrangerDiscoverer",
+    "NRIDiscoverer",
     "PCMCIDiscoverer",
     "SeasonalNaiveRegressor",
     "VARLiNGAMDiscoverer",

@@ -24,11 +24,12 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmmm.baselines import NRIDiscoverer
+    >>> from sklearn_causalmmm.baselines.nri import NRIDiscoverer
     >>> from sklearn_causalmmm.datasets import make_causal_mmm
     >>> data = make_causal_mmm(n_shops=6, n_steps=60, random_state=0)
     >>> X = np.concatenate([data.X, data.y[:, None]], axis=1)
-    >>> NRIDiscoverer(hidden=8, max_epochs=1, random_state=0).fit(X).edge_probabilities_.shape
+    >>> model = NRIDiscoverer(hidden=8, max_epochs=1, random_state=0)
+    >>> model.fit(X).edge_probabilities_.shape
     (6, 8, 8)
     """
 
