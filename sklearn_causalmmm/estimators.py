@@ -9,9 +9,9 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_causalmmm._discovery import BaseDiscoverer
 from sklearn_causalmmm._forecast import PanelForecasterMixin
 from sklearn_causalmmm._training import PanelModule, build_net, make_inputs, seeded
-from sklearn_causalmmm._discovery import BaseDiscoverer
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel
 

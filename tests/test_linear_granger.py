@@ -26,7 +26,6 @@ from sklearn_causalmmm.panel import to_panel
 GRANGER_MIN_AUROC = 0.85
 
 
-
 def _nodes(X, y):
     """GMV as the last node: discoverers read the target from X."""
     return np.concatenate([X, y[:, None]], axis=1)
@@ -136,10 +135,14 @@ def test_determinism_clone_and_pickle(simulated):
 
 
 def test_predict_graph_on_new_shops_equals_fresh_fit(simulated):
-    est = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X[:10], simulated.y[:10]))
+    est = LinearGrangerDiscoverer(max_lag=3).fit(
+        _nodes(simulated.X[:10], simulated.y[:10])
+    )
     fitted = est.edge_probabilities_.copy()
     new = est.predict_graph(_nodes(simulated.X[10:], simulated.y[10:]))
-    fresh = LinearGrangerDiscoverer(max_lag=3).fit(_nodes(simulated.X[10:], simulated.y[10:]))
+    fresh = LinearGrangerDiscoverer(max_lag=3).fit(
+        _nodes(simulated.X[10:], simulated.y[10:])
+    )
     np.testing.assert_array_equal(new, fresh.edge_probabilities_)
     np.testing.assert_array_equal(est.edge_probabilities_, fitted)  # unchanged
 
@@ -164,7 +167,9 @@ def test_long_frame_and_ragged_shop_use_the_observed_span():
     est = LinearGrangerDiscoverer(max_lag=2, context_columns=data.context_names)
     np.testing.assert_allclose(
         est.fit(frame).edge_probabilities_,
-        LinearGrangerDiscoverer(max_lag=2).fit(_nodes(data.X, data.y)).edge_probabilities_,
+        LinearGrangerDiscoverer(max_lag=2)
+        .fit(_nodes(data.X, data.y))
+        .edge_probabilities_,
     )
     # Shop 1 starts 30 days late: its scores are those of its own span alone.
     late = frame["date"] < frame["date"].min() + pd.Timedelta(days=30)

@@ -259,7 +259,7 @@ class MarketingResponseDecoder(nn.Module):
         return torch.cat(outputs, dim=2)
 
     def _own_lags(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, d, T, n_own_lags)``: ``[..., t, k]`` = ``x[..., t - k]`` (0 before 0)."""
+        """``(B, d, T, n_own_lags)``: ``[..., t, k] = x[..., t - k]``, 0 before 0."""
         padded = nn.functional.pad(x, (self.n_own_lags - 1, 0))
         return padded.unfold(-1, self.n_own_lags, 1).flip(-1)
 
