@@ -27,10 +27,19 @@ RESULTS = ROOT / "results"
 
 #: The authors' released implementation on this kind of machine (issue figure).
 AUTHORS_SECONDS_PER_SHOP_EPOCH = 2.23
+#: Shops per batch tried at the authors' configuration (8 is the default;
+#: the authors' code trains one shop at a time).
+PAPER_BATCH_SIZES = (8, 32)
 
 
-def measure(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
-    """Fit once (1 warm-up epoch excluded) and report time and peak memory."""
+def measure(
+    config: str, n_shops: int, n_steps: int, epochs: int, batch_size: int
+) -> dict:
+    """Fit once and report time per epoch and peak memory.
+
+    The time per epoch is the fastest epoch after the first (which pays for
+    one-time set-up): on a shared machine, other tenants only ever add time.
+    """
     import numpy as np
     import torch
 
@@ -42,14 +51,19 @@ def measure(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
     )
     X = np.concatenate([data.X, data.y[:, None]], axis=1)
     params = dict(PAPER_CONFIG) if config == "paper" else {}
-    params.update(max_epochs=epochs, validation_fraction=0.0, random_state=0)
+    params.update(
+        max_epochs=epochs,
+        validation_fraction=0.0,
+        batch_size=batch_size,
+        random_state=0,
+    )
     model = CausalGraphDiscoverer(**params)
     start = time.perf_counter()
     model.fit(X, context=data.context)
     total = time.perf_counter() - start
     epoch_times = [row["dur"] for row in model.net_.history]
     steady = epoch_times[1:] or epoch_times
-    per_epoch = float(np.median(steady))
+    per_epoch = float(np.min(steady))
     return {
         "config": config,
         "n_shops": n_shops,
@@ -65,57 +79,73 @@ def measure(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
     }
 
 
-def _in_subprocess(config: str, n_shops: int, n_steps: int, epochs: int) -> dict:
+def _in_subprocess(
+    config: str, n_shops: int, n_steps: int, epochs: int, batch_size: int = 8
+) -> dict:
     command = [
         sys.executable,
         __file__,
         "--child",
-        json.dumps([config, n_shops, n_steps, epochs]),
+        json.dumps([config, n_shops, n_steps, epochs, batch_size]),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run(quick: bool) -> dict:
-    base_shops, epochs = (16, 2) if quick else (240, 3)
-    paper = _in_subprocess("paper", base_shops, 100, epochs)
+    base_shops, epochs = (16, 2) if quick else (240, 4)
+    paper = [
+        _in_subprocess("paper", base_shops, 100, epochs, batch_size)
+        for batch_size in PAPER_BATCH_SIZES
+    ]
     scaling = [
         _in_subprocess("default", base_shops * factor, 100, epochs)
         for factor in (1, 2, 4)
     ]
-    first = scaling[0]["fit_seconds"]
     for row in scaling:
-        row["time_ratio"] = row["fit_seconds"] / first
+        row["time_ratio"] = row["seconds_per_epoch"] / scaling[0]["seconds_per_epoch"]
+    best = min(row["seconds_per_shop_epoch"] for row in paper)
     return {
         "quick": quick,
         "paper_config": paper,
-        "speedup_vs_authors": AUTHORS_SECONDS_PER_SHOP_EPOCH
-        / paper["seconds_per_shop_epoch"],
+        "speedup_vs_authors": AUTHORS_SECONDS_PER_SHOP_EPOCH / best,
         "scaling": scaling,
     }
 
 
 def write_markdown(result: dict, path: Path) -> None:
-    paper = result["paper_config"]
     lines = [
         "## Speed",
         "",
         "Produced by `python benchmarks/speed.py` "
-        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores).",
+        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores, 8 nodes, "
+        "T = 100). Seconds per epoch are the fastest epoch after the first: the "
+        "machine is shared, and other tenants only ever add time.",
         "",
-        "| configuration | shops | hidden | s / shop-epoch | vs authors' 2.23 s |",
-        "|---|---|---|---|---|",
-        f"| PAPER_CONFIG | {paper['n_shops']} | {paper['hidden']} | "
-        f"{paper['seconds_per_shop_epoch']:.4f} | "
-        f"{result['speedup_vs_authors']:.0f}x faster |",
+        "| configuration | shops | hidden | batch | s / shop-epoch "
+        "| vs authors' 2.23 s | peak memory (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["paper_config"]:
+        lines.append(
+            f"| PAPER_CONFIG | {row['n_shops']} | {row['hidden']} | "
+            f"{row['batch_size']} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{AUTHORS_SECONDS_PER_SHOP_EPOCH / row['seconds_per_shop_epoch']:.0f}x "
+            f"faster | {row['peak_rss_mb']:.0f} |"
+        )
+    lines += [
         "",
-        "| shops | fit time (s) | time ratio | peak memory (MB) |",
-        "|---|---|---|---|",
+        "Default configuration (hidden 64, batch 8), growing the panel:",
+        "",
+        "| shops | s / epoch | time ratio | s / shop-epoch | fit time (s) "
+        "| peak memory (MB) |",
+        "|---|---|---|---|---|---|",
     ]
     for row in result["scaling"]:
         lines.append(
-            f"| {row['n_shops']} | {row['fit_seconds']:.1f} | "
-            f"{row['time_ratio']:.2f} | {row['peak_rss_mb']:.0f} |"
+            f"| {row['n_shops']} | {row['seconds_per_epoch']:.2f} | "
+            f"{row['time_ratio']:.2f} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{row['fit_seconds']:.1f} | {row['peak_rss_mb']:.0f} |"
         )
     _replace_section(path, "## Speed", "\n".join(lines) + "\n")
 

@@ -106,14 +106,6 @@ class MarketingResponseDecoder(nn.Module):
         saturating = torch.ones(n_nodes, dtype=torch.bool)
         saturating[-1] = False
         self.register_buffer("saturating", saturating, persistent=False)
-        # incoming_senders[j] lists j itself first, then every other node. The
-        # self-message is always on: without it, any incoming edge would hand
-        # the receiver an extra transform of its own state, so edges would pay
-        # off whatever the sender, and the learned graph would be dense.
-        others = torch.arange(n_nodes).repeat(n_nodes, 1)
-        others = others[~torch.eye(n_nodes, dtype=torch.bool)].view(n_nodes, -1)
-        senders = torch.cat([torch.arange(n_nodes)[:, None], others], dim=1)
-        self.register_buffer("incoming_senders", senders, persistent=False)
 
     def saturate(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """Apply the Hill curves to non-target nodes of ``x`` ``(B, d, ...)``."""
@@ -123,15 +115,22 @@ class MarketingResponseDecoder(nn.Module):
         return torch.where(mask, self.saturation(x.clamp_min(0.0), context), x)
 
     def messages(
-        self, state: torch.Tensor, weights: torch.Tensor, inputs: torch.Tensor
+        self,
+        state: torch.Tensor,
+        weights: torch.Tensor,
+        inputs: torch.Tensor,
+        pair_weights: list | None = None,
     ) -> torch.Tensor:
         """Aggregate messages ``(B, d, H)`` arriving at each receiver.
 
         ``state`` is every node's state before this step, ``inputs`` its
         current (saturated) input ``(B, d)`` and ``weights`` comes from
-        :meth:`edge_weights`: the weights of the message-carrying edge types,
-        ``(B, d, d, n_edge_types - 1)``.
+        :meth:`edge_weights`: the ``[b, i, j]`` weights of the message-carrying
+        edge types, ``(B, d, d, n_edge_types - 1)``. ``pair_weights`` is
+        :meth:`split_pair_weights`, passed by a caller that loops over steps.
         """
+        if self.pair_messages and pair_weights is None:
+            pair_weights = self.split_pair_weights()
         total = state.new_zeros(state.shape)
         layers = zip(
             self.message_first, self.message_second, self.message_input, strict=True
@@ -139,46 +138,42 @@ class MarketingResponseDecoder(nn.Module):
         for k, (first, second, current) in enumerate(layers):
             news = current(inputs[..., None])
             if self.pair_messages:
-                total = total + self._pair_messages(
-                    state, news, weights[..., k], first, second
-                )
+                to_sender, to_receiver = pair_weights[k]
+                # first([sender, receiver]) split per node: d times fewer FLOPs.
+                sender = state @ to_sender + news
+                receiver = state @ to_receiver + first.bias
+                pair = torch.tanh(sender[:, :, None] + receiver[:, None])
+                outgoing = torch.tanh(second(pair))  # (B, i, j, H)
+                total = total + (weights[..., k, None] * outgoing).sum(1)
                 continue
             # One message per sender, shared by its receivers: d, not d**2, MLPs.
             outgoing = torch.tanh(second(torch.tanh(first(state) + news)))
             total = total + torch.einsum("bij,bih->bjh", weights[..., k], outgoing)
         return total / self.n_nodes
 
-    def _pair_messages(self, state, news, weights, first, second) -> torch.Tensor:
-        senders = self.incoming_senders
-        # first([sender, receiver]) split per node: d times fewer FLOPs.
-        sender = state @ first.weight[:, : self.hidden].T + news
-        receiver = state @ first.weight[:, self.hidden :].T + first.bias
-        pair = torch.tanh(sender[:, senders] + receiver[:, :, None])
-        pair = torch.tanh(second(pair))
-        return torch.einsum("bjs,bjsh->bjh", weights, pair)
+    def split_pair_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Sender and receiver halves of each pair message's first layer.
+
+        Split once per window rather than once per step: every slice of a
+        weight costs a full-size gradient buffer in the backward pass.
+        """
+        return [
+            (first.weight[:, : self.hidden].T, first.weight[:, self.hidden :].T)
+            for first in self.message_first
+        ]
 
     def edge_weights(self, edges: torch.Tensor) -> torch.Tensor:
-        """Message weights from sampled edge types ``(B, d, d, K)``.
+        """Message weights ``[b, i, j, k]`` from sampled edge types ``(B, d, d, K)``.
 
-        Sender messages use the dense ``[b, i, j]`` weights with a zero
-        diagonal; pair messages use the per-receiver layout of
-        :meth:`_incoming`.
+        The diagonal is zero for sender messages and one for pair messages:
+        their self-message is always on, since otherwise any incoming edge
+        would hand the receiver an extra transform of its own state, edges
+        would pay off whatever the sender, and the learned graph would be
+        dense.
         """
-        carrying = edges[..., 1:]
-        if self.pair_messages:
-            return self._incoming(carrying)
-        eye = torch.eye(self.n_nodes, device=edges.device)
-        return carrying * (1.0 - eye)[None, :, :, None]
-
-    def _incoming(self, edges: torch.Tensor) -> torch.Tensor:
-        """Dense ``[b, i, j]`` edge weights -> ``[b, j, s]`` over each j's senders.
-
-        The first sender of every receiver is itself, with weight 1.
-        """
-        receivers = torch.arange(self.n_nodes, device=edges.device)[:, None]
-        weights = edges[:, self.incoming_senders, receivers]
-        weights[:, :, 0] = 1.0
-        return weights
+        eye = torch.eye(self.n_nodes, device=edges.device)[None, :, :, None]
+        carrying = edges[..., 1:] * (1.0 - eye)
+        return carrying + eye if self.pair_messages else carrying
 
     def forward(
         self,
@@ -212,6 +207,7 @@ class MarketingResponseDecoder(nn.Module):
         n_shops, n_nodes, n_steps = x.shape
         n_teacher = max(1, min(n_teacher, n_steps - 1))
         weights = self.edge_weights(edges)
+        pair_weights = self.split_pair_weights() if self.pair_messages else None
         saturated = self.saturate(x[..., :n_teacher], context)
         lags = self._own_lags(x[..., :n_teacher])
         teacher_features = torch.cat([saturated[..., None], lags], dim=-1)
@@ -240,7 +236,7 @@ class MarketingResponseDecoder(nn.Module):
                 gates_in = self.input_gates(features)
             if not self.recurrent:
                 state = torch.tanh(self.markov_state(inputs[..., None]))
-            message = self.messages(state, weights, inputs)
+            message = self.messages(state, weights, inputs, pair_weights)
             state = self._update(state, gates_in, message)
             if step >= n_teacher - 1:
                 prediction = self._read(state, current, window)
