@@ -9,9 +9,11 @@ compares them all.
 
 from sklearn_causalmmm.baselines.adstock_hill import AdstockHillRegressor
 from sklearn_causalmmm.baselines.btvc import BTVCRegressor
+from sklearn_causalmmm.baselines.gvar import GVARDiscoverer, GVARRegressor
 from sklearn_causalmmm.baselines.ingra import InGRADiscoverer
 from sklearn_causalmmm.baselines.linear_granger import LinearGrangerDiscoverer
 from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
+from sklearn_causalmmm.baselines.neural_granger import NeuralGrangerDiscoverer
 from sklearn_causalmmm.baselines.nri import NRIDiscoverer
 from sklearn_causalmmm.baselines.pcmci import PCMCIDiscoverer
 from sklearn_causalmmm.baselines.recurrent import LSTMRegressor
@@ -21,10 +23,13 @@ from sklearn_causalmmm.baselines.wide_deep import WideDeepRegressor
 __all__ = [
     "AdstockHillRegressor",
     "BTVCRegressor",
+    "GVARDiscoverer",
+    "GVARRegressor",
     "InGRADiscoverer",
     "LSTMRegressor",
     "LinearGrangerDiscoverer",
     "NRIDiscoverer",
+    "NeuralGrangerDiscoverer",
     "PCMCIDiscoverer",
     "SeasonalNaiveRegressor",
     "VARLiNGAMDiscoverer",
