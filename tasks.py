@@ -21,10 +21,13 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".installed"
 # torch first and pinned: an unpinned resolve pulls several GB of CUDA wheels.
 TORCH = "torch==2.13.0"
+# dev: the test tools; docs: the test suite also builds the documentation site.
+EXTRAS = "dev,docs"
 
 
 def _requirements_hash() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pinned = (ROOT / "pyproject.toml").read_bytes() + f"{TORCH}[{EXTRAS}]".encode()
+    return hashlib.sha256(pinned).hexdigest()
 
 
 def ensure_environment() -> None:
@@ -40,7 +43,7 @@ def ensure_environment() -> None:
     constraints.write_text(TORCH + "\n")
     subprocess.run([*pip, TORCH], check=True)
     subprocess.run(
-        [*pip, "-c", str(constraints), "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT
+        [*pip, "-c", str(constraints), "-e", f"{ROOT}[{EXTRAS}]"], check=True, cwd=ROOT
     )
     STAMP.write_text(wanted)
 

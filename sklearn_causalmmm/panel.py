@@ -145,6 +145,9 @@ class Panel:
     def subset(self, shop_indices) -> Panel:
         """Return a panel with only the given shops, in the given order.
 
+        The time grid is kept. For DataFrame layouts, rows of the dropped shops
+        are dropped from ``row_index`` and from the outputs.
+
         Parameters
         ----------
         shop_indices : array-like of int or bool
@@ -152,8 +155,9 @@ class Panel:
             or a boolean mask of length ``n_shops``. Must select at least one
             shop, each at most once.
 
-        The time grid is kept. For DataFrame layouts, rows of the dropped shops
-        are dropped from ``row_index`` and from the outputs.
+        Returns
+        -------
+        panel : Panel
         """
         idx = _shop_positions(shop_indices, self.n_shops)
         info = self.extra.get("_layout")
