@@ -3,16 +3,20 @@
 Subcommands
 -----------
 demo
-    Fit :class:`~sklearn_causalmmm.CausalMMMRegressor` on the bundled demo
-    panel (:func:`~sklearn_causalmmm.datasets.load_demo`) with the last
-    ``--horizon`` days held out, print how well it recovers the true causal
-    graphs and how its forecast compares with the last-value forecast, and
-    write an HTML report with figures.
+    Back-test CausalMMM on the bundled demo panel, print how well it recovers
+    the true causal graphs and how its forecast compares with the last-value
+    forecast, and write an HTML report
+    (:mod:`sklearn_causalmmm.analysis.demo`).
+fit
+    The same on a user's long CSV (one row per shop and day, one column per
+    channel), without a true graph; save the model for ``predict``
+    (:mod:`sklearn_causalmmm.analysis.holdout`).
+predict
+    Forecast GMV from a saved model for a future channel plan (CSV).
 
 Each subcommand is one ``_command_<name>(args) -> int`` function registered in
-:func:`build_parser`; the work itself lives in plain functions
-(:func:`run_demo`, :func:`format_summary`, :func:`write_demo_report`) that can
-be called from Python as well.
+:func:`build_parser`; the work lives in :mod:`sklearn_causalmmm.analysis`, so
+that it can be called from Python as well.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -20,418 +24,64 @@ be called from Python as well.
 from __future__ import annotations
 
 import argparse
+import json
+import pickle
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+# fit uses the demo's training defaults (chosen for about a minute's run).
+from sklearn_causalmmm.analysis.demo import (
+    DEMO_HIDDEN,
+    DEMO_HORIZON,
+    DEMO_MAX_EPOCHS,
+    DEMO_TRAIN_DAYS,
+)
 
-__all__ = [
-    "DemoResult",
-    "build_parser",
-    "edges_above",
-    "format_summary",
-    "main",
-    "run_demo",
-    "write_demo_report",
-]
+__all__ = ["build_parser", "main"]
 
 PROG = "causalmmm"
-
-#: Defaults of ``demo``, chosen so that it finishes in about a minute on two
-#: CPU cores. The decoder steps through every day of the training window, so
-#: the window length, not the number of shops, sets the cost of an epoch.
-DEMO_MAX_EPOCHS = 20
-DEMO_HIDDEN = 16
-DEMO_TRAIN_DAYS = 90
-DEMO_HORIZON = 7
-#: Shops shown in the forecast figure.
-N_FORECAST_SHOPS = 4
-#: An edge is listed in the summary when its probability exceeds this.
-EDGE_THRESHOLD = 0.5
+#: File names inside the folder written by ``fit``.
+MODEL_FILE = "model.pkl"
+ROLES_FILE = "model.json"
 
 
-# -- the demo as functions ------------------------------------------------------
+# -- helpers ------------------------------------------------------------------------
 
 
-@dataclass
-class DemoResult:
-    """Everything the demo computes, for printing, reporting and testing.
+def _set_threads(n_threads: int) -> None:
+    # The model's tensors are small: with more than one thread, the threads'
+    # per-operation synchronisation costs more than they compute, and on a
+    # busy machine OpenMP spin-waiting slows training down several times.
+    import torch
 
-    Attributes
-    ----------
-    model : CausalMMMRegressor
-        The fitted model.
-    naive : SeasonalNaiveRegressor
-        The fitted last-value baseline.
-    node_names : list of str
-        Graph nodes (the model's order): channels, funnel nodes, target.
-    type_labels : list of str
-        One label per shop type, e.g. ``"type 0"``.
-    shops_by_type : dict of label to list of shop ids
-    probabilities_by_type : dict of label to ndarray of shape (d, d)
-        Learned edge probabilities averaged over the type's shops.
-    truth_by_type : dict of label to ndarray of shape (d, d)
-        Share of the type's shops having each true edge.
-    edge_auroc, heterogeneity_auroc : float
-        Of the learned per-shop graphs against the true ones.
-    horizon : int
-        Held-out days; the MSE is scored at this horizon.
-    mse_model, mse_naive : float
-        MSE of GMV at ``horizon`` of the model and of the last-value forecast.
-    truth, forecast, naive_forecast : DataFrame
-        GMV over the held-out days (index: date, columns: shops).
-    history : DataFrame
-        GMV of the fitted days (index: date, columns: shops).
-    fit_seconds : float
-        Wall time of the model's fit.
-    """
-
-    model: object
-    naive: object
-    node_names: list
-    type_labels: list
-    shops_by_type: dict
-    probabilities_by_type: dict
-    truth_by_type: dict
-    edge_auroc: float
-    heterogeneity_auroc: float
-    horizon: int
-    mse_model: float
-    mse_naive: float
-    truth: pd.DataFrame
-    forecast: pd.DataFrame
-    naive_forecast: pd.DataFrame
-    history: pd.DataFrame
-    fit_seconds: float
-
-    @property
-    def mse_ratio(self) -> float:
-        """MSE of the model divided by that of the last-value forecast."""
-        return self.mse_model / self.mse_naive
+    torch.set_num_threads(n_threads)
 
 
-def edges_above(
-    probabilities: np.ndarray,
-    node_names: Sequence[str],
-    threshold: float = EDGE_THRESHOLD,
-) -> list[tuple[str, str, float]]:
-    """List the edges ``i -> j`` whose probability exceeds ``threshold``.
+def _day(value) -> str:
+    """A time of the grid as text: ``2024-01-31`` for midnight timestamps."""
+    import pandas as pd
 
-    Parameters
-    ----------
-    probabilities : ndarray of shape (d, d)
-        ``[i, j]`` scores the edge ``i -> j``; the diagonal is ignored.
-    node_names : sequence of str of length d
-    threshold : float, default=0.5
-
-    Returns
-    -------
-    edges : list of (cause, effect, probability)
-        Strongest first.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> edges_above(np.array([[0.0, 0.9], [0.2, 0.0]]), ["tv", "gmv"])
-    [('tv', 'gmv', 0.9)]
-    """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    edges = [
-        (node_names[i], node_names[j], float(probabilities[i, j]))
-        for i, j in zip(*np.nonzero(probabilities > threshold), strict=True)
-        if i != j
-    ]
-    return sorted(edges, key=lambda edge: -edge[2])
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)
 
 
-def _wide(values: pd.Series, frame: pd.DataFrame, shop: str, time: str):
-    """Pivot a long Series aligned with ``frame`` to (time x shop)."""
-    table = pd.DataFrame(
-        {"shop": frame[shop].to_numpy(), "time": frame[time].to_numpy()}
-    )
-    table["value"] = np.asarray(values, dtype=np.float64)
-    wide = table.pivot(index="time", columns="shop", values="value")
-    wide.index.name, wide.columns.name = time, shop
-    return wide
+def _read_csv(path: Path):
+    """Read a CSV file, naming the file in every error."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file.")
+    try:
+        return pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as error:  # pandas' parser errors
+        raise ValueError(f"{path}: cannot read it as CSV: {error}") from None
 
 
-def run_demo(
-    *,
-    horizon: int = DEMO_HORIZON,
-    max_epochs: int = DEMO_MAX_EPOCHS,
-    hidden: int = DEMO_HIDDEN,
-    train_days: int | None = DEMO_TRAIN_DAYS,
-    random_state: int | None = 0,
-    verbose: int = 0,
-) -> DemoResult:
-    """Fit CausalMMM on the demo panel and score it against the truth.
-
-    Parameters
-    ----------
-    horizon : int, default=7
-        Days held out at the end of every shop, forecast from the channel
-        plan and scored against the observed GMV.
-    max_epochs, hidden : int
-        Passed to :class:`~sklearn_causalmmm.CausalMMMRegressor`.
-    train_days : int or None, default=90
-        Fit on the last ``train_days`` days before the held-out ones; None
-        fits on the whole year.
-    random_state : int or None, default=0
-    verbose : int, default=0
-        Show the training progress.
-
-    Returns
-    -------
-    result : DemoResult
-    """
-    # Imported here so that ``--help`` and argument errors answer at once,
-    # without loading torch.
-    from sklearn_causalmmm import CausalMMMRegressor
-    from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
-    from sklearn_causalmmm.datasets import load_demo
-    from sklearn_causalmmm.metrics import (
-        edge_auroc,
-        heterogeneity_auroc,
-        mse_at_horizon,
-    )
-
-    demo = load_demo()
-    frame, shop, time_column = demo.frame, demo.shop_column, demo.time_column
-    dates = np.sort(frame[time_column].unique())
-    if not 1 <= horizon < len(dates) - 1:
-        raise ValueError(
-            f"horizon must lie in [1, {len(dates) - 2}] for the {len(dates)} days "
-            f"of the demo, got {horizon}."
-        )
-    first_test = dates[-horizon]
-    in_train = frame[time_column] < first_test
-    if train_days is not None:
-        if train_days < 2:
-            raise ValueError(f"train_days must be at least 2, got {train_days}.")
-        first_train = dates[max(0, len(dates) - horizon - train_days)]
-        in_train &= frame[time_column] >= first_train
-    train, test = frame[in_train], frame[~(frame[time_column] < first_test)]
-
-    funnel = [
-        name
-        for name in demo.node_names
-        if name not in demo.channel_columns and name != demo.target
-    ]
-    columns = [shop, time_column, *demo.context_columns, *demo.channel_columns, *funnel]
-    model = CausalMMMRegressor(
-        horizon=horizon,
-        max_epochs=max_epochs,
-        hidden=hidden,
-        context_columns=list(demo.context_columns),
-        shop_column=shop,
-        time_column=time_column,
-        target_name=demo.target,
-        random_state=random_state,
-        verbose=verbose,
-    )
-    started = time.perf_counter()
-    model.fit(train[columns], train[demo.target])
-    fit_seconds = time.perf_counter() - started
-    naive = SeasonalNaiveRegressor(
-        strategy="last",
-        context_columns=list(demo.context_columns),
-        shop_column=shop,
-        time_column=time_column,
-    ).fit(train[columns], train[demo.target])
-
-    truth = _wide(test[demo.target], test, shop, time_column)
-    forecast = _wide(model.predict(test[columns]), test, shop, time_column)
-    naive_forecast = _wide(naive.predict(test[columns]), test, shop, time_column)
-    history = _wide(train[demo.target], train, shop, time_column)
-
-    # Put the truth in the model's node and shop order, whatever the demo's.
-    node_names = list(model.node_names_)
-    nodes = [demo.node_names.index(name) for name in node_names]
-    demo_shops = list(pd.unique(frame[shop]))
-    rows = [demo_shops.index(s) for s in model.panel_.shop_ids]
-    adjacency = demo.adjacency[rows][:, nodes][:, :, nodes]
-    graph_type = demo.graph_type[rows]
-    probabilities = model.edge_probabilities_
-
-    shop_ids = list(model.panel_.shop_ids)
-    labels, shops_by_type, learned_by_type, truth_by_type = [], {}, {}, {}
-    for kind in np.unique(graph_type):
-        label = f"type {kind}"
-        members = graph_type == kind
-        labels.append(label)
-        shops_by_type[label] = [s for s, m in zip(shop_ids, members, strict=True) if m]
-        learned_by_type[label] = probabilities[members].mean(axis=0)
-        truth_by_type[label] = adjacency[members].mean(axis=0)
-
-    def score(prediction: pd.DataFrame) -> float:
-        # shops as rows, days as horizons 1..horizon
-        return mse_at_horizon(
-            truth.to_numpy().T, prediction.to_numpy().T, horizon=horizon
-        )
-
-    return DemoResult(
-        model=model,
-        naive=naive,
-        node_names=node_names,
-        type_labels=labels,
-        shops_by_type=shops_by_type,
-        probabilities_by_type=learned_by_type,
-        truth_by_type=truth_by_type,
-        edge_auroc=edge_auroc(adjacency, probabilities),
-        heterogeneity_auroc=heterogeneity_auroc(adjacency, probabilities),
-        horizon=horizon,
-        mse_model=score(forecast),
-        mse_naive=score(naive_forecast),
-        truth=truth,
-        forecast=forecast,
-        naive_forecast=naive_forecast,
-        history=history,
-        fit_seconds=fit_seconds,
-    )
-
-
-def _edge_list(edges: list[tuple[str, str, float]], probabilities: bool) -> str:
-    if not edges:
-        return "(none)"
-    if probabilities:
-        return ", ".join(f"{i} -> {j} ({p:.2f})" for i, j, p in edges)
-    return ", ".join(f"{i} -> {j}" for i, j, _ in edges)
-
-
-def _graph_rows(result: DemoResult) -> list[dict]:
-    rows = []
-    for label in result.type_labels:
-        learned = edges_above(result.probabilities_by_type[label], result.node_names)
-        true = edges_above(result.truth_by_type[label], result.node_names)
-        rows.append(
-            {
-                "shop type": label,
-                "shops": len(result.shops_by_type[label]),
-                f"learned edges (P > {EDGE_THRESHOLD})": _edge_list(learned, True),
-                "true edges": _edge_list(true, False),
-            }
-        )
-    return rows
-
-
-def _metric_rows(result: DemoResult) -> list[tuple[str, str]]:
-    h = result.horizon
-    return [
-        ("edge AUROC (per shop, mean)", f"{result.edge_auroc:.3f}"),
-        ("heterogeneity AUROC", f"{result.heterogeneity_auroc:.3f}"),
-        (f"GMV MSE at horizon {h}, CausalMMM", f"{result.mse_model:.4g}"),
-        (f"GMV MSE at horizon {h}, last value", f"{result.mse_naive:.4g}"),
-        ("MSE ratio CausalMMM / last value", f"{result.mse_ratio:.3f}"),
-        ("epochs trained", str(len(result.model.history_))),
-        ("fit time (s)", f"{result.fit_seconds:.1f}"),
-    ]
-
-
-def format_summary(result: DemoResult) -> str:
-    """The demo's results as plain text, one fact per line.
-
-    Parameters
-    ----------
-    result : DemoResult
-
-    Returns
-    -------
-    text : str
-    """
-    n_shops = sum(len(shops) for shops in result.shops_by_type.values())
-    lines = [
-        f"CausalMMM demo: {n_shops} shops, nodes {', '.join(result.node_names)}",
-        "",
-        f"Causal graphs by shop type (edges with mean P > {EDGE_THRESHOLD}):",
-    ]
-    for row in _graph_rows(result):
-        lines += [
-            f"  {row['shop type']} ({row['shops']} shops)",
-            f"    learned: {row[f'learned edges (P > {EDGE_THRESHOLD})']}",
-            f"    true:    {row['true edges']}",
-        ]
-    lines.append("")
-    metrics = _metric_rows(result)
-    width = max(len(name) for name, _ in metrics)
-    lines += [f"{name:<{width}}  {value}" for name, value in metrics]
-    return "\n".join(lines)
-
-
-def write_demo_report(result: DemoResult, output: str | Path) -> Path:
-    """Write ``report.html`` and its PNG figures into the folder ``output``.
-
-    Parameters
-    ----------
-    result : DemoResult
-    output : str or Path
-        Created if missing; files of an earlier report are overwritten.
-
-    Returns
-    -------
-    path : Path
-        The HTML file.
-    """
-    from sklearn_causalmmm.analysis.plots import (
-        plot_forecasts,
-        plot_graph_heatmaps,
-        plot_training_curve,
-    )
-    from sklearn_causalmmm.analysis.report import write_report
-
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    # One shop of each type first, so that every graph type is seen.
-    shops = [result.shops_by_type[label][0] for label in result.type_labels]
-    others = [s for s in result.truth.columns if s not in shops]
-    shops = (shops + others)[:N_FORECAST_SHOPS]
-    context_days = 4 * result.horizon
-    figures = {
-        "Learned (left) and true (right) causal graph of each shop type; "
-        "cell (i, j) is the edge i -> j.": plot_graph_heatmaps(
-            result.probabilities_by_type,
-            result.truth_by_type,
-            result.node_names,
-            output / "graphs.png",
-        ),
-        f"GMV over the {result.horizon} held-out days: observed, CausalMMM "
-        "forecast from the channel plan, and the last-value forecast.": (
-            plot_forecasts(
-                result.truth[shops],
-                {
-                    "CausalMMM": result.forecast[shops],
-                    "last value": result.naive_forecast[shops],
-                },
-                output / "forecasts.png",
-                history=result.history[shops].iloc[-context_days:],
-            )
-        ),
-        "Training and validation loss per epoch.": plot_training_curve(
-            result.model.history_, output / "training_curve.png"
-        ),
-    }
-    metrics = pd.DataFrame(_metric_rows(result), columns=["metric", "value"])
-    return write_report(
-        output / "report.html",
-        title="CausalMMM demo report",
-        intro=(
-            f"CausalMMM fitted on the bundled demo panel with the last "
-            f"{result.horizon} days held out; learned causal graphs compared "
-            "with the simulator's truth, and GMV forecasts with the last-value "
-            "forecast."
-        ),
-        tables={
-            "Summary": metrics,
-            "Causal graphs by shop type": pd.DataFrame(_graph_rows(result)),
-        },
-        figures=figures,
-    )
-
-
-# -- command line -----------------------------------------------------------------
+def _names(text: str) -> list[str]:
+    """An argparse ``type``: comma-separated column names."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _int_at_least(minimum: int):
@@ -454,8 +104,18 @@ def _int_at_least(minimum: int):
 _positive_int = _int_at_least(1)
 
 
+# -- demo ---------------------------------------------------------------------------
+
+
 def _command_demo(args: argparse.Namespace) -> int:
     """Run ``demo``: fit, print the summary, write the report."""
+    from sklearn_causalmmm.analysis.demo import (
+        format_summary,
+        run_demo,
+        write_demo_report,
+    )
+
+    _set_threads(args.threads)
     result = run_demo(
         horizon=args.horizon,
         max_epochs=args.max_epochs,
@@ -470,6 +130,258 @@ def _command_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- fit ----------------------------------------------------------------------------
+
+
+def _fit_summary(result, data: Path) -> str:
+    from sklearn_causalmmm.analysis.holdout import (
+        _format_edges,
+        _metric_rows,
+        top_edges,
+    )
+
+    days = result.history.index.append(result.truth.index)
+    context = ", ".join(result.context_columns) or "none"
+    edges = top_edges(
+        result.model.edge_probabilities_.mean(axis=0), result.node_names, k=8
+    )
+    lines = [
+        f"CausalMMM fit on {data}: {result.history.shape[1]} shops, nodes "
+        f"{', '.join(result.channel_columns)} -> {result.target} (context: "
+        f"{context})",
+        f"Back-test: fitted on {len(result.history)} days from {_day(days[0])}, "
+        f"forecast the last {result.horizon} days ({_day(result.truth.index[0])} "
+        f"to {_day(days[-1])}) from their channel plan.",
+    ]
+    if result.unscored_shops:
+        lines.append(
+            f"Not forecast (no day before the held-out ones): "
+            f"{', '.join(map(str, result.unscored_shops))}"
+        )
+    lines += [
+        "",
+        "Strongest learned edges (mean P over shops):",
+        f"  {_format_edges(edges, probabilities=True)}",
+        "",
+    ]
+    metrics = _metric_rows(result)
+    width = max(len(name) for name, _ in metrics)
+    lines += [f"{name:<{width}}  {value}" for name, value in metrics]
+    return "\n".join(lines)
+
+
+def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
+    """Pickle the model and write its column roles beside it (JSON)."""
+    import sklearn_causalmmm
+
+    path = folder / MODEL_FILE
+    with path.open("wb") as handle:
+        pickle.dump(model, handle)
+    grid = model.panel_.time_index
+    roles = {
+        "shop_column": result.shop_column,
+        "time_column": result.time_column,
+        "target": result.target,
+        "channel_columns": list(result.channel_columns),
+        "context_columns": list(result.context_columns),
+        "fitted_from": _day(grid[0]),
+        "fitted_to": _day(grid[-1]),
+        "refitted_through_last_day": refitted,
+        "version": getattr(sklearn_causalmmm, "__version__", "unknown"),
+    }
+    (folder / ROLES_FILE).write_text(json.dumps(roles, indent=2) + "\n")
+    return path
+
+
+def _command_fit(args: argparse.Namespace) -> int:
+    """Run ``fit``: back-test, report, (refit,) save the model."""
+    from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.analysis.holdout import (
+        fit_holdout,
+        refit,
+        write_holdout_report,
+    )
+
+    frame = _read_csv(args.data)
+    _set_threads(args.threads)
+    estimator = CausalMMMRegressor(
+        max_epochs=args.max_epochs,
+        hidden=args.hidden,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    try:
+        result = fit_holdout(
+            frame,
+            target=args.target,
+            shop_column=args.shop_column,
+            time_column=args.time_column,
+            channel_columns=args.channel_columns or None,
+            context_columns=args.context_columns,
+            horizon=args.horizon,
+            train_days=args.train_days or None,
+            estimator=estimator,
+        )
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{args.data}: {error}") from None
+    print(_fit_summary(result, args.data))
+    report = write_holdout_report(result, args.output, data_name=str(args.data))
+    model = result.model
+    if args.refit:
+        window = f"last {args.train_days}" if args.train_days else "all"
+        print(f"\nRefitting on {window} days of the data ...", flush=True)
+        model = refit(result, frame)
+    path = _save_model(model, result, args.output, refitted=args.refit)
+    print(
+        f"\nModel saved to {path} (column roles: {args.output / ROLES_FILE}); "
+        f"forecasts continue after {_day(model.panel_.time_index[-1])}."
+    )
+    print(f"Report written to {report}")
+    return 0
+
+
+# -- predict ------------------------------------------------------------------------
+
+
+def _load_model(path: Path):
+    """The model pickled by ``fit`` and its column roles."""
+    if path.is_dir():
+        path = path / MODEL_FILE
+    roles_path = path.with_name(ROLES_FILE)
+    for needed in (path, roles_path):
+        if not needed.is_file():
+            raise ValueError(
+                f"{needed}: no such file; MODEL is the folder (or the {MODEL_FILE} "
+                f"in it) written by '{PROG} fit'."
+            )
+    try:
+        with path.open("rb") as handle:
+            model = pickle.load(handle)
+        roles = json.loads(roles_path.read_text())
+    except Exception as error:  # a damaged or foreign file, whatever the cause
+        raise ValueError(
+            f"{path}: not a model saved by '{PROG} fit' ({error})."
+        ) from None
+    keys = ["shop_column", "time_column", "target", "channel_columns"]
+    lacking = [key for key in keys if key not in roles]
+    if lacking or not hasattr(model, "predict"):
+        raise ValueError(
+            f"{roles_path}: not the column roles of a model saved by '{PROG} fit' "
+            f"(no {', '.join(lacking) or 'model'})."
+        )
+    return model, roles
+
+
+def _command_predict(args: argparse.Namespace) -> int:
+    """Run ``predict``: forecast GMV over a future channel plan."""
+    import numpy as np
+    import pandas as pd
+
+    from sklearn_causalmmm.analysis.holdout import check_columns
+
+    model, roles = _load_model(args.model)
+    frame = _read_csv(args.data)
+    _set_threads(1)
+    shop, time, target = roles["shop_column"], roles["time_column"], roles["target"]
+    context, channels = roles.get("context_columns", []), roles["channel_columns"]
+    try:
+        check_columns(
+            frame,
+            {"shop column": [shop], "time column": [time], "channel": channels},
+        )
+        plan = frame[[shop, time, *[c for c in context if c in frame], *channels]]
+        missing = [c for c in context if c not in frame]
+        if missing:
+            # predict reads a fitted shop's context from the fit, not from the
+            # plan; unknown shops get zeros here and are then rejected by name.
+            panel = model.panel_
+            fitted = pd.DataFrame(
+                panel.context, index=list(panel.shop_ids), columns=panel.context_names
+            )
+            filled = fitted.reindex(plan[shop].to_numpy())[missing].fillna(0.0)
+            plan = plan.assign(**{c: filled[c].to_numpy() for c in missing})
+            plan = plan[[shop, time, *context, *channels]]
+        gmv = model.predict(plan)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{args.data}: {error}") from None
+    forecast = pd.DataFrame(
+        {
+            shop: frame[shop].to_numpy(),
+            time: frame[time].to_numpy(),
+            target: np.asarray(gmv, dtype=np.float64),
+        }
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    forecast.to_csv(args.output, index=False)
+    n_shops, n_days = forecast[shop].nunique(), forecast[time].nunique()
+    print(
+        f"Forecast of {target} for {n_shops} shop(s) x {n_days} day(s) written to "
+        f"{args.output}"
+    )
+    return 0
+
+
+# -- command line -------------------------------------------------------------------
+
+
+def _add_training_options(parser: argparse.ArgumentParser, train_days: int) -> None:
+    parser.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=DEMO_MAX_EPOCHS,
+        metavar="N",
+        help="training epochs (fewer when the validation loss stops improving)",
+    )
+    parser.add_argument(
+        "--hidden",
+        type=_positive_int,
+        default=DEMO_HIDDEN,
+        metavar="H",
+        help="width of the network's layers",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=_positive_int,
+        default=DEMO_HORIZON,
+        metavar="DAYS",
+        help="days held out at the end, forecast and scored",
+    )
+    parser.add_argument(
+        "--train-days",
+        type=_int_at_least(0),
+        default=train_days,
+        metavar="DAYS",
+        help="fit on the last DAYS days before the held-out ones (0: all); the "
+        "cost of an epoch grows with the window",
+    )
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed: the same seed repeats a fit exactly",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="torch threads (the model's small tensors train fastest on one)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no training progress"
+    )
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show every default, except empty ones and those of on/off flags."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default == [] or action.nargs == 0:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per subcommand."""
     parser = argparse.ArgumentParser(
@@ -477,17 +389,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Causal marketing mix modeling (CausalMMM) from the command line.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    defaults = _HelpFormatter
 
     demo = commands.add_parser(
         "demo",
         help="fit on the bundled demo data, print a summary, write an HTML report",
         description=(
             "Fit CausalMMM on the bundled demo panel (40 shops, one year) with the "
-            "last --horizon days held out; print the learned causal graphs next "
-            "to the true ones, edge and heterogeneity AUROC, and the forecast MSE "
-            "against the last-value forecast; write report.html with figures."
+            "last --horizon days held out; print the strongest learned causal "
+            "edges of each shop type next to the true ones, edge and "
+            "heterogeneity AUROC, and the forecast MSE against the last-value "
+            "forecast; write report.html with figures (graphs, forecasts, "
+            "response curves, training curve)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=defaults,
     )
     demo.add_argument(
         "--output",
@@ -496,32 +411,104 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("causalmmm-report"),
         help="folder for report.html and its figures",
     )
-    demo.add_argument(
-        "--max-epochs", type=_positive_int, default=DEMO_MAX_EPOCHS, metavar="N"
-    )
-    demo.add_argument(
-        "--hidden",
-        type=_positive_int,
-        default=DEMO_HIDDEN,
-        metavar="H",
-        help="width of the network's layers",
-    )
-    demo.add_argument(
-        "--horizon",
-        type=_positive_int,
-        default=DEMO_HORIZON,
-        help="days held out and forecast",
-    )
-    demo.add_argument(
-        "--train-days",
-        type=_int_at_least(0),
-        default=DEMO_TRAIN_DAYS,
-        metavar="DAYS",
-        help="fit on the last DAYS days before the held-out ones (0: all)",
-    )
-    demo.add_argument("--random-state", type=int, default=0, metavar="SEED")
-    demo.add_argument("--quiet", "-q", action="store_true", help="no training progress")
+    _add_training_options(demo, DEMO_TRAIN_DAYS)
     demo.set_defaults(handler=_command_demo)
+
+    fit = commands.add_parser(
+        "fit",
+        help="fit on your CSV, write a report, save the model",
+        description=(
+            "Fit CausalMMM on DATA, a long CSV with one row per shop and day and "
+            "one column per channel (spend; funnel nodes such as page views "
+            "count as channels), the target and optional per-shop context. The "
+            "last --horizon days are held out: the model is fitted on the days "
+            "before, its forecast of the held-out days (from their channel plan) "
+            "is scored against the observed target and the last-value forecast, "
+            "and report.html shows the scores, the learned causal graph, "
+            "forecasts, response curves and the training curve. The model is "
+            f"then refitted on the same number of days ending on the last day "
+            f"(unless --no-refit) and saved as {MODEL_FILE} with its column "
+            f"roles in {ROLES_FILE}, so that 'predict' forecasts from the day "
+            "after the data's last day. With --no-refit the back-tested model is "
+            "saved and forecasts start on the first held-out day. Only load "
+            "model files you trust: they are pickles."
+        ),
+        formatter_class=defaults,
+    )
+    fit.add_argument("data", type=Path, metavar="DATA.csv", help="the long CSV")
+    fit.add_argument("--target", default="gmv", help="the column to forecast")
+    fit.add_argument(
+        "--shop-column", default="shop_id", metavar="NAME", help="shop identifiers"
+    )
+    fit.add_argument(
+        "--time-column",
+        default="date",
+        metavar="NAME",
+        help="dates (e.g. 2024-01-31) or integer steps, one regular grid",
+    )
+    fit.add_argument(
+        "--channel-columns",
+        type=_names,
+        action="extend",
+        metavar="A,B,...",
+        help="graph nodes besides the target (default: every numeric column "
+        "that is not the shop, time, target or context)",
+    )
+    fit.add_argument(
+        "--context-columns",
+        type=_names,
+        action="extend",
+        default=[],
+        metavar="A,B,...",
+        help="per-shop context columns (constant over time)",
+    )
+    fit.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("causalmmm-model"),
+        help="folder for the model, its column roles, report.html and figures",
+    )
+    fit.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="save the back-tested model instead of refitting on every day",
+    )
+    _add_training_options(fit, 0)
+    fit.set_defaults(handler=_command_fit)
+
+    predict = commands.add_parser(
+        "predict",
+        help="forecast from a saved model for a future channel plan",
+        description=(
+            "Forecast the target for the channel plan in --data, a CSV with the "
+            "shop, time and channel columns the model was fitted with (context "
+            "columns may be left out; other columns are ignored), for shops "
+            "seen in fit. The plan starts on the day after the fitted period "
+            "(a forecast), or inside it (a back-test). Writes a CSV with the "
+            "shop, time and forecast target per row of the plan. Only load "
+            "model files you trust: they are pickles."
+        ),
+        formatter_class=defaults,
+    )
+    predict.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"folder written by 'fit' (or the {MODEL_FILE} in it)",
+    )
+    predict.add_argument(
+        "--data", type=Path, required=True, metavar="PLAN.csv", help="channel plan"
+    )
+    predict.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("causalmmm-forecast.csv"),
+        help="CSV file to write",
+    )
+    predict.set_defaults(handler=_command_predict)
     return parser
 
 
@@ -547,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.handler(args)
-    except (ValueError, OSError) as error:
+    except (ValueError, TypeError, OSError) as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return 1
 

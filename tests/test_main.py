@@ -2,170 +2,362 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
+import io
+import json
+import pickle
 import re
-import struct
 import subprocess
 import sys
-from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from sklearn_causalmmm.__main__ import (
-    edges_above,
-    format_summary,
-    main,
-    run_demo,
-)
+from sklearn_causalmmm import CausalMMMRegressor
+from sklearn_causalmmm.__main__ import main
+from sklearn_causalmmm.analysis.demo import run_demo
+from sklearn_causalmmm.analysis.holdout import fit_holdout, top_edges
 from sklearn_causalmmm.datasets import load_demo
-from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
 
 # Tiny settings: the point is the plumbing, not the fit's quality.
-TINY = {"max_epochs": 1, "hidden": 8, "train_days": 30, "random_state": 0}
-TINY_ARGS = ["--max-epochs", "1", "--hidden", "8", "--train-days", "30", "--quiet"]
+TINY = ["--max-epochs", "2", "--hidden", "4", "--quiet"]
 HORIZON = 5
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_demo()
-
-
-@pytest.fixture(scope="module")
-def result():
-    return run_demo(horizon=HORIZON, **TINY)
+CONTEXT = ["context_0", "context_1"]
+N_SHOPS, N_DAYS = 4, 40
 
 
 def _number(text, label):
     match = re.search(rf"^{re.escape(label)}\s+(\S+)$", text, flags=re.MULTILINE)
-    assert match, f"{label!r} missing from the summary:\n{text}"
+    assert match, f"{label!r} missing from the output:\n{text}"
     return float(match.group(1))
 
 
-# -- run_demo: numbers come from the fitted model --------------------------------
-
-
-def test_graph_metrics_match_a_recomputation(result, demo):
-    model = result.model
-    assert model.node_names_ == demo.node_names
-    assert list(model.panel_.shop_ids) == list(demo.frame["shop_id"].unique())
-    probabilities = model.edge_probabilities_
-    assert result.edge_auroc == edge_auroc(demo.adjacency, probabilities)
-    assert result.heterogeneity_auroc == heterogeneity_auroc(
-        demo.adjacency, probabilities
+@pytest.fixture(scope="module")
+def frame():
+    """A few shops and days of the demo panel, as a user's CSV holds them."""
+    demo = load_demo().frame
+    shops = demo["shop_id"].unique()[:N_SHOPS]
+    days = np.sort(demo["date"].unique())[-N_DAYS:]
+    frame = demo[demo["shop_id"].isin(shops) & demo["date"].isin(days)]
+    # a user's column names, and a text column that is no node
+    return frame.rename(columns={"shop_id": "store", "date": "day"}).assign(
+        region="north"
     )
-    for kind in np.unique(demo.graph_type):
-        members = demo.graph_type == kind
-        np.testing.assert_allclose(
-            result.probabilities_by_type[f"type {kind}"],
-            probabilities[members].mean(axis=0),
-        )
-        np.testing.assert_array_equal(
-            result.truth_by_type[f"type {kind}"], demo.graph_types[kind]
-        )
 
 
-def test_forecast_mse_matches_a_recomputation(result, demo):
-    frame = demo.frame
-    dates = np.sort(frame["date"].unique())
-    plan = frame[frame["date"] >= dates[-HORIZON]]
-    columns = ["shop_id", "date", *demo.context_columns, *demo.node_names[:-1]]
-    prediction = result.model.predict(plan[columns])
-    last_day = plan["date"] == dates[-1]
-    errors = plan.loc[last_day, "gmv"] - prediction[last_day]
-    assert len(errors) == 40
-    assert result.mse_model == pytest.approx(np.mean(errors**2), rel=1e-9)
-    # The last-value forecast repeats each shop's GMV on the last fitted day.
-    last_fitted = frame[frame["date"] == dates[-HORIZON - 1]].set_index("shop_id")
-    observed = plan[last_day].set_index("shop_id")["gmv"]
-    naive_errors = observed - last_fitted["gmv"].loc[observed.index]
-    # rel=1e-6: the fitted panel keeps GMV in float32
-    assert result.mse_naive == pytest.approx(np.mean(naive_errors**2), rel=1e-6)
-    assert result.mse_ratio == pytest.approx(result.mse_model / result.mse_naive)
-    # The model was fitted on the train_days days before the held-out ones only.
-    assert result.history.shape == (TINY["train_days"], 40)
-    assert result.history.index[-1] == dates[-HORIZON - 1]
-    assert len(result.model.history_) == TINY["max_epochs"]
+@pytest.fixture(scope="module")
+def data(frame, tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "sales.csv"
+    frame.to_csv(path, index=False)
+    return path
 
 
-def test_summary_prints_the_computed_numbers(result):
-    text = format_summary(result)
-    assert _number(text, "edge AUROC (per shop, mean)") == pytest.approx(
-        result.edge_auroc, abs=5e-4
-    )
-    assert _number(text, "heterogeneity AUROC") == pytest.approx(
-        result.heterogeneity_auroc, abs=5e-4
-    )
-    assert _number(text, "MSE ratio CausalMMM / last value") == pytest.approx(
-        result.mse_ratio, abs=5e-4
-    )
-    assert _number(text, f"GMV MSE at horizon {HORIZON}, last value") == pytest.approx(
-        result.mse_naive, rel=1e-3
-    )
-    for label in result.type_labels:
-        true = edges_above(result.truth_by_type[label], result.node_names)
-        assert true, "every demo shop type has edges"
-        listed = ", ".join(f"{i} -> {j}" for i, j, _ in true)
-        assert f"    true:    {listed}\n" in text + "\n"
-
-
-def test_edges_above_lists_strongest_first_and_skips_self_loops():
-    probabilities = np.array([[0.9, 0.6, 0.1], [0.8, 0.0, 0.5], [0.7, 0.2, 0.0]])
-    assert edges_above(probabilities, ["a", "b", "c"]) == [
-        ("b", "a", 0.8),
-        ("c", "a", 0.7),
-        ("a", "b", 0.6),
+def _fit_args(data, output, *extra):
+    return [
+        "fit",
+        str(data),
+        "--shop-column",
+        "store",
+        "--time-column",
+        "day",
+        "--context-columns",
+        ",".join(CONTEXT),
+        "--horizon",
+        str(HORIZON),
+        "--output",
+        str(output),
+        *TINY,
+        *extra,
     ]
 
 
-# -- the command line ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted(data, tmp_path_factory):
+    """``fit`` with the default refit; returns (stdout, output folder)."""
+    output = tmp_path_factory.mktemp("fit") / "model"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(_fit_args(data, output))
+    assert code == 0, err.getvalue()
+    return out.getvalue(), output
 
 
-class _Images(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.sources = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs)["src"])
+def _future(frame, shift=HORIZON):
+    """The last ``shift`` days' plan moved ``shift`` days on, without GMV."""
+    last = frame[frame["day"] > frame["day"].max() - pd.Timedelta(days=shift)]
+    return last.assign(day=last["day"] + pd.Timedelta(days=shift)).drop(columns=["gmv"])
 
 
-def test_demo_command_end_to_end(tmp_path, capsys, result):
-    output = tmp_path / "report"
-    code = main(
-        ["demo", "--horizon", str(HORIZON), "--output", str(output), *TINY_ARGS]
-    )
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    text = captured.out
-    # A CPU fit with a fixed random_state repeats bit for bit.
-    assert _number(text, "edge AUROC (per shop, mean)") == pytest.approx(
-        result.edge_auroc, abs=5e-4
-    )
-    assert _number(text, "heterogeneity AUROC") == pytest.approx(
-        result.heterogeneity_auroc, abs=5e-4
+# -- fit ----------------------------------------------------------------------------
+
+
+def test_fit_writes_model_roles_and_report(fitted, frame):
+    text, output = fitted
+    files = sorted(p.name for p in output.iterdir())
+    assert files == [
+        "forecasts.png",
+        "graphs.png",
+        "model.json",
+        "model.pkl",
+        "report.html",
+        "response_curves.png",
+        "training_curve.png",
+    ]
+    roles = json.loads((output / "model.json").read_text())
+    channels = ["brand", "display", "video", "feed", "search", "pv"]
+    assert roles["shop_column"] == "store"
+    assert roles["time_column"] == "day"
+    assert roles["target"] == "gmv"
+    assert roles["context_columns"] == CONTEXT
+    # default channels: every numeric column but shop, time, target and context
+    assert roles["channel_columns"] == channels
+    assert roles["refitted_through_last_day"] is True
+    assert roles["fitted_to"] == str(frame["day"].max().date())
+    html = (output / "report.html").read_text(encoding="utf-8")
+    for png in ("graphs", "forecasts", "response_curves", "training_curve"):
+        assert f'<img src="{png}.png"' in html
+    assert f"saved to {output / 'model.pkl'}" in text
+    assert f"Report written to {output / 'report.html'}" in text
+    assert "train_loss" not in text  # --quiet
+
+
+def test_fit_prints_the_back_tests_scores(fitted, data):
+    # The CLI's back-test is fit_holdout with the same settings (CPU fits
+    # repeat bit for bit), so its printed scores can be recomputed.
+    text, _ = fitted
+    result = fit_holdout(
+        pd.read_csv(data),
+        shop_column="store",
+        time_column="day",
+        context_columns=CONTEXT,
+        horizon=HORIZON,
+        estimator=CausalMMMRegressor(max_epochs=2, hidden=4, random_state=0),
     )
     assert _number(text, "MSE ratio CausalMMM / last value") == pytest.approx(
         result.mse_ratio, abs=5e-4
     )
+    assert _number(text, f"GMV MSE at horizon {HORIZON}, last value") == (
+        pytest.approx(result.mse_naive, rel=1e-3)
+    )
+    assert f"fitted on {N_DAYS - HORIZON} days" in text
+    edges = top_edges(
+        result.model.edge_probabilities_.mean(axis=0), result.node_names, k=8
+    )
+    listed = ", ".join(f"{i} -> {j} ({p:.2f})" for i, j, p in edges)
+    assert f"Strongest learned edges (mean P over shops):\n  {listed}\n" in text
+
+
+def test_saved_model_continues_after_the_last_day(fitted, frame):
+    _, output = fitted
+    with (output / "model.pkl").open("rb") as handle:
+        model = pickle.load(handle)
+    assert model.panel_.time_index[-1] == frame["day"].max()
+    assert model.panel_.n_steps == N_DAYS
+    plan = _future(frame)[["store", "day", *CONTEXT, *model.node_names_[:-1]]]
+    assert np.isfinite(model.predict(plan)).all()
+
+
+def test_no_refit_saves_the_back_tested_model(data, frame, tmp_path, capsys):
+    code = main(_fit_args(data, tmp_path / "m", "--no-refit", "--train-days", "25"))
+    assert code == 0, capsys.readouterr().err
+    with (tmp_path / "m" / "model.pkl").open("rb") as handle:
+        model = pickle.load(handle)
+    roles = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert roles["refitted_through_last_day"] is False
+    held_out = frame["day"] > frame["day"].max() - pd.Timedelta(days=HORIZON)
+    assert model.panel_.time_index[-1] == frame.loc[~held_out, "day"].max()
+    assert model.panel_.n_steps == 25
+    # it is the back-test's model: same predictions as fit_holdout's
+    result = fit_holdout(
+        frame,
+        shop_column="store",
+        time_column="day",
+        context_columns=CONTEXT,
+        horizon=HORIZON,
+        train_days=25,
+        estimator=CausalMMMRegressor(max_epochs=2, hidden=4, random_state=0),
+    )
+    np.testing.assert_array_equal(
+        model.predict(result.plan), result.model.predict(result.plan)
+    )
+
+
+# -- predict ------------------------------------------------------------------------
+
+
+def test_predict_writes_the_models_forecast(fitted, frame, tmp_path, capsys):
+    _, output = fitted
+    future = _future(frame)
+    # a user's plan: columns in another order, no context, an ignored column
+    plan_file = tmp_path / "plan.csv"
+    future[
+        ["day", "search", "store", "feed", "pv", "brand", "video", "display"]
+    ].assign(note="x").to_csv(plan_file, index=False)
+    target = tmp_path / "out" / "forecast.csv"
+    code = main(["predict", str(output), "--data", str(plan_file), "-o", str(target)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"written to {target}" in captured.out
+    written = pd.read_csv(target, parse_dates=["day"])
+    assert list(written.columns) == ["store", "day", "gmv"]
+    pd.testing.assert_series_equal(
+        written["store"], future["store"].reset_index(drop=True)
+    )
+    pd.testing.assert_series_equal(written["day"], future["day"].reset_index(drop=True))
+    with (output / "model.pkl").open("rb") as handle:
+        model = pickle.load(handle)
+    expected = model.predict(
+        future[["store", "day", *CONTEXT, *model.node_names_[:-1]]]
+    )
+    np.testing.assert_allclose(written["gmv"], expected, rtol=1e-12)
+    # the pickle path works as MODEL too
+    code = main(
+        [
+            "predict",
+            str(output / "model.pkl"),
+            "--data",
+            str(plan_file),
+            "-o",
+            str(target),
+        ]
+    )
+    assert code == 0
+    np.testing.assert_allclose(pd.read_csv(target)["gmv"], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda f: f.drop(columns="pv"), "no column 'pv' (channel)"),
+        (
+            lambda f: f.assign(store=f["store"].replace("shop_001", "shop_new")),
+            "['shop_new'] were not seen in fit",
+        ),
+        (
+            lambda f: f.assign(day=f["day"] + pd.Timedelta(days=3)),
+            "must start inside the fitted period",
+        ),
+    ],
+)
+def test_predict_rejects_bad_plans(fitted, frame, tmp_path, capsys, edit, message):
+    _, output = fitted
+    plan_file = tmp_path / "plan.csv"
+    edit(_future(frame)).to_csv(plan_file, index=False)
+    target = tmp_path / "forecast.csv"
+    code = main(["predict", str(output), "--data", str(plan_file), "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"causalmmm predict: error: {plan_file}: ")
+    assert message in err
+    assert not target.exists()
+
+
+def test_predict_names_a_missing_or_foreign_model(tmp_path, data, capsys):
+    code = main(["predict", str(tmp_path / "nowhere"), "--data", str(data)])
+    assert code == 1
+    assert f"{tmp_path / 'nowhere'}: no such file" in capsys.readouterr().err
+    (tmp_path / "model.pkl").write_bytes(b"not a pickle")
+    (tmp_path / "model.json").write_text("{}")
+    code = main(["predict", str(tmp_path), "--data", str(data)])
+    assert code == 1
+    assert "not a model saved by 'causalmmm fit'" in capsys.readouterr().err
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps({"a": 1}))
+    (tmp_path / "model.json").write_text('{"target": "gmv"}')
+    code = main(["predict", str(tmp_path), "--data", str(data)])
+    assert code == 1
+    assert (
+        f"{tmp_path / 'model.json'}: not the column roles of a model saved by "
+        "'causalmmm fit' (no shop_column, time_column, channel_columns)"
+    ) in capsys.readouterr().err
+
+
+# -- bad data files -----------------------------------------------------------------
+
+
+def _gap(frame):
+    inside = frame.index[frame["store"] == "shop_002"][10]
+    return frame.drop(index=inside)
+
+
+def _bad_date(frame):
+    out = frame.astype({"day": str})
+    out.iloc[3, out.columns.get_loc("day")] = "31/02/2024 noon"
+    return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "extra", "messages"),
+    [
+        (lambda f: f, ["--target", "sales"], ["no column 'sales' (target)"]),
+        (
+            _bad_date,
+            [],
+            ["time column 'day'", "could not read it as dates", "31/02/2024 noon"],
+        ),
+        (_gap, [], ["shop 'shop_002' misses 1 step(s)"]),
+        (
+            lambda f: f,
+            ["--context-columns", "budget"],
+            ["no column 'budget' (context)"],
+        ),
+        (
+            lambda f: f,
+            ["--channel-columns", "search,radio"],
+            ["no column 'radio' (channel)"],
+        ),
+        (
+            lambda f: f.assign(search=-f["search"]),
+            [],
+            ["negative", "'search'"],
+        ),
+    ],
+)
+def test_fit_rejects_bad_data_before_training(
+    frame, tmp_path, capsys, edit, extra, messages
+):
+    data = tmp_path / "bad.csv"
+    edit(frame).to_csv(data, index=False)
+    output = tmp_path / "out"
+    code = main(_fit_args(data, output, *extra))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"causalmmm fit: error: {data}: ")
+    for message in messages:
+        assert message in err
+    assert not output.exists()  # nothing trained, nothing written
+
+
+def test_fit_names_a_missing_file(tmp_path, capsys):
+    code = main(_fit_args(tmp_path / "missing.csv", tmp_path / "out"))
+    assert code == 1
+    assert f"{tmp_path / 'missing.csv'}: no such file" in capsys.readouterr().err
+
+
+# -- demo ---------------------------------------------------------------------------
+
+
+def test_demo_command_prints_run_demos_numbers(tmp_path, capsys):
+    output = tmp_path / "report"
+    args = ["--max-epochs", "1", "--hidden", "8", "--train-days", "30"]
+    code = main(["demo", "--horizon", "5", "--output", str(output), "--quiet", *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    text = captured.out
+    result = run_demo(horizon=5, max_epochs=1, hidden=8, train_days=30, random_state=0)
+    for label, value in [
+        ("edge AUROC (per shop, mean)", result.edge_auroc),
+        ("heterogeneity AUROC", result.heterogeneity_auroc),
+        ("MSE ratio CausalMMM / last value", result.mse_ratio),
+    ]:
+        assert _number(text, label) == pytest.approx(value, abs=5e-4)
     assert "type 0 (14 shops)" in text
     assert str(output / "report.html") in text
-    # --quiet: no training log
-    assert "train_loss" not in text + captured.err
+    assert "train_loss" not in text + captured.err  # --quiet
+    assert len(list(output.glob("*.png"))) == 4
 
-    html = (output / "report.html").read_text(encoding="utf-8")
-    parser = _Images()
-    parser.feed(html)
-    assert len(parser.sources) == 3
-    pngs = sorted(p.name for p in output.glob("*.png"))
-    assert sorted(parser.sources) == pngs
-    for source in parser.sources:
-        data = (output / source).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        width, height = struct.unpack(">II", data[16:24])
-        assert width >= 400 and height >= 300
-    assert f"{result.edge_auroc:.3f}" in html
+
+# -- arguments ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -177,6 +369,9 @@ def test_demo_command_end_to_end(tmp_path, capsys, result):
         (["demo", "--hidden", "wide"], "--hidden: expected an integer, got 'wide'"),
         (["demo", "--train-days", "-3"], "--train-days: must be at least 0"),
         (["demo", "--colour"], "unrecognized arguments: --colour"),
+        (["fit"], "required: DATA.csv"),
+        (["predict", "model"], "required: --data"),
+        (["fit", "x.csv", "--threads", "0"], "--threads: must be at least 1"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
@@ -188,14 +383,42 @@ def test_impossible_horizon_exits_1_naming_it(tmp_path, capsys):
     code = main(["demo", "--horizon", "400", "--output", str(tmp_path), "--quiet"])
     assert code == 1
     err = capsys.readouterr().err
-    assert "causalmmm demo: error: horizon must lie in [1, 363]" in err
+    assert "causalmmm demo: error: horizon must lie in [1, 362]" in err
     assert not list(tmp_path.iterdir())
 
 
-def test_help_exits_0(capsys):
-    assert main(["demo", "--help"]) == 0
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("demo", ["--output", "--max-epochs", "--hidden", "--horizon", "--quiet"]),
+        (
+            "fit",
+            [
+                "DATA.csv",
+                "--target",
+                "--shop-column",
+                "--time-column",
+                "--channel-columns",
+                "--context-columns",
+                "--output",
+                "--no-refit",
+                "--max-epochs",
+                "--hidden",
+                "--horizon",
+                "--train-days",
+                "--random-state",
+                "--quiet",
+                "held out",
+            ],
+        ),
+        ("predict", ["MODEL", "--data", "--output"]),
+    ],
+)
+def test_help_exits_0(capsys, command, options):
+    assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
-    for option in ("--output", "--max-epochs", "--hidden", "--horizon", "--quiet"):
+    assert out.startswith(f"usage: causalmmm {command}")
+    for option in options:
         assert option in out
 
 

@@ -276,12 +276,6 @@ def test_report_renders_with_every_figure_and_nothing_cut_off(tmp_path):
     assert pixels[..., :3].std() > 0.05
 
 
-@pytest.mark.xfail(
-    reason="report.py styles img with max-width: 100% and a 1px border on a "
-    "content box: once the window is narrower than the body's 60em, every "
-    "wide figure overflows it by 2 px (fix: img { box-sizing: border-box })",
-    strict=False,
-)
 def test_report_fits_a_narrow_window(tmp_path):
     page, _ = _report(tmp_path / "report")
     assert problems(render_check(page, width=800)) == []

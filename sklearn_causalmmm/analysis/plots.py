@@ -21,7 +21,12 @@ from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["plot_forecasts", "plot_graph_heatmaps", "plot_training_curve"]
+__all__ = [
+    "plot_forecasts",
+    "plot_graph_heatmaps",
+    "plot_response_curves",
+    "plot_training_curve",
+]
 
 _PANEL_WIDTH = 4.0  # inches per heatmap or forecast panel
 _PANEL_HEIGHT = 3.6
@@ -40,7 +45,7 @@ def _save(figure: Figure, path: str | PathLike, dpi: int) -> Path:
 
 def plot_graph_heatmaps(
     probabilities_by_type: Mapping[object, np.ndarray],
-    truth_by_type: Mapping[object, np.ndarray],
+    truth_by_type: Mapping[object, np.ndarray] | None,
     node_names: Sequence[str],
     path: str | PathLike,
     *,
@@ -51,19 +56,23 @@ def plot_graph_heatmaps(
     One row per shop type: on the left the learned edge probabilities
     (typically averaged over the type's shops), on the right the true graph
     (or the share of the type's shops having each edge). Cell ``(i, j)`` is
-    the edge ``i -> j``: rows are causes, columns effects.
+    the edge ``i -> j``: rows are causes, columns effects. Without a truth
+    (real data), the learned graphs fill a grid of two panels per row.
 
     Parameters
     ----------
     probabilities_by_type : mapping of label to ndarray of shape (d, d)
-        Learned edge probabilities per shop type, in display order.
-    truth_by_type : mapping of label to ndarray of shape (d, d)
-        True graphs (0/1 or shares in [0, 1]) with the same labels.
+        Learned edge probabilities per shop type (or per shop, or averaged
+        over all shops), in display order.
+    truth_by_type : mapping of label to ndarray of shape (d, d) or None
+        True graphs (0/1 or shares in [0, 1]) with the same labels; None when
+        the truth is unknown.
     node_names : sequence of str of length d
     path : str or path-like
         Where to write the PNG; parent folders are created.
     dpi : int, default=100
-        The image is ``800 x 360 * n_types`` pixels at ``dpi=100``.
+        The image is ``800 x 360 * n_rows`` pixels at ``dpi=100``, with one
+        row per label (``ceil(n_labels / 2)`` rows without a truth).
 
     Returns
     -------
@@ -83,53 +92,55 @@ def plot_graph_heatmaps(
     labels = list(probabilities_by_type)
     if not labels:
         raise ValueError("probabilities_by_type holds no shop type.")
-    missing = [label for label in labels if label not in truth_by_type]
-    if missing:
-        raise ValueError(f"truth_by_type lacks the shop type(s) {missing}.")
+    if truth_by_type is not None:
+        missing = [label for label in labels if label not in truth_by_type]
+        if missing:
+            raise ValueError(f"truth_by_type lacks the shop type(s) {missing}.")
     d = len(node_names)
+    sources = [("probabilities_by_type", probabilities_by_type, "learned P(i -> j)")]
+    if truth_by_type is not None:
+        sources.append(("truth_by_type", truth_by_type, "true graph"))
+    panels = []  # (title, graph), two per row
     for label in labels:
-        for name, graph in (
-            ("probabilities_by_type", probabilities_by_type[label]),
-            ("truth_by_type", truth_by_type[label]),
-        ):
+        for name, source, what in sources:
+            graph = source[label]
             if np.shape(graph) != (d, d):
                 raise ValueError(
                     f"{name}[{label!r}] has shape {np.shape(graph)}; expected "
                     f"({d}, {d}) for the {d} node names."
                 )
+            panels.append((f"{label}: {what}", graph))
 
+    n_rows = -(-len(panels) // 2)
     figure = Figure(
-        figsize=(2 * _PANEL_WIDTH, _PANEL_HEIGHT * len(labels)), layout="constrained"
+        figsize=(2 * _PANEL_WIDTH, _PANEL_HEIGHT * n_rows), layout="constrained"
     )
-    axes = figure.subplots(len(labels), 2, squeeze=False)
+    axes = figure.subplots(n_rows, 2, squeeze=False).ravel()
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
     image = None
-    for row, label in enumerate(labels):
-        panels = (
-            (f"{label}: learned P(i -> j)", probabilities_by_type[label]),
-            (f"{label}: true graph", truth_by_type[label]),
-        )
-        for ax, (title, graph) in zip(axes[row], panels, strict=True):
-            values = np.array(graph, dtype=np.float64)
-            # Self loops are never scored; blank them rather than show a 0.
-            np.fill_diagonal(values, np.nan)
-            image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues")
-            ax.set_title(title, fontsize=10)
-            ax.set_xticks(range(d), node_names, rotation=45, ha="right", fontsize=8)
-            ax.set_yticks(range(d), node_names, fontsize=8)
-            ax.set_xlabel("effect j", fontsize=8)
-            ax.set_ylabel("cause i", fontsize=8)
-            for i in range(d):
-                for j in range(d):
-                    if i != j:
-                        ax.text(
-                            j,
-                            i,
-                            f"{values[i, j]:.2f}",
-                            ha="center",
-                            va="center",
-                            fontsize=6,
-                            color="white" if values[i, j] > 0.6 else "black",
-                        )
+    for ax, (title, graph) in zip(axes, panels, strict=False):
+        values = np.array(graph, dtype=np.float64)
+        # Self loops are never scored; blank them rather than show a 0.
+        np.fill_diagonal(values, np.nan)
+        image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues")
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(range(d), node_names, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(d), node_names, fontsize=8)
+        ax.set_xlabel("effect j", fontsize=8)
+        ax.set_ylabel("cause i", fontsize=8)
+        for i in range(d):
+            for j in range(d):
+                if i != j:
+                    ax.text(
+                        j,
+                        i,
+                        f"{values[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if values[i, j] > 0.6 else "black",
+                    )
     figure.colorbar(image, ax=axes, shrink=0.8, label="edge probability")
     return _save(figure, path, dpi)
 
@@ -218,6 +229,80 @@ def plot_forecasts(
             locator = mdates.AutoDateLocator(maxticks=6)
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes[len(shops) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7)
+    return _save(figure, path, dpi)
+
+
+def plot_response_curves(
+    curves: pd.DataFrame,
+    path: str | PathLike,
+    *,
+    n_columns: int = 2,
+    ylabel: str = "total GMV over the plan",
+    dpi: int = 100,
+) -> Path:
+    """Plot each shop's forecast total against the scaling of each channel.
+
+    One panel per shop, one line per channel: the total forecast when that
+    channel's planned spend is multiplied by the factor on the x axis (the
+    other channels as planned). A dashed line marks factor 1, the plan itself.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        As returned by :func:`~sklearn_causalmmm.analysis.response.response_curves`:
+        index = factors, columns = MultiIndex ``(shop, channel)``.
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    n_columns : int, default=2
+        Panels per row.
+    ylabel : str, default="total GMV over the plan"
+    dpi : int, default=100
+        Each panel is ``400 x 360`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.analysis.plots import plot_response_curves
+    >>> columns = pd.MultiIndex.from_product([["shop_a"], ["tv", "search"]])
+    >>> curves = pd.DataFrame([[10.0, 10.0], [12.0, 11.0], [13.0, 11.5]],
+    ...                       index=[0.0, 1.0, 2.0], columns=columns)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_response_curves(curves, f"{folder}/r.png").name
+    'r.png'
+    """
+    if not isinstance(curves.columns, pd.MultiIndex) or curves.columns.nlevels != 2:
+        raise ValueError("curves must have (shop, channel) MultiIndex columns.")
+    if len(curves.index) < 2:
+        raise ValueError("curves needs at least two factors to draw a curve.")
+    if n_columns < 1:
+        raise ValueError(f"n_columns must be at least 1, got {n_columns}.")
+    shops = list(curves.columns.get_level_values(0).unique())
+    factors = np.asarray(curves.index, dtype=np.float64)
+
+    n_columns = min(n_columns, len(shops))
+    n_rows = -(-len(shops) // n_columns)
+    figure = Figure(
+        figsize=(_PANEL_WIDTH * n_columns, _PANEL_HEIGHT * n_rows),
+        layout="constrained",
+    )
+    axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
+    for ax, shop in zip(axes, shops, strict=False):
+        for channel, values in curves[shop].items():
+            ax.plot(factors, values.to_numpy(), marker=".", label=str(channel))
+        ax.axvline(1.0, color="0.6", linestyle="--", linewidth=1)
+        ax.set_title(str(shop), fontsize=10)
+        ax.set_xlabel("planned spend x factor", fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
     for ax in axes[len(shops) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7)

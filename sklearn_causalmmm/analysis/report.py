@@ -24,7 +24,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: left; }
 th { background: #f2f2f2; }
 figure { margin: 1em 0 2em; }
-img { max-width: 100%; border: 1px solid #eee; }
+img { max-width: 100%; border: 1px solid #eee; box-sizing: border-box; }
 figcaption { color: #555; font-size: 0.9em; }
 """
 

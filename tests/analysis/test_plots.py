@@ -11,6 +11,7 @@ import pytest
 from sklearn_causalmmm.analysis.plots import (
     plot_forecasts,
     plot_graph_heatmaps,
+    plot_response_curves,
     plot_training_curve,
 )
 
@@ -60,6 +61,15 @@ def test_graph_heatmaps_reject_mismatched_input(tmp_path):
     with pytest.raises(ValueError, match=r"\.png"):
         plot_graph_heatmaps(learned, truth, NODES, tmp_path / "g.pdf")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("n_graphs", "height"), [(1, 360), (3, 720), (4, 720)])
+def test_graph_heatmaps_without_truth_fill_two_per_row(tmp_path, n_graphs, height):
+    learned, _ = _graphs(n_graphs)
+    path = plot_graph_heatmaps(learned, None, NODES, tmp_path / "g.png")
+    assert png_size(path) == (800, height)
+    with pytest.raises(ValueError, match=r"expected \(2, 2\)"):
+        plot_graph_heatmaps(learned, None, NODES[:2], tmp_path / "bad.png")
 
 
 def _forecast_frames(n_shops, n_days=7):
@@ -130,3 +140,37 @@ def test_training_curve_rejects_empty_history(tmp_path):
         plot_training_curve([], tmp_path / "loss.png")
     with pytest.raises(ValueError, match="train_loss"):
         plot_training_curve([{"valid_loss": 1.0}], tmp_path / "loss.png")
+
+
+def _curves(n_shops, channels=("tv", "search")):
+    columns = pd.MultiIndex.from_product(
+        [[f"shop_{s}" for s in range(n_shops)], list(channels)],
+        names=["shop", "channel"],
+    )
+    factors = np.linspace(0.0, 2.0, 5)
+    values = np.sqrt(factors)[:, None] * np.arange(1, len(columns) + 1)
+    return pd.DataFrame(values, index=pd.Index(factors, name="factor"), columns=columns)
+
+
+@pytest.mark.parametrize(
+    ("n_shops", "n_columns", "expected"),
+    [(1, 2, (400, 360)), (3, 2, (800, 720)), (4, 4, (1600, 360))],
+)
+def test_response_curves_one_panel_per_shop(tmp_path, n_shops, n_columns, expected):
+    path = plot_response_curves(
+        _curves(n_shops), tmp_path / "r.png", n_columns=n_columns
+    )
+    assert png_size(path) == expected
+
+
+def test_response_curves_reject_malformed_input(tmp_path):
+    curves = _curves(2)
+    with pytest.raises(ValueError, match="MultiIndex columns"):
+        plot_response_curves(curves.droplevel(0, axis=1), tmp_path / "r.png")
+    with pytest.raises(ValueError, match="at least two factors"):
+        plot_response_curves(curves.iloc[:1], tmp_path / "r.png")
+    with pytest.raises(ValueError, match="n_columns"):
+        plot_response_curves(curves, tmp_path / "r.png", n_columns=0)
+    with pytest.raises(ValueError, match=r"\.png"):
+        plot_response_curves(curves, tmp_path / "r.svg")
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,634 @@
+"""Back-test CausalMMM on a long panel: fit, forecast held-out days, report.
+
+:func:`fit_holdout` holds out the last ``horizon`` days of every shop, fits
+:class:`~sklearn_causalmmm.CausalMMMRegressor` on the days before, forecasts
+GMV over the held-out days from their channel plan and scores it against the
+observed GMV and against the last-value forecast
+(:class:`~sklearn_causalmmm.baselines.naive.SeasonalNaiveRegressor`).
+:func:`write_holdout_report` turns the result into an HTML report with
+figures; :func:`refit` fits the same model on every day, for forecasting
+beyond the data. The command line's ``demo`` and ``fit`` are built on these.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "HoldoutResult",
+    "check_columns",
+    "fit_holdout",
+    "holdout_figures",
+    "refit",
+    "top_edges",
+    "write_holdout_report",
+]
+
+#: Shops shown in the forecast and response-curve figures.
+N_FIGURE_SHOPS = 4
+#: Spend multipliers of the response curves.
+RESPONSE_FACTORS = np.linspace(0.0, 2.0, 9)
+
+
+@dataclass
+class HoldoutResult:
+    """A back-test of CausalMMM: the fitted models, forecasts and scores.
+
+    Attributes
+    ----------
+    model : CausalMMMRegressor
+        Fitted on the days before the held-out ones.
+    naive : SeasonalNaiveRegressor
+        The last-value forecast, fitted on the same days.
+    shop_column, time_column, target : str
+    channel_columns : list of str
+        Graph nodes other than the target (channels and funnel nodes), in the
+        model's node order.
+    context_columns : list of str
+    node_names : list of str
+        ``channel_columns`` followed by ``target``.
+    horizon : int
+        Held-out days; the MSE is scored at this horizon.
+    train_days : int or None
+        Days fitted (None: every day before the held-out ones).
+    plan : DataFrame
+        The held-out rows' model inputs (shop, time, context and channel
+        columns), i.e. the channel plan the forecast was made from.
+    truth, forecast, naive_forecast : DataFrame
+        GMV over the held-out days (index: time, columns: shops).
+    history : DataFrame
+        GMV of the fitted days (index: time, columns: shops).
+    mse_model, mse_naive : float
+        MSE of GMV at ``horizon`` of the model and of the last-value forecast.
+    fit_seconds : float
+        Wall time of the model's fit.
+    unscored_shops : list
+        Shops left out of the forecast: they have no day before the held-out
+        ones.
+    """
+
+    model: object
+    naive: object
+    shop_column: str
+    time_column: str
+    target: str
+    channel_columns: list
+    context_columns: list
+    node_names: list
+    horizon: int
+    train_days: int | None
+    plan: pd.DataFrame
+    truth: pd.DataFrame
+    forecast: pd.DataFrame
+    naive_forecast: pd.DataFrame
+    history: pd.DataFrame
+    mse_model: float
+    mse_naive: float
+    fit_seconds: float
+    unscored_shops: list = field(default_factory=list)
+
+    @property
+    def mse_ratio(self) -> float:
+        """MSE of the model divided by that of the last-value forecast."""
+        return self.mse_model / self.mse_naive
+
+    @property
+    def columns(self) -> list:
+        """The model's input columns: shop, time, context, channels."""
+        return [
+            self.shop_column,
+            self.time_column,
+            *self.context_columns,
+            *self.channel_columns,
+        ]
+
+
+def check_columns(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> None:
+    """Raise a ValueError naming every declared column the frame lacks.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    roles : mapping of role to column names
+        E.g. ``{"target": ["gmv"], "channel": ["tv", "search"]}``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing (the message names it, its role and the
+        frame's columns) or has two roles.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.analysis.holdout import check_columns
+    >>> frame = pd.DataFrame(columns=["shop", "tv", "gmv"])
+    >>> check_columns(frame, {"target": ["gmv"], "channel": ["tv", "radio"]})
+    Traceback (most recent call last):
+    ...
+    ValueError: no column 'radio' (channel); the data has columns ['shop', 'tv', 'gmv'].
+    """
+    missing = [
+        f"{name!r} ({role})"
+        for role, names in roles.items()
+        for name in names
+        if name not in frame.columns
+    ]
+    if missing:
+        raise ValueError(
+            f"no column {', '.join(missing)}; the data has columns "
+            f"{[str(c) for c in frame.columns]}."
+        )
+    counts = pd.Series([n for names in roles.values() for n in names]).value_counts()
+    twice = counts.index[counts > 1].tolist()
+    if twice:
+        raise ValueError(f"column(s) {twice} are given more than one role.")
+
+
+def _times(frame: pd.DataFrame, time_column: str) -> np.ndarray:
+    """The time column as datetimes or numbers (date strings are parsed)."""
+    times = frame[time_column]
+    if not (
+        pd.api.types.is_datetime64_any_dtype(times)
+        or pd.api.types.is_numeric_dtype(times)
+    ):
+        # Parsed as to_panel parses them, so the days match its time grid.
+        times = pd.to_datetime(times)
+    return times.to_numpy()
+
+
+def _wide(values, frame: pd.DataFrame, shop: str, time_column: str) -> pd.DataFrame:
+    """Pivot values aligned with ``frame``'s rows to (time x shop)."""
+    table = pd.DataFrame(
+        {
+            "shop": frame[shop].to_numpy(),
+            "time": frame[time_column].to_numpy(),
+            "value": np.asarray(values, dtype=np.float64),
+        }
+    )
+    wide = table.pivot(index="time", columns="shop", values="value")
+    wide.index.name, wide.columns.name = time_column, shop
+    return wide
+
+
+def fit_holdout(
+    frame: pd.DataFrame,
+    *,
+    target: str = "gmv",
+    shop_column: str = "shop_id",
+    time_column: str = "date",
+    channel_columns: Sequence[str] | None = None,
+    context_columns: Sequence[str] | None = None,
+    horizon: int = 7,
+    train_days: int | None = None,
+    estimator=None,
+) -> HoldoutResult:
+    """Fit on all but the last ``horizon`` days and score the forecast of them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Long layout: one row per shop and day, one column per channel (and
+        funnel node), the target, optional context columns. Times may be
+        datetimes, integers or date strings. Not modified.
+    target : str, default="gmv"
+        The GMV column.
+    shop_column, time_column : str, default="shop_id", "date"
+    channel_columns : sequence of str, default=None
+        Graph nodes besides the target. None: every numeric column that is
+        not the shop, time, target or a context column.
+    context_columns : sequence of str, default=None
+        Per-shop context (constant over time, averaged if not).
+    horizon : int, default=7
+        Days held out at the end and forecast; also the model's training
+        horizon.
+    train_days : int or None, default=None
+        Fit on the last ``train_days`` days before the held-out ones; None
+        fits on all of them. The decoder steps through every day of the
+        window, so the window length sets the cost of an epoch.
+    estimator : CausalMMMRegressor, default=None
+        Template whose hyper-parameters are used (it is cloned; its column
+        roles and horizon are set from the arguments above). None uses the
+        defaults.
+
+    Returns
+    -------
+    result : HoldoutResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        A declared column is missing, the horizon or window does not fit the
+        data, or :func:`~sklearn_causalmmm.panel.to_panel` rejects the data
+        (gaps, duplicated days, NaN, negative spend, unreadable times, ...).
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm import CausalMMMRegressor
+    >>> from sklearn_causalmmm.analysis.holdout import fit_holdout
+    >>> from sklearn_causalmmm.datasets import make_causal_mmm
+    >>> frame = make_causal_mmm(
+    ...     n_shops=4, n_steps=40, as_frame=True, random_state=0).frame
+    >>> result = fit_holdout(
+    ...     frame, context_columns=["context_0", "context_1"], horizon=5,
+    ...     estimator=CausalMMMRegressor(hidden=4, max_epochs=1, random_state=0))
+    >>> result.truth.shape, result.forecast.shape  # 5 held-out days x 4 shops
+    ((5, 4), (5, 4))
+    >>> result.node_names
+    ['brand', 'display', 'video', 'feed', 'search', 'pv', 'clicks', 'gmv']
+    """
+    from sklearn.base import clone
+
+    from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
+    from sklearn_causalmmm.metrics import mse_at_horizon
+    from sklearn_causalmmm.panel import to_panel
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a DataFrame, got {type(frame).__name__}.")
+    context_columns = list(context_columns or [])
+    keys = {"shop column": [shop_column], "time column": [time_column]}
+    check_columns(frame, {**keys, "target": [target], "context": context_columns})
+    if channel_columns is None:
+        roles = {shop_column, time_column, target, *context_columns}
+        channel_columns = [
+            c
+            for c in frame.columns
+            if c not in roles and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        if not channel_columns:
+            raise ValueError(
+                "no channel column: every column is the shop, time, target or "
+                "context, or is not numeric; name the channels explicitly."
+            )
+    channel_columns = list(channel_columns)
+    check_columns(
+        frame,
+        {
+            **keys,
+            "target": [target],
+            "context": context_columns,
+            "channel": channel_columns,
+        },
+    )
+    columns = [shop_column, time_column, *context_columns, *channel_columns]
+    # Validate every day up front (gaps, duplicates, NaN, negative values,
+    # unreadable times): a problem in the held-out days would otherwise only
+    # surface after the fit.
+    to_panel(
+        frame[columns],
+        frame[target],
+        context_columns=context_columns,
+        shop_column=shop_column,
+        time_column=time_column,
+        target_name=target,
+    )
+    times = _times(frame, time_column)
+    dates = np.unique(times)
+    if not 1 <= horizon <= len(dates) - 3:
+        raise ValueError(
+            f"horizon must lie in [1, {len(dates) - 3}] for the {len(dates)} days "
+            f"of the data, got {horizon}."
+        )
+    first_test = dates[-horizon]
+    in_train = times < first_test
+    if train_days is not None:
+        if train_days < 3:
+            raise ValueError(f"train_days must be at least 3, got {train_days}.")
+        in_train &= times >= dates[max(0, len(dates) - horizon - train_days)]
+    in_test = ~(times < first_test)
+    data = frame[columns].assign(**{time_column: times})
+    train, test = data[in_train], data[in_test]
+    y_train = frame.loc[in_train, target]
+    fitted_shops = set(pd.unique(train[shop_column]))
+    scored = test[shop_column].isin(fitted_shops).to_numpy()
+    unscored = list(pd.unique(test.loc[~scored, shop_column]))
+    plan, y_test = test[scored], frame.loc[in_test, target][scored]
+
+    model = clone(estimator if estimator is not None else CausalMMMRegressor())
+    model.set_params(
+        horizon=horizon,
+        context_columns=context_columns or None,
+        shop_column=shop_column,
+        time_column=time_column,
+        target_name=target,
+    )
+    started = time.perf_counter()
+    model.fit(train, y_train)
+    fit_seconds = time.perf_counter() - started
+    naive = SeasonalNaiveRegressor(
+        strategy="last",
+        context_columns=context_columns or None,
+        shop_column=shop_column,
+        time_column=time_column,
+    ).fit(train, y_train)
+
+    truth = _wide(y_test, plan, shop_column, time_column)
+    forecast = _wide(model.predict(plan), plan, shop_column, time_column)
+    naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
+
+    def score(prediction: pd.DataFrame) -> float:
+        # shops as rows, held-out days as horizons 1..horizon
+        return mse_at_horizon(
+            truth.to_numpy().T, prediction.to_numpy().T, horizon=horizon
+        )
+
+    return HoldoutResult(
+        model=model,
+        naive=naive,
+        shop_column=shop_column,
+        time_column=time_column,
+        target=target,
+        channel_columns=list(model.node_names_[:-1]),
+        context_columns=context_columns,
+        node_names=list(model.node_names_),
+        horizon=horizon,
+        train_days=train_days,
+        plan=plan,
+        truth=truth,
+        forecast=forecast,
+        naive_forecast=naive_forecast,
+        history=_wide(y_train, train, shop_column, time_column),
+        mse_model=score(forecast),
+        mse_naive=score(naive_forecast),
+        fit_seconds=fit_seconds,
+        unscored_shops=unscored,
+    )
+
+
+def refit(result: HoldoutResult, frame: pd.DataFrame):
+    """Fit the back-tested model again, on a window that ends on the last day.
+
+    The window has the back-test's length (``train_days``, or every day), so
+    the refitted model continues the data: its forecasts start the day after
+    the last day of ``frame``.
+
+    Parameters
+    ----------
+    result : HoldoutResult
+    frame : DataFrame
+        The data :func:`fit_holdout` was given.
+
+    Returns
+    -------
+    model : CausalMMMRegressor
+        A fitted clone of ``result.model``.
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm import CausalMMMRegressor
+    >>> from sklearn_causalmmm.analysis.holdout import fit_holdout, refit
+    >>> from sklearn_causalmmm.datasets import make_causal_mmm
+    >>> frame = make_causal_mmm(
+    ...     n_shops=3, n_steps=40, as_frame=True, random_state=0).frame
+    >>> result = fit_holdout(
+    ...     frame, context_columns=["context_0", "context_1"], horizon=5, train_days=25,
+    ...     estimator=CausalMMMRegressor(hidden=4, max_epochs=1, random_state=0))
+    >>> model = refit(result, frame)
+    >>> str(model.panel_.time_index[-1].date()), model.panel_.n_steps
+    ('2024-02-09', 25)
+    """
+    from sklearn.base import clone
+
+    times = _times(frame, result.time_column)
+    keep = np.ones(len(frame), dtype=bool)
+    if result.train_days is not None:
+        dates = np.unique(times)
+        keep = times >= dates[max(0, len(dates) - result.train_days)]
+    X = frame[result.columns].assign(**{result.time_column: times})[keep]
+    return clone(result.model).fit(X, frame.loc[keep, result.target])
+
+
+def top_edges(
+    probabilities: np.ndarray,
+    node_names: Sequence[str],
+    k: int | None = None,
+    threshold: float | None = None,
+) -> list[tuple[str, str, float]]:
+    """The strongest edges ``i -> j`` of a graph, strongest first.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (d, d)
+        ``[i, j]`` scores the edge ``i -> j``; the diagonal is ignored.
+    node_names : sequence of str of length d
+    k : int, default=None
+        Keep the ``k`` strongest (all if None).
+    threshold : float, default=None
+        Keep only edges scoring above it.
+
+    Returns
+    -------
+    edges : list of (cause, effect, probability)
+        Ties keep the order of the nodes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.analysis.holdout import top_edges
+    >>> p = np.array([[0.0, 0.9, 0.3], [0.2, 0.0, 0.6], [0.1, 0.4, 0.0]])
+    >>> top_edges(p, ["tv", "pv", "gmv"], k=2)
+    [('tv', 'pv', 0.9), ('pv', 'gmv', 0.6)]
+    >>> top_edges(p, ["tv", "pv", "gmv"], threshold=0.5)
+    [('tv', 'pv', 0.9), ('pv', 'gmv', 0.6)]
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    d = len(node_names)
+    if probabilities.shape != (d, d):
+        raise ValueError(
+            f"probabilities has shape {probabilities.shape}; expected ({d}, {d}) "
+            f"for the {d} node names."
+        )
+    edges = [
+        (node_names[i], node_names[j], float(probabilities[i, j]))
+        for i in range(d)
+        for j in range(d)
+        if i != j and (threshold is None or probabilities[i, j] > threshold)
+    ]
+    edges.sort(key=lambda edge: -edge[2])  # stable: ties keep the node order
+    return edges if k is None else edges[:k]
+
+
+def _format_edges(edges: list[tuple[str, str, float]], probabilities: bool) -> str:
+    """``"a -> b (0.91), ..."`` (or without probabilities); ``"(none)"``."""
+    if not edges:
+        return "(none)"
+    if probabilities:
+        return ", ".join(f"{i} -> {j} ({p:.2f})" for i, j, p in edges)
+    return ", ".join(f"{i} -> {j}" for i, j, _ in edges)
+
+
+def _metric_rows(result: HoldoutResult) -> list[tuple[str, str]]:
+    """The back-test's numbers as ``(name, formatted value)`` rows."""
+    h = result.horizon
+    return [
+        (f"GMV MSE at horizon {h}, CausalMMM", f"{result.mse_model:.4g}"),
+        (f"GMV MSE at horizon {h}, last value", f"{result.mse_naive:.4g}"),
+        ("MSE ratio CausalMMM / last value", f"{result.mse_ratio:.3f}"),
+        ("epochs trained", str(len(result.model.history_))),
+        ("fit time (s)", f"{result.fit_seconds:.1f}"),
+    ]
+
+
+def _figure_shops(result: HoldoutResult, first: Sequence = ()) -> list:
+    """Up to ``N_FIGURE_SHOPS`` forecast shops, ``first`` ones first."""
+    shops = [s for s in first if s in result.truth.columns]
+    shops += [s for s in result.truth.columns if s not in shops]
+    return shops[:N_FIGURE_SHOPS]
+
+
+def holdout_figures(
+    result: HoldoutResult,
+    output: str | PathLike,
+    *,
+    shops: Sequence | None = None,
+    response_channels: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Forecast, response-curve and training-curve figures of a back-test.
+
+    Parameters
+    ----------
+    result : HoldoutResult
+    output : str or path-like
+        Folder for the PNG files (``forecasts.png``, ``response_curves.png``,
+        ``training_curve.png``).
+    shops : sequence, default=None
+        Shops to draw; None takes the first :data:`N_FIGURE_SHOPS`.
+    response_channels : sequence of str, default=None
+        Channels whose spend the response curves scale; None: every
+        channel column.
+
+    Returns
+    -------
+    figures : dict of caption to Path
+    """
+    from sklearn_causalmmm.analysis.plots import (
+        plot_forecasts,
+        plot_response_curves,
+        plot_training_curve,
+    )
+    from sklearn_causalmmm.analysis.response import response_curves
+
+    output = Path(output)
+    shops = list(shops) if shops is not None else _figure_shops(result)
+    channels = list(response_channels or result.channel_columns)
+    held = [c for c in result.channel_columns if c not in channels]
+    plan = result.plan[result.plan[result.shop_column].isin(shops)]
+    curves = response_curves(result.model, plan, channels, RESPONSE_FACTORS)
+    held_note = f" {', '.join(held)} stay at their observed values." if held else ""
+    h = result.horizon
+    return {
+        f"GMV over the {h} held-out days: observed, CausalMMM forecast from the "
+        "channel plan, and the last-value forecast.": plot_forecasts(
+            result.truth[shops],
+            {
+                "CausalMMM": result.forecast[shops],
+                "last value": result.naive_forecast[shops],
+            },
+            output / "forecasts.png",
+            history=result.history[shops].iloc[-4 * h :],
+        ),
+        f"Response curves: CausalMMM's total GMV forecast over the {h} held-out "
+        "days when one channel's planned spend is multiplied by a factor, the "
+        f"other channels as planned (dashed: the plan itself).{held_note}": (
+            plot_response_curves(curves, output / "response_curves.png")
+        ),
+        "Training and validation loss per epoch.": plot_training_curve(
+            result.model.history_, output / "training_curve.png"
+        ),
+    }
+
+
+def write_holdout_report(
+    result: HoldoutResult,
+    output: str | PathLike,
+    *,
+    title: str = "CausalMMM report",
+    intro: str = "",
+    data_name: str = "the data",
+) -> Path:
+    """Write ``report.html`` of a back-test on data without a known graph.
+
+    Shows the learned causal graph averaged over all shops and for a few
+    shops, the forecasts against the observed GMV and the last-value
+    forecast, response curves and the training curve.
+
+    Parameters
+    ----------
+    result : HoldoutResult
+    output : str or path-like
+        Folder, created if missing; files of an earlier report are
+        overwritten.
+    title : str, default="CausalMMM report"
+    intro : str, default=""
+        Paragraph under the title; a default one describes the back-test.
+    data_name : str, default="the data"
+        How the default intro names the data (e.g. the file).
+
+    Returns
+    -------
+    path : Path
+        The HTML file.
+    """
+    from sklearn_causalmmm.analysis.plots import plot_graph_heatmaps
+    from sklearn_causalmmm.analysis.report import write_report
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    shops = _figure_shops(result)
+    probabilities = result.model.edge_probabilities_
+    rows = {shop: i for i, shop in enumerate(result.model.panel_.shop_ids)}
+    graphs = {"mean over all shops": probabilities.mean(axis=0)}
+    for shop in shops[:3]:
+        graphs[str(shop)] = probabilities[rows[shop]]
+    figures = {
+        "Learned causal graph, averaged over all shops and for a few shops; "
+        "cell (i, j) is P(i -> j).": plot_graph_heatmaps(
+            graphs, None, result.node_names, output / "graphs.png"
+        ),
+        **holdout_figures(result, output, shops=shops),
+    }
+    edges = top_edges(graphs["mean over all shops"], result.node_names, k=10)
+    table = pd.DataFrame(
+        [(f"{i} -> {j}", f"{p:.2f}") for i, j, p in edges],
+        columns=["edge", "mean P over shops"],
+    )
+    roles = pd.DataFrame(
+        [
+            ("shop", result.shop_column),
+            ("time", result.time_column),
+            ("target", result.target),
+            ("channels", ", ".join(result.channel_columns)),
+            ("context", ", ".join(result.context_columns) or "(none)"),
+        ],
+        columns=["role", "columns"],
+    )
+    metrics = pd.DataFrame(_metric_rows(result), columns=["metric", "value"])
+    if not intro:
+        intro = (
+            f"CausalMMM fitted on {data_name} ({len(result.history)} days, "
+            f"{result.history.shape[1]} shops) with the last {result.horizon} "
+            "days held out; GMV over the held-out days is forecast from their "
+            "channel plan and compared with the observed GMV and the last-value "
+            "forecast."
+        )
+    return write_report(
+        output / "report.html",
+        title=title,
+        intro=intro,
+        tables={
+            "Summary": metrics,
+            "Strongest learned edges": table,
+            "Columns": roles,
+        },
+        figures=figures,
+    )

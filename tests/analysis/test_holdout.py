@@ -1,0 +1,224 @@
+"""Tests of the back-test behind the command line's ``demo`` and ``fit``."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_causalmmm import CausalMMMRegressor
+from sklearn_causalmmm.analysis.holdout import (
+    check_columns,
+    fit_holdout,
+    refit,
+    top_edges,
+    write_holdout_report,
+)
+from sklearn_causalmmm.datasets import make_causal_mmm
+
+CONTEXT = ["context_0", "context_1"]
+HORIZON = 5
+TRAIN_DAYS = 25
+
+
+def _tiny():
+    return CausalMMMRegressor(hidden=4, max_epochs=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    frame = make_causal_mmm(n_shops=4, n_steps=40, as_frame=True, random_state=0).frame
+    # Times as a CSV gives them, and an extra text column that is no node.
+    return frame.assign(
+        date=frame["date"].dt.strftime("%Y-%m-%d"), region=frame["shop_id"].str[-1]
+    )
+
+
+@pytest.fixture(scope="module")
+def result(frame):
+    original = frame.copy()
+    result = fit_holdout(
+        frame,
+        context_columns=CONTEXT,
+        horizon=HORIZON,
+        train_days=TRAIN_DAYS,
+        estimator=_tiny(),
+    )
+    pd.testing.assert_frame_equal(frame, original)  # the caller's data is untouched
+    return result
+
+
+def test_split_roles_and_scores(result, frame):
+    dates = pd.to_datetime(frame["date"]).drop_duplicates().sort_values()
+    assert list(result.truth.index) == list(dates.iloc[-HORIZON:])
+    assert list(result.history.index) == list(
+        dates.iloc[-HORIZON - TRAIN_DAYS : -HORIZON]
+    )
+    assert result.model.panel_.n_steps == TRAIN_DAYS
+    # default channels: the numeric columns; the text column "region" is left out
+    assert result.channel_columns == ["brand", "display", "video", "feed", "search"] + [
+        "pv",
+        "clicks",
+    ]
+    assert result.node_names == [*result.channel_columns, "gmv"]
+    assert result.columns == ["shop_id", "date", *CONTEXT, *result.channel_columns]
+    assert result.model.horizon == HORIZON
+    assert result.model.context_columns == CONTEXT
+    assert result.unscored_shops == []
+
+    # The forecast is the model's prediction from the held-out plan, and the
+    # MSE at the horizon is the mean over shops of the last day's squared error.
+    plan = result.plan
+    assert len(plan) == 4 * HORIZON
+    assert list(plan.columns) == result.columns
+    prediction = result.model.predict(plan)
+    last = plan["date"] == plan["date"].max()
+    observed = frame.loc[plan.index, "gmv"]
+    assert result.mse_model == pytest.approx(
+        np.mean((observed[last] - prediction[last]) ** 2), rel=1e-9
+    )
+    day_before = frame["date"] == result.history.index[-1].strftime("%Y-%m-%d")
+    naive = frame[day_before].set_index("shop_id")["gmv"]
+    errors = observed[last].to_numpy() - naive.loc[plan.loc[last, "shop_id"]].to_numpy()
+    # rel=1e-6: the fitted panel keeps GMV in float32
+    assert result.mse_naive == pytest.approx(np.mean(errors**2), rel=1e-6)
+    assert result.mse_ratio == pytest.approx(result.mse_model / result.mse_naive)
+    wide = result.forecast.stack().sort_index()
+    keyed = pd.Series(
+        prediction.to_numpy(),
+        index=pd.MultiIndex.from_arrays([plan["date"], plan["shop_id"]]),
+    ).sort_index()
+    np.testing.assert_allclose(wide.to_numpy(), keyed.to_numpy())
+
+
+def test_refit_ends_on_the_last_day_with_the_same_window(result, frame):
+    model = refit(result, frame)
+    assert model is not result.model
+    assert model.get_params() == result.model.get_params()
+    assert model.panel_.n_steps == TRAIN_DAYS
+    assert str(model.panel_.time_index[-1].date()) == frame["date"].max()
+    # it continues the data: a plan may start the day after the last one
+    plan = result.plan.assign(date=result.plan["date"] + pd.Timedelta(days=HORIZON))
+    assert np.isfinite(model.predict(plan)).all()
+
+
+def test_shops_without_fitted_days_are_not_forecast(frame):
+    dates = sorted(frame["date"].unique())
+    late = frame[frame["shop_id"] == "shop_003"].assign(shop_id="late")
+    late = late[late["date"] >= dates[-3]]  # opens on the third held-out day
+    result = fit_holdout(
+        pd.concat([frame, late], ignore_index=True),
+        context_columns=CONTEXT,
+        channel_columns=["search", "display", "pv"],
+        horizon=HORIZON,
+        estimator=_tiny(),
+    )
+    assert result.unscored_shops == ["late"]
+    assert "late" not in result.truth.columns
+    assert result.node_names == ["search", "display", "pv", "gmv"]
+    assert result.model.panel_.n_steps == 40 - HORIZON  # train_days=None: all
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"target": "sales"}, ValueError, r"no column 'sales' \(target\)"),
+        (
+            {"channel_columns": ["tv", "search"]},
+            ValueError,
+            r"no column 'tv' \(channel\)",
+        ),
+        (
+            {"context_columns": ["context_9"]},
+            ValueError,
+            r"no column 'context_9' \(context\)",
+        ),
+        ({"channel_columns": ["gmv"]}, ValueError, r"\['gmv'\] are given more"),
+        ({"horizon": 38}, ValueError, r"horizon must lie in \[1, 37\]"),
+        ({"train_days": 2}, ValueError, "train_days must be at least 3"),
+        ({"channel_columns": ["region"]}, TypeError, "column 'region' must be numeric"),
+    ],
+)
+def test_bad_roles_fail_before_fitting(frame, kwargs, error, message):
+    kwargs = {"context_columns": CONTEXT, **kwargs}
+    estimator = _tiny()
+    with pytest.raises(error, match=message):
+        fit_holdout(frame, estimator=estimator, **kwargs)
+    assert not hasattr(estimator, "model_")
+
+
+def test_data_problems_are_reported_by_to_panel(frame):
+    gap = frame.drop(index=frame.index[(frame["shop_id"] == "shop_002")][10])
+    with pytest.raises(ValueError, match="shop 'shop_002' misses 1 step"):
+        fit_holdout(gap, context_columns=CONTEXT, estimator=_tiny())
+    # a problem in the held-out days is caught before the fit
+    late_nan = frame.copy()
+    late_nan.loc[late_nan.index[-1], "search"] = np.nan
+    with pytest.raises(ValueError, match="search"):
+        fit_holdout(late_nan, context_columns=CONTEXT, estimator=_tiny())
+    dates = frame.assign(date=frame["date"].where(frame.index != 7, "not-a-date"))
+    with pytest.raises(TypeError, match="time column 'date'.*not-a-date"):
+        fit_holdout(dates, context_columns=CONTEXT, estimator=_tiny())
+
+
+def test_top_edges_by_hand():
+    p = np.array([[0.9, 0.5, 0.7], [0.5, 0.0, 0.1], [0.2, 0.3, 0.0]])
+    names = ["a", "b", "c"]
+    # the diagonal never counts; ties keep the node order
+    assert top_edges(p, names) == [
+        ("a", "c", 0.7),
+        ("a", "b", 0.5),
+        ("b", "a", 0.5),
+        ("c", "b", 0.3),
+        ("c", "a", 0.2),
+        ("b", "c", 0.1),
+    ]
+    assert top_edges(p, names, k=2) == [("a", "c", 0.7), ("a", "b", 0.5)]
+    assert top_edges(p, names, threshold=0.5) == [("a", "c", 0.7)]
+    assert top_edges(p, names, k=1, threshold=0.9) == []
+    with pytest.raises(ValueError, match=r"expected \(2, 2\)"):
+        top_edges(p, names[:2])
+
+
+def test_check_columns_names_every_missing_column():
+    frame = pd.DataFrame(columns=["shop", "tv"])
+    with pytest.raises(ValueError) as info:
+        check_columns(frame, {"target": ["gmv"], "channel": ["tv", "radio"]})
+    assert str(info.value).startswith("no column 'gmv' (target), 'radio' (channel);")
+    check_columns(frame, {"channel": ["tv"]})  # nothing missing: no error
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+
+
+def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
+    page = write_holdout_report(result, tmp_path / "out", data_name="data.csv")
+    html = page.read_text(encoding="utf-8")
+    parser = _Images()
+    parser.feed(html)
+    assert parser.sources == [
+        "graphs.png",
+        "forecasts.png",
+        "response_curves.png",
+        "training_curve.png",
+    ]
+    for source in parser.sources:
+        assert (tmp_path / "out" / source).read_bytes()[:4] == b"\x89PNG"
+    assert f"{result.mse_ratio:.3f}" in html
+    assert "CausalMMM fitted on data.csv (25 days, 4 shops)" in html
+    # the strongest edge of the mean graph heads the edge table
+    cause, effect, p = top_edges(
+        result.model.edge_probabilities_.mean(axis=0), result.node_names, k=1
+    )[0]
+    first = re.search(r"<td>(\S+ -&gt; \S+)</td>\s*<td>([0-9.]+)</td>", html)
+    assert first.groups() == (f"{cause} -&gt; {effect}", f"{p:.2f}")
