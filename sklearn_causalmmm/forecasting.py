@@ -1,9 +1,14 @@
-"""CausalMMM under the sktime forecasting API.
+"""The package's GMV forecasters under the sktime forecasting API.
 
-:class:`CausalMMMForecaster` forecasts GMV (``y``) of one shop or a panel of
-shops with the channels, funnel nodes and context columns as exogenous data
-(``X``). It composes a :class:`~sklearn_causalmmm.CausalMMMRegressor`, so both
-APIs share one model and one training loop.
+:class:`PanelRegressorForecaster` puts any regressor that follows the package's
+forecasting contract (``fit(X, y)`` on a panel of shops, ``predict(X_plan)``
+over a channel plan, see :mod:`sklearn_causalmmm._forecast`) behind sktime's
+``BaseForecaster``: :class:`~sklearn_causalmmm.CausalMMMRegressor` and the
+forecasting baselines then run in sktime's ``evaluate``, splitters and
+benchmarks like any sktime forecaster. :class:`CausalMMMForecaster` is that
+forecaster around a :class:`~sklearn_causalmmm.CausalMMMRegressor`, with the
+regressor's parameters as its own; it is the one that can also forecast the
+channels it is not given.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -12,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
-__all__ = ["CausalMMMForecaster"]
+__all__ = ["CausalMMMForecaster", "PanelRegressorForecaster"]
 
 #: Name of the driver node a forecaster fitted without X uses (see Notes).
 TIME_STEP_NODE = "time_step"
@@ -51,7 +57,390 @@ _REGRESSOR_PARAMS = (
 )
 
 
-class CausalMMMForecaster(BaseForecaster):
+class PanelRegressorForecaster(BaseForecaster):
+    """Forecast GMV of one shop or many with any of the package's regressors.
+
+    ``y`` is GMV: one series, or a panel of shops with a ``(shop, time)``
+    MultiIndex (or a hierarchical index, every level but the last naming the
+    shop). ``X`` holds the channels, funnel nodes and, named by the
+    regressor's ``context_columns``, shop context on the same index. One clone
+    of ``regressor`` is fitted on all shops.
+
+    At ``predict``, ``X`` must hold every column seen in ``fit`` for every
+    step from the cutoff to the last step of ``fh`` (also the steps between
+    those of a non-contiguous ``fh``): it is the channel plan the regressor
+    rolls GMV forward over, and a regressor cannot forecast the channels
+    themselves (:class:`CausalMMMForecaster` can). In-sample steps (``fh <= 0``)
+    are forecast from what the regressor knew just before the first requested
+    step, with the observed channels (or those given in ``X``) as the plan,
+    i.e. a back-test from that date.
+
+    Parameters
+    ----------
+    regressor : estimator
+        A GMV regressor of the package's forecasting contract, e.g.
+        :class:`~sklearn_causalmmm.CausalMMMRegressor`,
+        :class:`~sklearn_causalmmm.baselines.AdstockHillRegressor`,
+        :class:`~sklearn_causalmmm.baselines.LSTMRegressor`. It is cloned,
+        never fitted itself; its ``context_columns`` name the context columns
+        of ``X``.
+
+    Attributes
+    ----------
+    regressor_ : estimator
+        The fitted clone of ``regressor``.
+    node_names_ : list of str
+        The regressor's nodes: the columns of ``X`` that are not context, then
+        GMV.
+    shop_ids_ : list
+        The shops (instance keys of ``y``, tuples for hierarchical indexes) in
+        the order the regressor sees them (shop codes ``0, 1, ...``).
+    edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
+        The regressor's causal graph, when it learns one (``[s, i, j]`` =
+        P(node i -> node j)). Also in ``get_fitted_params()``.
+
+    See Also
+    --------
+    CausalMMMForecaster : the same around CausalMMM, with channel rollout.
+
+    Notes
+    -----
+    Fitted without ``X``, the regressor needs a driver node: it gets one
+    deterministic node, ``"time_step"`` (1, 2, ... along the time grid,
+    continued over the horizon), which carries only the position in time.
+
+    ``update`` with ``update_params=True`` refits the regressor on the whole
+    history. With ``update_params=False`` the fitted regressor is kept and
+    the new observations only extend the history: forecasts still start from
+    the end of the history the regressor was fitted on, with the new steps'
+    channels as the first steps of the plan (their GMV is not read). Shops
+    are those seen in ``fit``.
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm.baselines import AdstockHillRegressor
+    >>> from sklearn_causalmmm.datasets import make_causal_mmm
+    >>> from sklearn_causalmmm.forecasting import PanelRegressorForecaster
+    >>> frame = make_causal_mmm(
+    ...     n_shops=4, n_steps=47, as_frame=True, random_state=0
+    ... ).frame.set_index(["shop_id", "date"])
+    >>> y, X = frame[["gmv"]], frame.drop(columns="gmv")
+    >>> y_train = y.groupby(level=0).head(40)
+    >>> X_train = X.groupby(level=0).head(40)
+    >>> regressor = AdstockHillRegressor(
+    ...     adstock_max_lag=3, n_init=1, context_columns=["context_0", "context_1"]
+    ... )
+    >>> forecaster = PanelRegressorForecaster(regressor).fit(y_train, X=X_train)
+    >>> forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7], X=X).shape
+    (28, 1)
+    """
+
+    _tags = {
+        "authors": ["sklearn-causalmmm developers"],
+        "maintainers": ["sklearn-causalmmm developers"],
+        "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "capability:exogenous": True,
+        "capability:multivariate": False,
+        "requires-fh-in-fit": False,
+        "X-y-must-have-same-index": True,
+        "capability:missing_values": False,
+        "capability:insample": True,
+        "capability:pred_int": False,
+        "capability:update": True,
+        # a regressor needs the plan of every step up to the last one asked for
+        "capability:non_contiguous_X": False,
+        # seeding is the regressor's business (its own random_state)
+        "capability:random_state": False,
+    }
+
+    # Forecasts continue the forecaster's own copy of the history (updated by
+    # ``_update``), so the base class need not keep ``_y``/``_X``.
+    _config = {"remember_data": False}
+    # The base class defines ``_y``/``_X`` only when remember_data is on at
+    # construction; these keep them defined when it is switched on later.
+    _y = None
+    _X = None
+
+    def __init__(self, regressor) -> None:
+        self.regressor = regressor
+        super().__init__()
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh):
+        """Fit a clone of the regressor on all shops of ``y`` (GMV) and ``X``.
+
+        Parameters
+        ----------
+        y : pd.DataFrame
+            GMV, one column; a plain time index or a (shop..., time) MultiIndex.
+        X : pd.DataFrame or None
+            Channels, funnel nodes and context columns on y's index.
+        fh : ForecastingHorizon or None
+            Not needed in fit.
+
+        Returns
+        -------
+        self
+        """
+        template = self.regressor
+        if isinstance(template, type) or not (
+            hasattr(template, "fit") and hasattr(template, "predict")
+        ):
+            raise TypeError(
+                "regressor must be an estimator instance with fit(X, y) and "
+                f"predict(X), got {template!r}."
+            )
+        self._y_columns = y.columns
+        self._index_names = list(y.index.names)
+        self._is_panel = isinstance(y.index, pd.MultiIndex)
+        self._instances = _instance_keys(y.index).unique()
+        self._univariate = X is None
+        self._history_X = None if X is None else self._internal(X)
+        target = _node_label(y.columns[0])
+        if X is not None and target in self._history_X.columns:
+            # y's name may also label a column of X; node names must differ.
+            target = f"{target}_target"
+        self._target = target
+        self._history_y = self._internal(y).iloc[:, 0].rename(target)
+        self._refit()
+        return self
+
+    def _refit(self) -> None:
+        regressor = clone(self.regressor)
+        if "target_name" in regressor.get_params(deep=False):
+            regressor.set_params(target_name=self._target)
+        else:
+            # the contract's regressors without the parameter read the
+            # target's node name from this attribute
+            regressor.target_name = self._target
+        drivers = self._drivers_history()
+        regressor.fit(drivers, self._history_y)
+        self.regressor_ = regressor
+        # steps of the history the fitted regressor has read
+        self._n_read = len(self._grid())
+        context = _context_columns(regressor)
+        nodes = [c for c in drivers.columns if c not in context] + [self._target]
+        self.node_names_ = list(getattr(regressor, "node_names_", nodes))
+        self.shop_ids_ = list(self._instances)
+        if hasattr(regressor, "edge_probabilities_"):
+            self.edge_probabilities_ = regressor.edge_probabilities_
+
+    def _drivers_history(self) -> pd.DataFrame:
+        """X of the whole history on the internal index (time node if no X)."""
+        if not self._univariate:
+            return self._history_X
+        index = self._history_y.index
+        grid = self._grid()
+        steps = grid.get_indexer(index.get_level_values(1)) + 1.0
+        return pd.DataFrame({TIME_STEP_NODE: steps}, index=index)
+
+    def _grid(self) -> pd.Index:
+        return self._history_y.index.get_level_values(1).unique().sort_values()
+
+    # ---------------------------------------------------------------- update
+    def _update(
+        self, y: pd.DataFrame, X: pd.DataFrame | None = None, update_params=True
+    ):
+        """Append new observations; refit on the whole history if asked.
+
+        Parameters
+        ----------
+        y : pd.DataFrame
+            New GMV of fitted shops.
+        X : pd.DataFrame or None
+            Their channels; needed when the forecaster was fitted with X.
+        update_params : bool, default=True
+            Refit the regressor on the extended history.
+
+        Returns
+        -------
+        self
+        """
+        new_y = self._internal(y).iloc[:, 0].rename(self._target)
+        self._history_y = _append(self._history_y, new_y)
+        if not self._univariate:
+            if X is None:
+                raise ValueError(
+                    "the forecaster was fitted with X; update needs X for the new "
+                    "observations."
+                )
+            columns = self._history_X.columns
+            self._history_X = _append(self._history_X, self._internal(X)[columns])
+        if update_params:
+            self._refit()
+        else:
+            self._extend_history()
+        return self
+
+    def _extend_history(self) -> None:
+        """Make the unchanged regressor continue the extended history.
+
+        A regressor of the contract may tie what it learned to the steps it
+        was fitted on, so by default it keeps its history and forecasts start
+        from its end (see ``_predict``).
+        """
+
+    # --------------------------------------------------------------- predict
+    def _predict(self, fh: ForecastingHorizon, X: pd.DataFrame | None = None):
+        """Forecast GMV at the horizon ``fh``.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+            Relative or absolute, in-sample or out-of-sample steps.
+        X : pd.DataFrame or None
+            Channel plan for the steps to forecast.
+
+        Returns
+        -------
+        pd.DataFrame
+            GMV on the index of the fh steps (per shop for panels).
+        """
+        grid = self._grid()
+        n_history = len(grid)
+        cutoff = self.cutoff
+        relative = np.asarray(fh.to_relative(cutoff).to_pandas(), dtype=int)
+        # The plan starts at the first requested step, or earlier: right after
+        # the history the regressor has read (steps added by update since
+        # then enter as plan).
+        first = min(int(relative.min()), 1 - (n_history - self._n_read))
+        last = int(relative.max())
+        if first < 1 - n_history:
+            raise ValueError(
+                f"fh reaches {-first} steps before the cutoff, but the history "
+                f"only holds {n_history} steps."
+            )
+        steps = np.arange(first, last + 1)
+        # a panel's time level, unlike a plain time index, carries no
+        # frequency; the regressor's time grid knows it
+        fitted_grid = getattr(
+            getattr(self.regressor_, "panel_", None), "time_index", None
+        )
+        freq = fh.freq or getattr(fitted_grid, "freq", None)
+        times = ForecastingHorizon(steps, is_relative=True, freq=freq)
+        times = times.to_absolute_index(cutoff)
+        in_sample = grid[n_history - 1 + first : n_history + min(last, 0)]
+        plan_times = in_sample.append(times[steps > 0])
+        plan = self._plan(plan_times, steps, X)
+        gmv = np.asarray(self.regressor_.predict(plan), dtype=np.float64)
+        columns = relative - first
+        gmv = gmv.reshape(len(self._instances), len(steps))[:, columns]
+        return self._to_output(gmv, times[columns])
+
+    def _plan(
+        self, plan_times: pd.Index, steps: np.ndarray, X: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        """Driver values over the plan: given X, else the history's."""
+        n_shops = len(self._instances)
+        index = pd.MultiIndex.from_product(
+            [np.arange(n_shops), plan_times], names=["shop", "time"]
+        )
+        if self._univariate:
+            values = np.tile(steps + float(len(self._grid())), n_shops)
+            return pd.DataFrame({TIME_STEP_NODE: values}, index=index)
+        history = self._drivers_history()
+        plan = history.reindex(index)
+        if X is not None:
+            given = self._internal(X).reindex(index=index, columns=history.columns)
+            plan = given.fillna(plan)
+        context = [c for c in _context_columns(self.regressor_) if c in history]
+        if context and plan[context].isna().to_numpy().any():
+            # context is a property of the shop, known for any step: its mean
+            # over the history, as the regressor reads it
+            means = history[context].groupby(level=0).mean()
+            known = means.reindex(plan.index.get_level_values(0)).set_axis(plan.index)
+            plan[context] = plan[context].fillna(known)
+        if plan.isna().to_numpy().any():
+            plan = self._fill_plan(plan, int((steps > 0).sum()))
+        return plan
+
+    def _fill_plan(self, plan: pd.DataFrame, n_future: int) -> pd.DataFrame:
+        """Fill plan values neither X nor the history holds (here: refuse)."""
+        shop, time = plan.index[np.flatnonzero(plan.isna().to_numpy().any(axis=1))[0]]
+        column = plan.columns[plan.loc[(shop, time)].isna().to_numpy()][0]
+        where = f"at {time}"
+        if self._is_panel:
+            key = self._instances[shop]
+            where = f"of shop {getattr(key, 'item', lambda: key)()!r} {where}"
+        raise ValueError(
+            f"X lacks {column!r} {where}: "
+            f"{type(self.regressor_).__name__} forecasts GMV from a full channel "
+            "plan, so X must hold every column seen in fit for every step to "
+            "forecast (CausalMMMForecaster can forecast missing channels itself)."
+        )
+
+    # --------------------------------------------------------------- helpers
+    def _internal(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` on a ``(shop code, time)`` MultiIndex, str column labels."""
+        keys = _instance_keys(frame.index)
+        codes = self._instances.get_indexer(keys)
+        if np.any(codes < 0):
+            unknown = list(keys[codes < 0].unique()[:5])
+            raise ValueError(
+                f"X or y holds shops {unknown} that were not seen in fit; "
+                "forecasts continue the history of fitted shops."
+            )
+        times = frame.index.get_level_values(-1)
+        out = frame.copy()
+        out.index = pd.MultiIndex.from_arrays([codes, times], names=["shop", "time"])
+        out.columns = [_node_label(c) for c in frame.columns]
+        return out
+
+    def _to_output(self, gmv: np.ndarray, times: pd.Index) -> pd.DataFrame:
+        if self._is_panel:
+            keys = np.repeat(np.arange(len(self._instances)), len(times))
+            instances = self._instances[keys]
+            arrays = [instances.get_level_values(i) for i in range(instances.nlevels)]
+            index = pd.MultiIndex.from_arrays(
+                [*arrays, np.tile(times, len(self._instances))],
+                names=self._index_names,
+            )
+        else:
+            index = times.rename(self._index_names[0])
+        return pd.DataFrame(gmv.reshape(-1), index=index, columns=self._y_columns)
+
+    def _get_fitted_params(self) -> dict:
+        """Fitted parameters: the regressor, node and shop names, the graph."""
+        params = {
+            "node_names": self.node_names_,
+            "shop_ids": self.shop_ids_,
+            "regressor": self.regressor_,
+        }
+        if hasattr(self, "edge_probabilities_"):
+            params["edge_probabilities"] = self.edge_probabilities_
+        return params
+
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
+        """Return small, fast parameter sets for the sktime test suite.
+
+        Parameters
+        ----------
+        parameter_set : str, default="default"
+
+        Returns
+        -------
+        list of dict
+        """
+        from sklearn_causalmmm.baselines.adstock_hill import AdstockHillRegressor
+        from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
+
+        return [
+            {"regressor": SeasonalNaiveRegressor(season_length=3, strategy="seasonal")},
+            {
+                "regressor": AdstockHillRegressor(
+                    adstock_max_lag=1,
+                    season_length=None,
+                    n_init=1,
+                    max_iter=10,
+                    random_state=0,
+                )
+            },
+        ]
+
+
+class CausalMMMForecaster(PanelRegressorForecaster):
     """Forecast GMV of one shop or many with CausalMMM, channels as exogenous X.
 
     ``y`` is GMV: one series, or a panel of shops with a ``(shop, time)``
@@ -134,6 +523,7 @@ class CausalMMMForecaster(BaseForecaster):
     See Also
     --------
     sklearn_causalmmm.CausalMMMRegressor : the same model, scikit-learn API.
+    PanelRegressorForecaster : the same forecaster around any regressor.
 
     Notes
     -----
@@ -170,25 +560,11 @@ class CausalMMMForecaster(BaseForecaster):
     """
 
     _tags = {
-        "authors": ["sklearn-causalmmm developers"],
-        "maintainers": ["sklearn-causalmmm developers"],
         "python_dependencies": ["torch", "skorch"],
-        "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
-        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
-        "capability:exogenous": True,
-        "capability:multivariate": False,
-        "requires-fh-in-fit": False,
-        "X-y-must-have-same-index": True,
-        "capability:missing_values": False,
-        "capability:insample": True,
-        "capability:pred_int": False,
-        "capability:update": True,
+        # channels X lacks between forecast steps are rolled out
+        "capability:non_contiguous_X": True,
         "capability:random_state": True,
     }
-
-    # Forecasts continue the model's own copy of the history (updated by
-    # ``_update``), so the base class need not keep ``_y``/``_X``.
-    _config = {"remember_data": False}
 
     def __init__(
         self,
@@ -245,174 +621,43 @@ class CausalMMMForecaster(BaseForecaster):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        super().__init__()
+        # ``regressor`` is derived from the parameters above, not one of them
+        BaseForecaster.__init__(self)
 
-    # ------------------------------------------------------------------ fit
-    def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh) -> CausalMMMForecaster:
-        """Fit a CausalMMMRegressor on all shops of ``y`` (GMV) and ``X``.
-
-        Parameters
-        ----------
-        y : pd.DataFrame
-            GMV, one column; a plain time index or a (shop..., time) MultiIndex.
-        X : pd.DataFrame or None
-            Channels, funnel nodes and context columns on y's index.
-        fh : ForecastingHorizon or None
-            Not needed in fit.
-
-        Returns
-        -------
-        self
-        """
-        self._y_columns = y.columns
-        self._index_names = list(y.index.names)
-        self._is_panel = isinstance(y.index, pd.MultiIndex)
-        instances = _instance_keys(y.index)
-        self._instances = instances.unique()
-        self._univariate = X is None
-        self._history_X = None if X is None else self._internal(X)
-        target = _node_label(y.columns[0])
-        if X is not None and target in self._history_X.columns:
-            # y's name may also label a column of X; node names must differ.
-            target = f"{target}_target"
-        self._target = target
-        self._history_y = self._internal(y).iloc[:, 0].rename(target)
-        self._refit()
-        return self
-
-    def _refit(self) -> None:
+    @property
+    def regressor(self):
+        """The unfitted :class:`~sklearn_causalmmm.CausalMMMRegressor` to fit."""
         from sklearn_causalmmm.estimators import CausalMMMRegressor
 
-        params = {name: getattr(self, name) for name in _REGRESSOR_PARAMS}
-        self.regressor_ = CausalMMMRegressor(**params, target_name=self._target)
-        self.regressor_.fit(self._drivers_history(), self._history_y)
-        self.edge_probabilities_ = self.regressor_.edge_probabilities_
-        self.node_names_ = list(self.regressor_.node_names_)
-        self.shop_ids_ = list(self._instances)
-
-    def _drivers_history(self) -> pd.DataFrame:
-        """X of the whole history on the internal index (time node if no X)."""
-        if not self._univariate:
-            return self._history_X
-        index = self._history_y.index
-        grid = self._grid()
-        steps = grid.get_indexer(index.get_level_values(1)) + 1.0
-        return pd.DataFrame({TIME_STEP_NODE: steps}, index=index)
-
-    def _grid(self) -> pd.Index:
-        return self._history_y.index.get_level_values(1).unique().sort_values()
-
-    # ---------------------------------------------------------------- update
-    def _update(
-        self, y: pd.DataFrame, X: pd.DataFrame | None = None, update_params=True
-    ) -> CausalMMMForecaster:
-        """Append new observations; refit on the whole history if asked.
-
-        Parameters
-        ----------
-        y : pd.DataFrame
-            New GMV of fitted shops.
-        X : pd.DataFrame or None
-            Their channels; needed when the forecaster was fitted with X.
-        update_params : bool, default=True
-            Refit the model on the extended history.
-
-        Returns
-        -------
-        self
-        """
-        new_y = self._internal(y).iloc[:, 0].rename(self._target)
-        self._history_y = _append(self._history_y, new_y)
-        if not self._univariate:
-            if X is None:
-                raise ValueError(
-                    "the forecaster was fitted with X; update needs X for the new "
-                    "observations."
-                )
-            columns = self._history_X.columns
-            self._history_X = _append(self._history_X, self._internal(X)[columns])
-        if update_params:
-            self._refit()
-        else:
-            from sklearn_causalmmm.panel import to_panel
-
-            # Forecasts continue ``panel_``: the new steps become the history
-            # the unchanged network reads.
-            self.regressor_.panel_ = to_panel(
-                self._drivers_history(),
-                self._history_y,
-                context_columns=self.context_columns,
-                target_name=self._target,
-            )
-        return self
-
-    # --------------------------------------------------------------- predict
-    def _predict(self, fh: ForecastingHorizon, X: pd.DataFrame | None = None):
-        """Forecast GMV at the horizon ``fh``.
-
-        Parameters
-        ----------
-        fh : ForecastingHorizon
-            Relative or absolute, in-sample or out-of-sample steps.
-        X : pd.DataFrame or None
-            Channel plan; rows or columns it lacks are rolled out by the model.
-
-        Returns
-        -------
-        pd.DataFrame
-            GMV on the index of the fh steps (per shop for panels).
-        """
-        grid = self._grid()
-        n_fitted = len(grid)
-        cutoff = self.cutoff
-        relative = np.asarray(fh.to_relative(cutoff).to_pandas(), dtype=int)
-        first, last = min(int(relative.min()), 1), int(relative.max())
-        if first < 1 - n_fitted:
-            raise ValueError(
-                f"fh reaches {-first} steps before the cutoff, but the history "
-                f"only holds {n_fitted} steps."
-            )
-        steps = np.arange(first, last + 1)
-        # a panel's time level, unlike a plain time index, carries no
-        # frequency; the fitted grid knows it
-        freq = fh.freq or getattr(self.regressor_.panel_.time_index, "freq", None)
-        times = ForecastingHorizon(steps, is_relative=True, freq=freq)
-        times = times.to_absolute_index(cutoff)
-        in_sample = grid[n_fitted - 1 + first : n_fitted + min(last, 0)]
-        plan_times = in_sample.append(times[steps > 0])
-        plan = self._plan(plan_times, steps, X)
-        gmv = self.regressor_.predict(plan).to_numpy()
-        columns = relative - first
-        gmv = gmv.reshape(len(self._instances), len(steps))[:, columns]
-        return self._to_output(gmv, times[columns])
-
-    def _plan(
-        self, plan_times: pd.Index, steps: np.ndarray, X: pd.DataFrame | None
-    ) -> pd.DataFrame:
-        """Driver values over the plan: given X, else history, else rollout."""
-        n_shops = len(self._instances)
-        index = pd.MultiIndex.from_product(
-            [np.arange(n_shops), plan_times], names=["shop", "time"]
+        return CausalMMMRegressor(
+            **{name: getattr(self, name) for name in _REGRESSOR_PARAMS}
         )
-        history = self._drivers_history()
-        columns = history.columns
-        if self._univariate:
-            n_fitted = len(self._grid())
-            values = np.tile(steps + float(n_fitted), n_shops)
-            return pd.DataFrame({TIME_STEP_NODE: values}, index=index)
-        plan = history.reindex(index)
-        n_future = int((steps > 0).sum())
-        if X is not None:
-            given = self._internal(X).reindex(index=index, columns=columns)
-            plan = given.fillna(plan)
-        if n_future and plan.isna().to_numpy().any():
-            rollout = self._roll_out(n_future)  # (n_shops, n_future, n_columns)
-            fill = np.full((n_shops, len(steps), len(columns)), np.nan)
-            fill[:, -n_future:] = rollout
-            plan = plan.fillna(
-                pd.DataFrame(fill.reshape(-1, len(columns)), index, columns)
-            )
-        return plan
+
+    def _extend_history(self) -> None:
+        from sklearn_causalmmm.panel import to_panel
+
+        # Forecasts continue ``panel_``: the new steps become the history the
+        # unchanged network reads (its parameters are not tied to a length).
+        self.regressor_.panel_ = to_panel(
+            self._drivers_history(),
+            self._history_y,
+            context_columns=self.context_columns,
+            target_name=self._target,
+        )
+        self._n_read = len(self._grid())
+
+    def _fill_plan(self, plan: pd.DataFrame, n_future: int) -> pd.DataFrame:
+        """Fill the future steps X lacks with the model's rollout."""
+        if not n_future:
+            return plan
+        n_shops, columns = len(self._instances), plan.columns
+        n_steps = len(plan) // n_shops
+        rollout = self._roll_out(n_future)  # (n_shops, n_future, n_columns)
+        fill = np.full((n_shops, n_steps, len(columns)), np.nan)
+        fill[:, -n_future:] = rollout
+        return plan.fillna(
+            pd.DataFrame(fill.reshape(-1, len(columns)), plan.index, columns)
+        )
 
     def _roll_out(self, n_steps: int) -> np.ndarray:
         """The model's free rollout of the drivers, ``(n_shops, n_steps, n_cols)``.
@@ -455,44 +700,6 @@ class CausalMMMForecaster(BaseForecaster):
                 out.append(np.repeat(context[column][:, None], n_steps, axis=1))
         return np.stack(out, axis=-1)
 
-    # --------------------------------------------------------------- helpers
-    def _internal(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` on a ``(shop code, time)`` MultiIndex, str column labels."""
-        keys = _instance_keys(frame.index)
-        codes = self._instances.get_indexer(keys)
-        if np.any(codes < 0):
-            raise ValueError(
-                "X or y holds shops that were not seen in fit; forecasts continue "
-                "the history of fitted shops."
-            )
-        times = frame.index.get_level_values(-1)
-        out = frame.copy()
-        out.index = pd.MultiIndex.from_arrays([codes, times], names=["shop", "time"])
-        out.columns = [_node_label(c) for c in frame.columns]
-        return out
-
-    def _to_output(self, gmv: np.ndarray, times: pd.Index) -> pd.DataFrame:
-        if self._is_panel:
-            keys = np.repeat(np.arange(len(self._instances)), len(times))
-            instances = self._instances[keys]
-            arrays = [instances.get_level_values(i) for i in range(instances.nlevels)]
-            index = pd.MultiIndex.from_arrays(
-                [*arrays, np.tile(times, len(self._instances))],
-                names=self._index_names,
-            )
-        else:
-            index = times.rename(self._index_names[0])
-        return pd.DataFrame(gmv.reshape(-1), index=index, columns=self._y_columns)
-
-    def _get_fitted_params(self) -> dict:
-        """Fitted parameters: the graph, node and shop names, and the model."""
-        return {
-            "edge_probabilities": self.edge_probabilities_,
-            "node_names": self.node_names_,
-            "shop_ids": self.shop_ids_,
-            "regressor": self.regressor_,
-        }
-
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
         """Return small, fast parameter sets for the sktime test suite.
@@ -526,6 +733,14 @@ def _instance_keys(index: pd.Index) -> pd.Index:
     if index.nlevels == 2:
         return index.get_level_values(0)
     return index.droplevel(-1)
+
+
+def _context_columns(regressor) -> list[str]:
+    """The context columns a regressor reads from X (a name or a list)."""
+    columns = getattr(regressor, "context_columns", None)
+    if columns is None:
+        return []
+    return [columns] if isinstance(columns, str) else list(columns)
 
 
 def _node_label(label) -> str:
