@@ -2,7 +2,8 @@
 
 ``CausalGraphDiscoverer`` learns a Granger-causal graph per shop,
 ``CausalMMMRegressor`` forecasts GMV from a channel plan and
-``CausalMMMForecaster`` offers the same model through sktime.
+``CausalMMMForecaster`` offers the same model through sktime, and
+``PanelRegressorForecaster`` puts any of the package's regressors there.
 """
 
 from sklearn_causalmmm.estimators import (
@@ -10,7 +11,7 @@ from sklearn_causalmmm.estimators import (
     CausalGraphDiscoverer,
     CausalMMMRegressor,
 )
-from sklearn_causalmmm.forecasting import CausalMMMForecaster
+from sklearn_causalmmm.forecasting import CausalMMMForecaster, PanelRegressorForecaster
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,5 @@ __all__ = [
     "CausalGraphDiscoverer",
     "CausalMMMForecaster",
     "CausalMMMRegressor",
+    "PanelRegressorForecaster",
 ]
