@@ -1,0 +1,198 @@
+"""Causal structure recovery: every discoverer on simulated panels with known graphs.
+
+Experiments (``--experiments``, comma-separated):
+
+``main``
+    Sim-1-like and Sim-2-like panels (``SIMULATION_SETTINGS["sim1"]`` and
+    ``["sim2"]``: 300 shops, 8 nodes, T = 100), every discoverer.
+``graph_types``, ``nodes``, ``length``, ``shops``
+    Sim-1-like panels with one axis changed: graph types R in {3, 5, 10},
+    nodes d in {8, 12, 20}, length T in {100, 360, 720}, shops N in
+    {50, 100, 300, 1000}; every discoverer except the slow cLSTM and the
+    PAPER_CONFIG variant.
+
+Each fit gives one row of ``discovery.json``: per-shop mean edge AUROC, pooled
+AUROC, AUPRC with the edge density as its chance level, heterogeneity AUROC
+and the fit time. Points shared by several experiments (the Sim-1-like panel
+is in all of them) are fitted once.
+
+Usage::
+
+    python benchmarks/discovery.py --quick                  # toy sizes, seconds
+    python benchmarks/discovery.py --experiments main --seeds 1
+    python benchmarks/discovery.py --experiments main --setting sim2 --resume
+    python benchmarks/discovery.py                          # all, 3 seeds: hours
+
+Optional methods (PCMCI, VARLiNGAM: ``pip install sklearn-causalmmm[causal]``)
+are recorded as "not installed" when their library is missing.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from functools import cache, partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    DISCOVERERS,
+    QUICK_SHOPS,
+    ResultsFile,
+    Timer,
+    base_parser,
+    config_key,
+    data_config,
+    discovery_panel,
+    epochs_run,
+    finish,
+    resolve_paths,
+    run_rows,
+    select,
+    set_threads,
+    simulate,
+    structure_metrics,
+)
+
+SCRIPT = "discovery.py"
+RESULTS_FILE = "discovery.json"
+#: The size of the main table and the base point of every sweep.
+MAIN_SHOPS = 300
+
+
+def experiments(quick: bool) -> dict[str, dict]:
+    """Experiment name -> title, swept axis, data configurations, methods."""
+    n_shops = QUICK_SHOPS if quick else MAIN_SHOPS
+    sweeps = {
+        "graph_types": ("n_graph_types", (3, 5) if quick else (3, 5, 10)),
+        "nodes": ("n_nodes", (8, 12) if quick else (8, 12, 20)),
+        "length": ("n_steps", (60, 100) if quick else (100, 360, 720)),
+        "shops": (
+            "n_shops",
+            (QUICK_SHOPS, 2 * QUICK_SHOPS) if quick else (50, 100, 300, 1000),
+        ),
+    }
+    titles = {
+        "graph_types": "Graph types R (Sim-1-like otherwise)",
+        "nodes": "Nodes d (Sim-1-like otherwise)",
+        "length": "Series length T (Sim-1-like otherwise)",
+        "shops": "Shops N (Sim-1-like otherwise)",
+    }
+    out = {
+        "main": {
+            "title": "Sim-1-like and Sim-2-like panels",
+            "axis": "setting",
+            "configs": [
+                data_config("sim1", n_shops=n_shops),
+                data_config("sim2", n_shops=n_shops),
+            ],
+            "sweep_only": False,
+        }
+    }
+    for name, (axis, values) in sweeps.items():
+        changes = [{axis: value} for value in values]
+        out[name] = {
+            "title": titles[name],
+            "axis": axis,
+            "configs": [
+                data_config("sim1", **{"n_shops": n_shops, **change})
+                for change in changes
+            ],
+            "sweep_only": True,
+        }
+    return out
+
+
+def evaluate(method, seed: int, quick: bool, load) -> dict:
+    """Fit one discoverer on the simulated panel ``load()`` and score its graphs."""
+    if not method.available():
+        return {
+            "skipped": f"not installed ({method.requires}: "
+            "pip install sklearn-causalmmm[causal])"
+        }
+    data = load()
+    params = method.configuration(quick)
+    model = method.build(quick, seed)
+    with Timer() as timer:
+        model.fit(discovery_panel(data), context=data.context)
+    return {
+        "params": json.loads(json.dumps(params, default=str)),
+        "fit_seconds": timer.seconds,
+        "epochs": epochs_run(model, method, params),
+        **structure_metrics(data.adjacency, model.edge_probabilities_),
+    }
+
+
+def jobs(plan: dict, methods, seeds, quick: bool, setting: str | None):
+    """``(identity, job)`` pairs; each simulated panel is built once for all methods."""
+    seen = set()
+    for experiment in plan.values():
+        for config in experiment["configs"]:
+            if setting and config["setting"] != setting:
+                continue
+            for seed in seeds:
+                if (config_key(config), seed) in seen:
+                    continue
+                seen.add((config_key(config), seed))
+                load = cache(partial(simulate, config, seed))
+                for method in methods:
+                    if experiment["sweep_only"] and not method.sweep:
+                        continue
+                    identity = {
+                        "method": method.name,
+                        "config": config,
+                        "config_key": config_key(config),
+                        "seed": seed,
+                    }
+                    yield identity, partial(evaluate, method, seed, quick, load)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--experiments",
+        default=None,
+        help="comma-separated among main, graph_types, nodes, length, shops",
+    )
+    parser.add_argument("--setting", choices=("sim1", "sim2"), default=None)
+    args = parser.parse_args(argv)
+    results_dir, _ = resolve_paths(args)
+    set_threads(args.threads)
+    plan = experiments(args.quick)
+    chosen = plan
+    if args.experiments:
+        names = [name.strip() for name in args.experiments.split(",")]
+        unknown = [name for name in names if name not in plan]
+        if unknown:
+            parser.error(f"unknown experiment(s) {unknown}; choose among {list(plan)}")
+        chosen = {name: plan[name] for name in names}
+    methods = select(DISCOVERERS, args.methods)
+    n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
+    results = ResultsFile(
+        results_dir / RESULTS_FILE,
+        args.quick,
+        meta={
+            "experiments": plan,
+            "methods": [
+                {"name": m.name, "sweep": m.sweep, "note": m.note} for m in DISCOVERERS
+            ],
+        },
+    )
+    start = time.perf_counter()
+    added = run_rows(
+        results,
+        jobs(chosen, methods, range(n_seeds), args.quick, args.setting),
+        resume=args.resume,
+        time_budget=None if args.time_budget is None else 60 * args.time_budget,
+        label="discovery",
+    )
+    finish(SCRIPT, args, results, argv, time.perf_counter() - start, added)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

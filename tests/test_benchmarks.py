@@ -1,0 +1,221 @@
+"""The benchmark scripts: one quick run of everything, and their shared helpers."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import _common  # noqa: E402
+import ablations  # noqa: E402
+import report  # noqa: E402
+import run_all  # noqa: E402
+
+OTHERS_SECTION = "## Structure\n\nWritten by another script; kept as it is.\n"
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """``run_all.py --quick`` into a temporary folder (about a minute of CPU)."""
+    root = tmp_path_factory.mktemp("benchmarks")
+    docs = root / "docs" / "benchmarks.md"
+    docs.parent.mkdir()
+    docs.write_text("# Benchmarks\n\n" + OTHERS_SECTION)
+    results = root / "results"
+    run_all.main(["--quick", "--results", str(results), "--docs", str(docs)])
+    return results, docs
+
+
+def _rows(results: Path, name: str) -> list[dict]:
+    content = json.loads((results / name).read_text())
+    assert content["quick"] is True
+    assert content["runs"], f"{name} records no command"
+    return content["rows"]
+
+
+def _check_finished_or_skipped(row: dict) -> bool:
+    """True for a finished row; a skipped one must be an optional method."""
+    assert "error" not in row, row["error"]
+    if "skipped" in row:
+        assert row["skipped"].startswith("not installed"), row
+        assert row["method"] in ("PCMCI", "VARLiNGAM")
+        return False
+    return True
+
+
+def test_quick_discovery_scores_every_discoverer_on_every_panel(quick_run):
+    results, _ = quick_run
+    rows = _rows(results, "discovery.json")
+    names = {method.name for method in _common.DISCOVERERS}
+    assert {row["method"] for row in rows} == names
+    plan = json.loads((results / "discovery.json").read_text())["meta"]["experiments"]
+    for name, experiment in plan.items():
+        for config in experiment["configs"]:
+            here = {r["method"] for r in rows if r["config"] == config}
+            expected = {
+                m.name for m in _common.DISCOVERERS if m.sweep or name == "main"
+            }
+            assert expected <= here, (name, config, expected - here)
+    for row in rows:
+        if _check_finished_or_skipped(row):
+            for metric in ("edge_auroc", "pooled_edge_auroc", "edge_auprc"):
+                assert 0.0 <= row[metric] <= 1.0
+            assert 0.0 < row["edge_density"] < 1.0
+            assert row["fit_seconds"] > 0
+
+
+def test_quick_forecasting_matches_a_hand_computed_naive_forecast(quick_run):
+    results, _ = quick_run
+    rows = _rows(results, "forecasting.json")
+    names = {method.name for method in _common.FORECASTERS}
+    for dataset in ("sim1", "demo"):
+        here = [r for r in rows if r["dataset"] == dataset]
+        assert {r["method"] for r in here} == names
+        for row in here:
+            assert _check_finished_or_skipped(row)
+            assert len(row["mse"]) == _common.FORECAST_STEPS
+            assert row["mse_7"] == row["mse"][6]
+            assert np.all(np.isfinite(row["mse"])) and min(row["mse"]) >= 0
+    # The last-value forecast repeats each shop's last fitted GMV.
+    data = _common.simulate(_common.data_config("sim1", n_shops=6), 0)
+    _, y_fit, _, y_true, scale = _common.forecast_split(data.X, data.y)
+    expected = (((y_true - y_fit[:, -1:]) / scale[:, None]) ** 2).mean(axis=0)
+    naive = next(
+        r
+        for r in rows
+        if r["dataset"] == "sim1" and r["method"] == "Naive (last value)"
+    )
+    # the scripts score in float32, the check in float64
+    np.testing.assert_allclose(naive["mse"], expected, rtol=1e-5)
+
+
+def test_quick_ablations_cover_every_variant_and_task(quick_run):
+    results, _ = quick_run
+    rows = _rows(results, "ablations.json")
+    done = {(r["variant"], r["task"]) for r in rows if "error" not in r}
+    assert done == {(v[0], t) for v in ablations.VARIANTS for t in ablations.TASKS}
+    full = next(
+        r for r in rows if r["variant"] == "CM-full" and r["task"] == "structure"
+    )
+    # A fixed complete graph scores every edge alike: chance level exactly.
+    assert full["edge_auroc"] == pytest.approx(0.5)
+    assert full["heterogeneity_auroc"] == pytest.approx(0.5)
+    assert full["edge_auprc"] == pytest.approx(full["edge_density"])
+
+
+def test_quick_cost_measures_every_method_and_the_growth(quick_run):
+    results, _ = quick_run
+    rows = _rows(results, "cost.json")
+    for kind, methods in (
+        ("discoverer", _common.DISCOVERERS),
+        ("forecaster", _common.FORECASTERS),
+    ):
+        here = [r for r in rows if r["part"] == "methods" and r["kind"] == kind]
+        assert {r["method"] for r in here} == {m.name for m in methods}
+        for row in here:
+            if _check_finished_or_skipped(row):
+                assert row["seconds_per_shop"] == pytest.approx(
+                    row["fit_seconds"] / row["n_shops"]
+                )
+                assert row["predict_shops_per_second"] > 0
+    growth = sorted(r["n_shops"] for r in rows if r["part"] == "growth")
+    assert growth == [_common.QUICK_SHOPS * f for f in (1, 2, 4, 10)]
+
+
+def test_quick_docs_have_every_table_and_plot(quick_run):
+    _, docs = quick_run
+    text = docs.read_text()
+    assert OTHERS_SECTION.strip() in text  # sections of other scripts survive
+    for heading in (
+        "## Reproducing the benchmarks",
+        "## Causal structure",
+        "### Sim-1-like",
+        "### Sim-2-like",
+        "### Against the paper's table",
+        "### Graph types R",
+        "### Nodes d",
+        "### Series length T",
+        "### Shops N",
+        "## GMV forecasting",
+        "### `sim1`",
+        "### `demo`",
+        "## Ablations",
+        "## Cost",
+        "### Every method",
+        "### CausalMMM's growth",
+    ):
+        assert heading in text, heading
+    for method in _common.DISCOVERERS + _common.FORECASTERS:
+        assert f"| {method.name} " in text, method.name
+    for image in (
+        "auroc_vs_shops.png",
+        "fit_time_vs_shops.png",
+        "mse_vs_horizon.png",
+        "time_vs_shops.png",
+    ):
+        assert f"(img/benchmarks/{image})" in text
+        png = docs.parent / "img" / "benchmarks" / image
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_regenerates_the_same_docs_from_json(quick_run, tmp_path):
+    results, docs = quick_run
+    copy = tmp_path / "benchmarks.md"
+    copy.write_text(docs.read_text())
+    report.main(["--results", str(results), "--docs", str(copy)])
+    assert copy.read_text() == docs.read_text()
+
+
+def test_structure_metrics_of_perfect_and_reversed_scores():
+    truth = np.zeros((3, 4, 4), dtype=int)
+    truth[:, 0, 1] = 1
+    truth[:2, 1, 2] = 1
+    truth[2, 2, 3] = 1
+    perfect = _common.structure_metrics(truth, truth.astype(float))
+    assert perfect["edge_auroc"] == perfect["pooled_edge_auroc"] == 1.0
+    assert perfect["heterogeneity_auroc"] == 1.0
+    assert perfect["edge_density"] == pytest.approx((2 / 12 + 2 / 12 + 2 / 12) / 3)
+    reversed_ = _common.structure_metrics(truth, -truth.astype(float))
+    assert reversed_["edge_auroc"] == 0.0
+    # one graph for every shop: no heterogeneity to score
+    same = np.broadcast_to(truth[0], truth.shape)
+    assert _common.structure_metrics(same, same * 1.0)["heterogeneity_auroc"] is None
+
+
+def test_mean_std_and_formatting():
+    assert _common.mean_std([0.9, 0.95, 1.0]) == pytest.approx((0.95, 0.05, 3))
+    assert _common.mean_std([None, 0.5]) == (0.5, 0.0, 1)
+    assert report.fmt(*_common.mean_std([0.9, 0.95, 1.0])) == "0.950 ± 0.050"
+    assert report.fmt(*_common.mean_std([])) == "—"
+
+
+def test_results_file_replaces_rows_resumes_and_keeps_errors(tmp_path):
+    path = tmp_path / "rows.json"
+    results = _common.ResultsFile(path, quick=False)
+    calls = []
+
+    def job(value):
+        calls.append(value)
+        if value == "bad":
+            raise RuntimeError("boom")
+        return {"value": value}
+
+    jobs = [({"name": n}, lambda n=n: job(n)) for n in ("a", "bad", "c")]
+    added = _common.run_rows(
+        results, jobs, resume=False, time_budget=None, label="test"
+    )
+    assert added == 3 and calls == ["a", "bad", "c"]
+    rows = json.loads(path.read_text())["rows"]
+    assert [r["name"] for r in rows] == ["a", "bad", "c"]
+    assert rows[1]["error"] == "RuntimeError: boom" and rows[2]["value"] == "c"
+    # resume skips finished rows only; the failed one runs again
+    _common.run_rows(results, jobs, resume=True, time_budget=None, label="test")
+    assert calls[3:] == ["bad"]
+    assert len(json.loads(path.read_text())["rows"]) == 3
+    # quick rows never mix with full ones
+    with pytest.raises(SystemExit, match="full"):
+        _common.ResultsFile(path, quick=True)
