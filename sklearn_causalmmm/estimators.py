@@ -59,7 +59,7 @@ class _CausalMMMBase(BaseEstimator):
         graph: str = "learned",
         lr: float = 3e-3,
         batch_size: int = 8,
-        max_epochs: int = 30,
+        max_epochs: int | None = None,
         validation_fraction: float | None = None,
         patience: int = 10,
         warmup_epochs: int = 0,
@@ -109,8 +109,9 @@ class _CausalMMMBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    #: What ``None`` means for ``horizon`` and ``validation_fraction``.
-    _defaults = {"horizon": 1, "validation_fraction": 0.0}
+    #: What ``None`` means for ``horizon``, ``max_epochs`` and
+    #: ``validation_fraction``.
+    _defaults = {"horizon": 1, "max_epochs": 15, "validation_fraction": 0.0}
 
     def _resolved(self, name: str):
         value = getattr(self, name)
@@ -147,7 +148,7 @@ class _CausalMMMBase(BaseEstimator):
         net = build_net(
             PanelModule(model, known_nodes),
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._resolved("max_epochs"),
             batch_size=self.batch_size,
             n_valid=n_valid,
             patience=self.patience,
@@ -159,6 +160,7 @@ class _CausalMMMBase(BaseEstimator):
             kl_weight=self.kl_weight,
             edge_prior=self.edge_prior,
             nll_variance=self.nll_variance,
+            scored_nodes=None if known_nodes is None else ~known_nodes.numpy(),
         )
         inputs = make_inputs(
             panel.scaled(),
@@ -291,12 +293,19 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     batch_size : int, default=8
         Shops per batch: small batches give the encoder enough updates on
         panels of a few hundred shops.
-    max_epochs : int, default=30
+    max_epochs : int, default=None
+        Upper bound on training epochs. None means 15 for the discoverer (on
+        300 Sim-1-like shops: edge AUROC 0.94-0.96 in under two minutes on 2
+        cores; see ``benchmarks/structure.py``) and 60 for the regressor,
+        which early-stops on its validation forecasts (on 300 simulated shops
+        its 7-step error kept falling until about epoch 45).
     validation_fraction : float, default=None
         Share of the final steps of every shop held out to early-stop on the
         forecast error; 0 trains on everything for ``max_epochs``. None means
         0 for the discoverer (forecast error stops structure learning too
-        early) and 0.1 for the regressor.
+        early) and 0.1 for the regressor, which early-stops on the mean
+        squared error of its scaled GMV forecast only (the one-step errors of
+        the channels, which it is given, would otherwise dominate).
     patience : int, default=10
         Early-stopping patience in epochs.
     warmup_epochs : int, default=0
@@ -329,7 +338,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         The trained :class:`~sklearn_causalmmm.nn.CausalMMM`.
     net_ : skorch.NeuralNet
     history_ : list of dict
-        Training and validation loss per epoch.
+        Training loss (negative ELBO) and validation loss per epoch.
 
     See Also
     --------
@@ -388,7 +397,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     (8, 7)
     """
 
-    _defaults = {"horizon": 7, "validation_fraction": 0.1}
+    _defaults = {"horizon": 7, "max_epochs": 60, "validation_fraction": 0.1}
 
     def _fit_panel(self, panel: Panel, rng) -> None:
         self._train(panel, rng, known_nodes=self._known_nodes(panel.n_nodes))

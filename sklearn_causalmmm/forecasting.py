@@ -494,7 +494,8 @@ class CausalMMMForecaster(PanelRegressorForecaster):
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
-    max_epochs : int, default=30
+    max_epochs : int, default=None
+        Upper bound on training epochs; None means the regressor's 60.
     validation_fraction : float, default=0.1
         Share of the final steps held out for early stopping (0 disables it).
     patience : int, default=10
@@ -585,7 +586,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         graph: str = "learned",
         lr: float = 3e-3,
         batch_size: int = 8,
-        max_epochs: int = 30,
+        max_epochs: int | None = None,
         validation_fraction: float = 0.1,
         patience: int = 10,
         warmup_epochs: int = 0,

@@ -4,7 +4,9 @@
 :class:`~sklearn_causalmmm.CausalMMMRegressor` on the days before, forecasts
 GMV over the held-out days from their channel plan and scores it against the
 observed GMV and against the last-value forecast
-(:class:`~sklearn_causalmmm.baselines.naive.SeasonalNaiveRegressor`).
+(:class:`~sklearn_causalmmm.baselines.naive.SeasonalNaiveRegressor`). A band
+around the forecast comes from the model's errors on the last fitted days
+(:func:`empirical_band`).
 :func:`write_holdout_report` turns the result into an HTML report with
 figures; :func:`refit` fits the same model on every day, for forecasting
 beyond the data. The command line's ``demo`` and ``fit`` are built on these.
@@ -26,6 +28,7 @@ import pandas as pd
 __all__ = [
     "HoldoutResult",
     "check_columns",
+    "empirical_band",
     "fit_holdout",
     "holdout_figures",
     "refit",
@@ -37,6 +40,8 @@ __all__ = [
 N_FIGURE_SHOPS = 4
 #: Spend multipliers of the response curves.
 RESPONSE_FACTORS = np.linspace(0.0, 2.0, 9)
+#: Share of outcomes the forecast band is meant to hold.
+BAND_LEVEL = 0.8
 
 
 @dataclass
@@ -69,6 +74,11 @@ class HoldoutResult:
         GMV of the fitted days (index: time, columns: shops).
     mse_model, mse_naive : float
         MSE of GMV at ``horizon`` of the model and of the last-value forecast.
+    forecast_lower, forecast_upper : DataFrame or None
+        A :data:`BAND_LEVEL` band around ``forecast`` from the model's errors
+        when it back-tests the last ``horizon`` fitted days
+        (:func:`empirical_band`); None when the fitted window is too short
+        for that back-test.
     fit_seconds : float
         Wall time of the model's fit.
     unscored_shops : list
@@ -95,11 +105,23 @@ class HoldoutResult:
     mse_naive: float
     fit_seconds: float
     unscored_shops: list = field(default_factory=list)
+    forecast_lower: pd.DataFrame | None = None
+    forecast_upper: pd.DataFrame | None = None
 
     @property
     def mse_ratio(self) -> float:
         """MSE of the model divided by that of the last-value forecast."""
         return self.mse_model / self.mse_naive
+
+    @property
+    def band_coverage(self) -> float | None:
+        """Share of held-out GMV values inside the forecast band."""
+        if self.forecast_lower is None:
+            return None
+        inside = (self.truth >= self.forecast_lower) & (
+            self.truth <= self.forecast_upper
+        )
+        return float(inside.to_numpy().mean())
 
     @property
     def columns(self) -> list:
@@ -178,6 +200,61 @@ def _wide(values, frame: pd.DataFrame, shop: str, time_column: str) -> pd.DataFr
     wide = table.pivot(index="time", columns="shop", values="value")
     wide.index.name, wide.columns.name = time_column, shop
     return wide
+
+
+def empirical_band(
+    truth: np.ndarray,
+    backtest: np.ndarray,
+    forecast: np.ndarray,
+    level: float = BAND_LEVEL,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A multiplicative band around ``forecast`` from back-test errors.
+
+    For every step ``k`` ahead, the ratios ``truth / backtest`` over shops
+    give the central ``level`` quantiles ``q_lo[k]``, ``q_hi[k]``; the band of
+    ``forecast`` at step ``k`` is ``forecast * q_lo[k]`` to
+    ``forecast * q_hi[k]``. Ratios keep the band proportional to each shop's
+    size (GMV is positive) and let it widen with the horizon. Steps beyond the
+    back-test's reuse its last step.
+
+    Parameters
+    ----------
+    truth, backtest : ndarray of shape (n_shops, n_backtest_steps)
+        Observed GMV and the model's forecast of it over a back-test window.
+    forecast : ndarray of shape (n_forecast_shops, n_steps)
+    level : float, default=0.8
+
+    Returns
+    -------
+    lower, upper : ndarray of the shape of ``forecast``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.analysis.holdout import empirical_band
+    >>> truth = np.array([[90.0], [100.0], [110.0]])
+    >>> backtest = np.full((3, 1), 100.0)
+    >>> lower, upper = empirical_band(truth, backtest, np.array([[10.0, 20.0]]))
+    >>> lower.round(2), upper.round(2)
+    (array([[ 9.2, 18.4]]), array([[10.8, 21.6]]))
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level}.")
+    truth, backtest = np.asarray(truth, float), np.asarray(backtest, float)
+    if truth.shape != backtest.shape or truth.ndim != 2:
+        raise ValueError(
+            f"truth {truth.shape} and backtest {backtest.shape} must be 2D arrays "
+            "of one shape (shops, steps)."
+        )
+    forecast = np.asarray(forecast, float)
+    usable = backtest > 0
+    if not usable.any(axis=0).all():
+        raise ValueError("every back-test step needs a positive forecast.")
+    ratios = np.where(usable, truth / np.where(usable, backtest, 1.0), np.nan)
+    tail = (1.0 - level) / 2.0
+    q_lo, q_hi = np.nanquantile(ratios, [tail, 1.0 - tail], axis=0)
+    steps = np.minimum(np.arange(forecast.shape[-1]), ratios.shape[1] - 1)
+    return forecast * q_lo[steps], forecast * q_hi[steps]
 
 
 def fit_holdout(
@@ -334,6 +411,7 @@ def fit_holdout(
 
     truth = _wide(y_test, plan, shop_column, time_column)
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
+    lower, upper = _band(model, data, frame[target], in_train, dates, horizon, forecast)
     naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
 
     def score(prediction: pd.DataFrame) -> float:
@@ -362,6 +440,41 @@ def fit_holdout(
         mse_naive=score(naive_forecast),
         fit_seconds=fit_seconds,
         unscored_shops=unscored,
+        forecast_lower=lower,
+        forecast_upper=upper,
+    )
+
+
+def _band(model, data, gmv, in_train, dates, horizon, forecast):
+    """Band of ``forecast`` from a back-test of the last ``horizon`` fitted days.
+
+    The weights never trained on those days (they are the regressor's
+    validation tail when ``horizon`` covers it), so their errors are an
+    honest if small sample. Returns ``(None, None)`` when no shop has both
+    the back-test days and a day before them.
+    """
+    shop_column, time_column = model.shop_column, model.time_column
+    times = data[time_column].to_numpy()
+    fitted_dates = np.unique(times[in_train])
+    if len(fitted_dates) < horizon + 3:
+        return None, None
+    start = fitted_dates[-horizon]
+    window = in_train & (times >= start)
+    before = data.loc[in_train & (times < start), shop_column]
+    counts = data.loc[window, shop_column].value_counts()
+    shops = set(counts.index[counts == horizon]) & set(before)
+    rows = window & data[shop_column].isin(shops).to_numpy()
+    if not rows.any():
+        return None, None
+    plan = data[rows]
+    truth = _wide(gmv[rows], plan, shop_column, time_column)
+    backtest = _wide(model.predict(plan), plan, shop_column, time_column)
+    lower, upper = empirical_band(
+        truth.to_numpy().T, backtest.to_numpy().T, forecast.to_numpy().T
+    )
+    return (
+        pd.DataFrame(lower.T, index=forecast.index, columns=forecast.columns),
+        pd.DataFrame(upper.T, index=forecast.index, columns=forecast.columns),
     )
 
 
@@ -474,6 +587,10 @@ def _metric_rows(result: HoldoutResult) -> list[tuple[str, str]]:
         (f"GMV MSE at horizon {h}, CausalMMM", f"{result.mse_model:.4g}"),
         (f"GMV MSE at horizon {h}, last value", f"{result.mse_naive:.4g}"),
         ("MSE ratio CausalMMM / last value", f"{result.mse_ratio:.3f}"),
+        (
+            f"held-out GMV inside the {BAND_LEVEL:.0%} band",
+            "—" if result.band_coverage is None else f"{result.band_coverage:.0%}",
+        ),
         ("epochs trained", str(len(result.model.history_))),
         ("fit time (s)", f"{result.fit_seconds:.1f}"),
     ]
@@ -526,9 +643,21 @@ def holdout_figures(
     curves = response_curves(result.model, plan, channels, RESPONSE_FACTORS)
     held_note = f" {', '.join(held)} stay at their observed values." if held else ""
     h = result.horizon
+    bands = None
+    if result.forecast_lower is not None:
+        bands = {
+            "CausalMMM": (result.forecast_lower[shops], result.forecast_upper[shops])
+        }
     return {
         f"GMV over the {h} held-out days: observed, CausalMMM forecast from the "
-        "channel plan, and the last-value forecast.": plot_forecasts(
+        "channel plan"
+        + (
+            f" with its {BAND_LEVEL:.0%} band (from its errors on the last {h} "
+            "fitted days)"
+            if bands
+            else ""
+        )
+        + ", and the last-value forecast.": plot_forecasts(
             result.truth[shops],
             {
                 "CausalMMM": result.forecast[shops],
@@ -536,6 +665,7 @@ def holdout_figures(
             },
             output / "forecasts.png",
             history=result.history[shops].iloc[-4 * h :],
+            bands=bands,
         ),
         f"Response curves: CausalMMM's total GMV forecast over the {h} held-out "
         "days when one channel's planned spend is multiplied by a factor, the "

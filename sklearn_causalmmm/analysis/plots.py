@@ -151,6 +151,7 @@ def plot_forecasts(
     path: str | PathLike,
     *,
     history: pd.DataFrame | None = None,
+    bands: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     n_columns: int = 2,
     ylabel: str = "GMV",
     dpi: int = 100,
@@ -159,7 +160,7 @@ def plot_forecasts(
 
     One panel per shop (column of ``truth``): the observed history before the
     forecast in grey, the observed values over the forecast in black, and one
-    line per forecaster.
+    line per forecaster, shaded between its band where one is given.
 
     Parameters
     ----------
@@ -172,6 +173,9 @@ def plot_forecasts(
         Where to write the PNG; parent folders are created.
     history : DataFrame, default=None
         Observed values before the forecast (same columns), for context.
+    bands : mapping of name to (lower, upper) DataFrames, default=None
+        Bands of some of the forecasters, with the index and columns of
+        ``truth``.
     n_columns : int, default=2
         Panels per row.
     ylabel : str, default="GMV"
@@ -203,6 +207,15 @@ def plot_forecasts(
             raise ValueError(
                 f"forecast {name!r} must have the index and columns of truth."
             )
+    bands = dict(bands or {})
+    for name, pair in bands.items():
+        if name not in forecasts:
+            raise ValueError(f"band {name!r} has no forecast of that name.")
+        for frame in pair:
+            if list(frame.columns) != shops or not frame.index.equals(truth.index):
+                raise ValueError(
+                    f"band {name!r} must have the index and columns of truth."
+                )
     if history is not None and list(history.columns) != shops:
         raise ValueError("history must have the columns of truth.")
 
@@ -220,7 +233,19 @@ def plot_forecasts(
             ax.plot(observed.index, observed.to_numpy(), color="0.6", label="history")
         ax.plot(truth.index, truth[shop].to_numpy(), color="black", label="observed")
         for name, frame in forecasts.items():
-            ax.plot(frame.index, frame[shop].to_numpy(), marker=".", label=name)
+            (line,) = ax.plot(
+                frame.index, frame[shop].to_numpy(), marker=".", label=name
+            )
+            if name in bands:
+                lower, upper = bands[name]
+                ax.fill_between(
+                    frame.index,
+                    lower[shop].to_numpy(),
+                    upper[shop].to_numpy(),
+                    color=line.get_color(),
+                    alpha=0.2,
+                    linewidth=0,
+                )
         ax.set_title(str(shop), fontsize=10)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(labelsize=7)
@@ -348,14 +373,23 @@ def plot_training_curve(
     epochs = np.arange(1, len(history) + 1)
     figure = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = figure.subplots()
-    for key, label in (("train_loss", "training"), ("valid_loss", "validation")):
-        values = np.array([row.get(key, np.nan) for row in history], dtype=float)
-        if np.isfinite(values).any():
-            ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    train = np.array([row["train_loss"] for row in history], dtype=float)
+    ax.plot(epochs, train, marker="o", markersize=3, label="training")
+    ax.set_ylabel("training loss (negative ELBO)")
+    valid = np.array([row.get("valid_loss", np.nan) for row in history], dtype=float)
+    lines = ax.get_lines()
+    if np.isfinite(valid).any():
+        # Its own axis: a regressor validates on its GMV forecast error, a
+        # quantity on another scale than the ELBO.
+        other = ax.twinx()
+        other.plot(
+            epochs, valid, marker="o", markersize=3, color="C1", label="validation"
+        )
+        other.set_ylabel("validation loss")
+        lines = lines + other.get_lines()
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("loss (negative ELBO)")
     ax.set_title("Training curve", fontsize=10)
-    ax.legend()
+    ax.legend(lines, [line.get_label() for line in lines])
     ax.grid(alpha=0.3)
     return _save(figure, path, dpi)

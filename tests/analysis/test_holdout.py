@@ -12,6 +12,7 @@ import pytest
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.analysis.holdout import (
     check_columns,
+    empirical_band,
     fit_holdout,
     refit,
     top_edges,
@@ -92,6 +93,45 @@ def test_split_roles_and_scores(result, frame):
         index=pd.MultiIndex.from_arrays([plan["date"], plan["shop_id"]]),
     ).sort_index()
     np.testing.assert_allclose(wide.to_numpy(), keyed.to_numpy())
+
+
+def test_band_is_the_backtest_of_the_last_fitted_days(result, frame):
+    # Redo the back-test by hand: the model forecasts the last HORIZON fitted
+    # days from the days before them.
+    data = frame.assign(date=pd.to_datetime(frame["date"]))
+    fitted = sorted(data["date"].unique())[-HORIZON - HORIZON : -HORIZON]
+    window = data[data["date"].isin(fitted)]
+    columns = ["shop_id", "date", *CONTEXT, *result.channel_columns]
+    backtest = result.model.predict(window[columns])
+    truth = window.pivot(index="date", columns="shop_id", values="gmv")
+    predicted = window.assign(pred=np.asarray(backtest)).pivot(
+        index="date", columns="shop_id", values="pred"
+    )
+    lower, upper = empirical_band(
+        truth.to_numpy().T, predicted.to_numpy().T, result.forecast.to_numpy().T
+    )
+    np.testing.assert_allclose(result.forecast_lower.to_numpy(), lower.T)
+    np.testing.assert_allclose(result.forecast_upper.to_numpy(), upper.T)
+    assert (result.forecast_lower <= result.forecast_upper).to_numpy().all()
+    inside = (result.truth >= result.forecast_lower) & (
+        result.truth <= result.forecast_upper
+    )
+    assert result.band_coverage == inside.to_numpy().mean()
+
+
+def test_empirical_band_quantiles_by_step():
+    # step 1: ratios 0.5, 1, 1.5; step 2: ratios 1, 2, 3 (nanquantile, linear)
+    truth = np.array([[5.0, 10.0], [10.0, 20.0], [15.0, 30.0]])
+    backtest = np.full((3, 2), 10.0)
+    lower, upper = empirical_band(truth, backtest, np.full((1, 3), 2.0), level=0.5)
+    np.testing.assert_allclose(lower, [[1.5, 3.0, 3.0]])  # step 3 reuses step 2
+    np.testing.assert_allclose(upper, [[2.5, 5.0, 5.0]])
+    with pytest.raises(ValueError, match="level"):
+        empirical_band(truth, backtest, lower, level=1.0)
+    with pytest.raises(ValueError, match="one shape"):
+        empirical_band(truth, backtest[:, :1], lower)
+    with pytest.raises(ValueError, match="positive forecast"):
+        empirical_band(truth, np.zeros((3, 2)), lower)
 
 
 def test_refit_ends_on_the_last_day_with_the_same_window(result, frame):

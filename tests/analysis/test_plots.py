@@ -174,3 +174,25 @@ def test_response_curves_reject_malformed_input(tmp_path):
     with pytest.raises(ValueError, match=r"\.png"):
         plot_response_curves(curves, tmp_path / "r.svg")
     assert not list(tmp_path.iterdir())
+
+
+def test_forecast_bands_are_shaded_and_checked(tmp_path):
+    history, truth, naive = _forecast_frames(2)
+    plain = plot_forecasts(truth, {"model": naive}, tmp_path / "plain.png")
+    band = (naive * 0.8, naive * 1.2)
+    shaded = plot_forecasts(
+        truth, {"model": naive}, tmp_path / "band.png", bands={"model": band}
+    )
+    assert png_size(shaded) == png_size(plain)
+    assert shaded.read_bytes() != plain.read_bytes()
+    with pytest.raises(ValueError, match="band 'other' has no forecast"):
+        plot_forecasts(
+            truth, {"model": naive}, tmp_path / "f.png", bands={"other": band}
+        )
+    with pytest.raises(ValueError, match="band 'model' must have the index"):
+        plot_forecasts(
+            truth,
+            {"model": naive},
+            tmp_path / "f.png",
+            bands={"model": (naive.iloc[:-1], naive)},
+        )

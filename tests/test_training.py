@@ -1,0 +1,52 @@
+"""The skorch net shared by the neural estimators: time-tail split and losses."""
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+
+from sklearn_causalmmm import CausalMMMRegressor
+from sklearn_causalmmm._training import PanelNet, TimeTailSplit, make_inputs
+from sklearn_causalmmm.datasets import make_causal_mmm
+
+
+def _net(**kwargs) -> PanelNet:
+    return PanelNet(torch.nn.Identity(), criterion=torch.nn.MSELoss, **kwargs)
+
+
+def test_time_tail_split_holds_out_the_last_steps_of_every_shop():
+    values = np.arange(2 * 3 * 10, dtype=np.float32).reshape(2, 3, 10)
+    inputs = make_inputs(values, np.ones((2, 10), bool), np.zeros((2, 1)), 8)
+    train, valid = TimeTailSplit(3)(Dataset(inputs))
+    np.testing.assert_array_equal(train.X["values"], values[..., :7])
+    # the training window keeps the trained horizon of 2 rolled-out steps
+    assert train.X["n_teacher"].tolist() == [5, 5]
+    np.testing.assert_array_equal(valid.X["values"], values)
+    assert valid.X["n_teacher"].tolist() == [7, 7]
+    # only the held-out tail is scored
+    assert valid.X["mask"][:, :7].sum() == 0 and valid.X["mask"][:, 7:].all()
+
+
+def test_validation_scores_only_the_forecast_nodes():
+    values = torch.zeros(2, 3, 5)
+    prediction = torch.zeros(2, 3, 4)
+    prediction[:, :2] = 100.0  # channels: huge one-step errors, ignored
+    prediction[0, 2] = torch.tensor([9.0, 9.0, 1.0, 2.0])  # target
+    prediction[1, 2] = torch.tensor([9.0, 9.0, 3.0, 0.0])
+    mask = torch.tensor([[0.0, 0.0, 0.0, 1.0, 1.0]] * 2)  # the last two steps
+    logits = torch.zeros(2, 3, 3, 2)
+    X = {"values": values, "mask": mask}
+    net = _net(scored_nodes=np.array([False, False, True]))
+    loss = net.get_loss((prediction, logits), None, X=X, training=False)
+    assert loss.item() == (1.0 + 4.0 + 9.0 + 0.0) / 4
+    # training still minimises the negative ELBO over every node
+    train = net.get_loss((prediction, logits), None, X=X, training=True)
+    assert train.item() > 100.0
+
+
+def test_regressor_early_stops_on_its_gmv_forecast_error():
+    data = make_causal_mmm(n_shops=6, n_steps=40, random_state=0)
+    model = CausalMMMRegressor(hidden=8, max_epochs=2, random_state=0)
+    model.fit(data.X, data.y, context=data.context)
+    assert model.net_.scored_nodes.tolist() == [False] * data.X.shape[1] + [True]
+    last = model.history_[-1]
+    assert last["valid_loss"] >= 0.0 and last["valid_loss"] != last["train_loss"]
