@@ -643,6 +643,26 @@ def resolve_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return args.results, args.docs
 
 
+def run_script(
+    script: str,
+    args: argparse.Namespace,
+    argv,
+    results: ResultsFile,
+    jobs: Iterable[tuple[dict, Callable[[], dict]]],
+    label: str,
+) -> None:
+    """Run a script's jobs under its ``--resume``/``--time-budget``, then finish."""
+    start = time.perf_counter()
+    added = run_rows(
+        results,
+        jobs,
+        resume=args.resume,
+        time_budget=None if args.time_budget is None else 60 * args.time_budget,
+        label=label,
+    )
+    finish(script, args, results, argv, time.perf_counter() - start, added)
+
+
 def finish(
     script: str, args: argparse.Namespace, results: ResultsFile, argv, seconds, rows
 ) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from functools import cache, partial
 from pathlib import Path
 
@@ -45,10 +44,9 @@ from _common import (  # noqa: E402
     data_config,
     discovery_panel,
     epochs_run,
-    finish,
     forecast_split,
     resolve_paths,
-    run_rows,
+    run_script,
     scaled_mse,
     set_threads,
     simulate,
@@ -150,15 +148,14 @@ def main(argv: list[str] | None = None) -> int:
             "n_shops": QUICK_SHOPS if args.quick else SHOPS,
         },
     )
-    start = time.perf_counter()
-    added = run_rows(
+    run_script(
+        SCRIPT,
+        args,
+        argv,
         results,
         jobs(variants, tasks, range(n_seeds), args.quick),
-        resume=args.resume,
-        time_budget=None if args.time_budget is None else 60 * args.time_budget,
-        label="ablations",
+        "ablations",
     )
-    finish(SCRIPT, args, results, argv, time.perf_counter() - start, added)
     return 0
 
 

@@ -33,7 +33,6 @@ import gc
 import json
 import subprocess
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -49,12 +48,11 @@ from _common import (  # noqa: E402
     data_config,
     discovery_panel,
     epochs_run,
-    finish,
     forecast_split,
     peak_memory,
     reset_peak_memory,
     resolve_paths,
-    run_rows,
+    run_script,
     select,
     set_threads,
     simulate,
@@ -223,15 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = (
         (spec, partial(job, spec)) for spec in specs(args.quick, args.methods, parts)
     )
-    start = time.perf_counter()
-    added = run_rows(
-        results,
-        pairs,
-        resume=args.resume,
-        time_budget=None if args.time_budget is None else 60 * args.time_budget,
-        label="cost",
-    )
-    finish(SCRIPT, args, results, argv, time.perf_counter() - start, added)
+    run_script(SCRIPT, args, argv, results, pairs, "cost")
     return 0
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from functools import cache, partial
 from pathlib import Path
 
@@ -49,9 +48,8 @@ from _common import (  # noqa: E402
     data_config,
     discovery_panel,
     epochs_run,
-    finish,
     resolve_paths,
-    run_rows,
+    run_script,
     select,
     set_threads,
     simulate,
@@ -182,15 +180,14 @@ def main(argv: list[str] | None = None) -> int:
             ],
         },
     )
-    start = time.perf_counter()
-    added = run_rows(
+    run_script(
+        SCRIPT,
+        args,
+        argv,
         results,
         jobs(chosen, methods, range(n_seeds), args.quick, args.setting),
-        resume=args.resume,
-        time_budget=None if args.time_budget is None else 60 * args.time_budget,
-        label="discovery",
+        "discovery",
     )
-    finish(SCRIPT, args, results, argv, time.perf_counter() - start, added)
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from functools import cache, partial
 from pathlib import Path
 
@@ -41,10 +40,9 @@ from _common import (  # noqa: E402
     base_parser,
     data_config,
     epochs_run,
-    finish,
     forecast_split,
     resolve_paths,
-    run_rows,
+    run_script,
     scaled_mse,
     select,
     set_threads,
@@ -134,15 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             "sim_shops": QUICK_SHOPS if args.quick else SIM_SHOPS,
         },
     )
-    start = time.perf_counter()
-    added = run_rows(
+    run_script(
+        SCRIPT,
+        args,
+        argv,
         results,
         jobs(datasets, methods, range(n_seeds), args.quick),
-        resume=args.resume,
-        time_budget=None if args.time_budget is None else 60 * args.time_budget,
-        label="forecasting",
+        "forecasting",
     )
-    finish(SCRIPT, args, results, argv, time.perf_counter() - start, added)
     return 0
 
 
