@@ -411,7 +411,7 @@ def fit_holdout(
 
     truth = _wide(y_test, plan, shop_column, time_column)
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
-    lower, upper = _band(model, data, frame[target], in_train, dates, horizon, forecast)
+    lower, upper = _band(model, data, frame[target], times, in_train, horizon, forecast)
     naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
 
     def score(prediction: pd.DataFrame) -> float:
@@ -445,7 +445,7 @@ def fit_holdout(
     )
 
 
-def _band(model, data, gmv, in_train, dates, horizon, forecast):
+def _band(model, data, gmv, times, in_train, horizon, forecast):
     """Band of ``forecast`` from a back-test of the last ``horizon`` fitted days.
 
     The weights never trained on those days (they are the regressor's
@@ -454,7 +454,6 @@ def _band(model, data, gmv, in_train, dates, horizon, forecast):
     the back-test days and a day before them.
     """
     shop_column, time_column = model.shop_column, model.time_column
-    times = data[time_column].to_numpy()
     fitted_dates = np.unique(times[in_train])
     if len(fitted_dates) < horizon + 3:
         return None, None

@@ -202,20 +202,19 @@ def plot_forecasts(
         raise ValueError("truth holds no shop (no column).")
     if n_columns < 1:
         raise ValueError(f"n_columns must be at least 1, got {n_columns}.")
-    for name, frame in forecasts.items():
+
+    def check_aligned(frame: pd.DataFrame, what: str) -> None:
         if list(frame.columns) != shops or not frame.index.equals(truth.index):
-            raise ValueError(
-                f"forecast {name!r} must have the index and columns of truth."
-            )
+            raise ValueError(f"{what} must have the index and columns of truth.")
+
+    for name, frame in forecasts.items():
+        check_aligned(frame, f"forecast {name!r}")
     bands = dict(bands or {})
     for name, pair in bands.items():
         if name not in forecasts:
             raise ValueError(f"band {name!r} has no forecast of that name.")
         for frame in pair:
-            if list(frame.columns) != shops or not frame.index.equals(truth.index):
-                raise ValueError(
-                    f"band {name!r} must have the index and columns of truth."
-                )
+            check_aligned(frame, f"band {name!r}")
     if history is not None and list(history.columns) != shops:
         raise ValueError("history must have the columns of truth.")
 
