@@ -19,6 +19,11 @@ Fits CausalMMM (default parameters) on a Sim-1-like panel of
 ``forecast.png``
     GMV forecasts of held-out days against the truth and the last-value
     forecast.
+``decisions_contributions.png``, ``decisions_budget.png``
+    The demo's channel contributions and budget reallocation (the command
+    line's ``demo`` with its defaults), quoted by ``docs/decisions.md``.
+
+``python docs/make_figures.py decisions`` draws the last two only.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -217,10 +222,32 @@ def draw_forecast(data, regressor) -> None:
     print(f"  MSE of GMV at day {HORIZON}: CausalMMM {mse[0]:.4g}, naive {mse[1]:.4g}")
 
 
-def main() -> None:
+def draw_decisions() -> None:
+    """The demo's contributions and budget figures, and the numbers quoted."""
+    from sklearn_causalmmm.analysis.demo import run_demo
+    from sklearn_causalmmm.analysis.plots import plot_budget, plot_contributions
+
+    started = time.perf_counter()
+    result = run_demo()
+    print(f"demo fitted in {time.perf_counter() - started:.0f} s")
+    decisions = result.decisions
+    plot_contributions(decisions.contributions, IMG / "decisions_contributions.png")
+    plot_budget(decisions.budget, IMG / "decisions_budget.png")
+    print("\n".join(decisions.summary_lines()))
+    print(
+        "  contribution rank correlation with the truth: "
+        f"{result.contribution_rank_correlation:.2f}"
+    )
+
+
+def main(parts: list[str]) -> None:
     # One thread: the figures are then bit-for-bit those of any other CPU run.
     torch.set_num_threads(1)
     IMG.mkdir(exist_ok=True)
+    if "decisions" in parts or not parts:
+        draw_decisions()
+    if parts == ["decisions"]:
+        return
     data = make_causal_mmm(
         **{**SIMULATION_SETTINGS["sim1"], "n_shops": N_SHOPS}, random_state=SEED
     )
@@ -244,4 +271,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

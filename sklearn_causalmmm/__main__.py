@@ -167,6 +167,8 @@ def _fit_summary(result, data: Path) -> str:
     metrics = _metric_rows(result)
     width = max(len(name) for name, _ in metrics)
     lines += [f"{name:<{width}}  {value}" for name, value in metrics]
+    if result.decisions is not None:
+        lines += ["", *result.decisions.summary_lines()]
     return "\n".join(lines)
 
 
@@ -193,9 +195,29 @@ def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
     return path
 
 
+def _check_spend_columns(frame, args: argparse.Namespace) -> None:
+    """Refuse spend columns that are missing or not channels, before training."""
+    from sklearn_causalmmm.analysis.holdout import check_columns
+
+    spend = args.spend_columns or []
+    check_columns(frame, {"spend": spend})
+    others = {args.target, args.shop_column, args.time_column, *args.context_columns}
+    outside = [
+        c
+        for c in spend
+        if c in others or (args.channel_columns and c not in args.channel_columns)
+    ]
+    if outside:
+        raise ValueError(
+            f"spend column(s) {outside} are not channel columns; spend columns "
+            "are the advertising channels among the model's inputs."
+        )
+
+
 def _command_fit(args: argparse.Namespace) -> int:
     """Run ``fit``: back-test, report, (refit,) save the model."""
     from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.analysis.decisions import decide
     from sklearn_causalmmm.analysis.holdout import (
         fit_holdout,
         refit,
@@ -211,6 +233,7 @@ def _command_fit(args: argparse.Namespace) -> int:
         verbose=0 if args.quiet else 1,
     )
     try:
+        _check_spend_columns(frame, args)
         result = fit_holdout(
             frame,
             target=args.target,
@@ -222,6 +245,7 @@ def _command_fit(args: argparse.Namespace) -> int:
             train_days=args.train_days or None,
             estimator=estimator,
         )
+        result.decisions = decide(result, args.spend_columns or None)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
     print(_fit_summary(result, args.data))
@@ -453,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="A,B,...",
         help="graph nodes besides the target (default: every numeric column "
         "that is not the shop, time, target or context)",
+    )
+    fit.add_argument(
+        "--spend-columns",
+        type=_names,
+        action="extend",
+        metavar="A,B,...",
+        help="the advertising channels among the channel columns, for the "
+        "contributions and the budget reallocation (default: every channel "
+        "column; leave out funnel nodes such as page views)",
     )
     fit.add_argument(
         "--context-columns",

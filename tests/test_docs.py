@@ -176,6 +176,7 @@ EXPECTED = {
     "simulator/index.html": "make_causal_mmm",
     "sklearn/index.html": "PanelTimeSplit",
     "sktime/index.html": "CausalMMMForecaster",
+    "decisions/index.html": "optimize_budget",
     "baselines/index.html": "LinearGrangerDiscoverer",
     "benchmarks/index.html": "Benchmarks",
     # API pages are rendered from docstrings: parameters, attributes, examples.
@@ -186,7 +187,7 @@ EXPECTED = {
     "api-datasets/index.html": "SIMULATION_SETTINGS",
     "api-metrics/index.html": "heterogeneity_auroc",
     "api-model-selection/index.html": "max_train_size",
-    "api-analysis/index.html": "write_report",
+    "api-analysis/index.html": "channel_contributions",
     "api-nn/index.html": "MarketingResponseDecoder",
 }
 

@@ -16,6 +16,7 @@ import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.__main__ import main
+from sklearn_causalmmm.analysis.decisions import decide
 from sklearn_causalmmm.analysis.demo import run_demo
 from sklearn_causalmmm.analysis.holdout import fit_holdout, top_edges
 from sklearn_causalmmm.datasets import load_demo
@@ -24,6 +25,7 @@ from sklearn_causalmmm.datasets import load_demo
 TINY = ["--max-epochs", "2", "--hidden", "4", "--quiet"]
 HORIZON = 5
 CONTEXT = ["context_0", "context_1"]
+SPEND = ["brand", "display", "video", "feed", "search"]
 N_SHOPS, N_DAYS = 4, 40
 
 
@@ -78,7 +80,7 @@ def fitted(data, tmp_path_factory):
     output = tmp_path_factory.mktemp("fit") / "model"
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(_fit_args(data, output))
+        code = main(_fit_args(data, output, "--spend-columns", ",".join(SPEND)))
     assert code == 0, err.getvalue()
     return out.getvalue(), output
 
@@ -96,6 +98,8 @@ def test_fit_writes_model_roles_and_report(fitted, frame):
     text, output = fitted
     files = sorted(p.name for p in output.iterdir())
     assert files == [
+        "budget.png",
+        "contributions.png",
         "forecasts.png",
         "graphs.png",
         "model.json",
@@ -115,7 +119,14 @@ def test_fit_writes_model_roles_and_report(fitted, frame):
     assert roles["refitted_through_last_day"] is True
     assert roles["fitted_to"] == str(frame["day"].max().date())
     html = (output / "report.html").read_text(encoding="utf-8")
-    for png in ("graphs", "forecasts", "response_curves", "training_curve"):
+    for png in (
+        "graphs",
+        "forecasts",
+        "response_curves",
+        "contributions",
+        "budget",
+        "training_curve",
+    ):
         assert f'<img src="{png}.png"' in html
     assert f"saved to {output / 'model.pkl'}" in text
     assert f"Report written to {output / 'report.html'}" in text
@@ -146,6 +157,12 @@ def test_fit_prints_the_back_tests_scores(fitted, data):
     )
     listed = ", ".join(f"{i} -> {j} ({p:.2f})" for i, j, p in edges)
     assert f"Strongest learned edges (mean P over shops):\n  {listed}\n" in text
+    # the spend columns' contributions, ranked; pv is a funnel node, not spend
+    decisions = decide(result, SPEND)
+    ranked = re.findall(r"^  \d\. (\w+) ", text, flags=re.MULTILINE)
+    assert ranked == list(decisions.ranking.index)
+    assert sorted(ranked) == sorted(SPEND)
+    assert f"forecast GMV {decisions.budget.uplift:+.1%}" in text
 
 
 def test_saved_model_continues_after_the_last_day(fitted, frame):
@@ -311,6 +328,21 @@ def _bad_date(frame):
             [],
             ["negative", "'search'"],
         ),
+        (
+            lambda f: f,
+            ["--spend-columns", "search,radio"],
+            ["no column 'radio' (spend)"],
+        ),
+        (
+            lambda f: f,
+            ["--spend-columns", "search,gmv"],
+            ["spend column(s) ['gmv'] are not channel columns"],
+        ),
+        (
+            lambda f: f,
+            ["--channel-columns", "search,pv", "--spend-columns", "brand"],
+            ["spend column(s) ['brand'] are not channel columns"],
+        ),
     ],
 )
 def test_fit_rejects_bad_data_before_training(
@@ -354,7 +386,8 @@ def test_demo_command_prints_run_demos_numbers(tmp_path, capsys):
     assert "type 0 (14 shops)" in text
     assert str(output / "report.html") in text
     assert "train_loss" not in text + captured.err  # --quiet
-    assert len(list(output.glob("*.png"))) == 4
+    assert len(list(output.glob("*.png"))) == 6
+    assert "Top channels by contribution" in text
 
 
 # -- arguments ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sklearn_causalmmm.analysis.holdout import (
     _figure_shops,
     _format_edges,
     _metric_rows,
+    decision_tables,
     fit_holdout,
     holdout_figures,
     top_edges,
@@ -61,6 +62,11 @@ class DemoResult(HoldoutResult):
         Of the learned per-shop graphs against the true ones.
     response_channels : list of str
         The advertising channels (the other nodes are funnel nodes).
+    contribution_rank_correlation : float
+        Spearman correlation, per shop and then averaged, between the
+        channels' contributions the model finds over the held-out days
+        (``decisions``) and their true contributions over the same days
+        in the simulator (NaN without decisions).
 
     The other attributes are those of
     :class:`~sklearn_causalmmm.analysis.holdout.HoldoutResult`.
@@ -73,6 +79,7 @@ class DemoResult(HoldoutResult):
     edge_auroc: float = np.nan
     heterogeneity_auroc: float = np.nan
     response_channels: list = None
+    contribution_rank_correlation: float = np.nan
 
 
 def run_demo(
@@ -107,6 +114,7 @@ def run_demo(
     # Imported here so that importing the module (and the command line's
     # --help) does not load torch.
     from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.analysis.decisions import decide
     from sklearn_causalmmm.datasets import load_demo
     from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
 
@@ -132,6 +140,7 @@ def run_demo(
             verbose=verbose,
         ),
     )
+    result.decisions = decide(result, demo.channel_columns)
     model = result.model
 
     # Put the truth in the model's node and shop order, whatever the demo's.
@@ -161,7 +170,35 @@ def run_demo(
         edge_auroc=edge_auroc(adjacency, probabilities),
         heterogeneity_auroc=heterogeneity_auroc(adjacency, probabilities),
         response_channels=list(demo.channel_columns),
+        contribution_rank_correlation=_rank_agreement(
+            result.decisions.contributions,
+            pd.DataFrame(
+                demo.contributions[..., -horizon:].sum(axis=-1),
+                index=demo_shops,
+                columns=demo.channel_columns,
+            ),
+        ),
     )
+
+
+def _rank_agreement(contributions: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """Mean over shops of the Spearman correlation of learned and true contributions.
+
+    ``truth`` has one row per shop (index: shop ids) and one column per
+    channel; shops whose contributions are all tied are skipped.
+    """
+    from scipy.stats import spearmanr
+
+    learned = contributions["contribution"].unstack(level=1)[list(truth.columns)]
+    truth = truth.loc[learned.index]
+    correlations = [
+        spearmanr(truth_row, learned_row).statistic
+        for truth_row, learned_row in zip(
+            truth.to_numpy(), learned.to_numpy(), strict=True
+        )
+        if np.ptp(truth_row) > 0 and np.ptp(learned_row) > 0
+    ]
+    return float(np.mean(correlations)) if correlations else np.nan
 
 
 _LEARNED = f"strongest {TOP_EDGES} learned edges (mean P; * = true edge)"
@@ -193,6 +230,10 @@ def _demo_metric_rows(result: DemoResult) -> list[tuple[str, str]]:
     return [
         ("edge AUROC (per shop, mean)", f"{result.edge_auroc:.3f}"),
         ("heterogeneity AUROC", f"{result.heterogeneity_auroc:.3f}"),
+        (
+            "contribution rank correlation with the truth (per shop, mean)",
+            f"{result.contribution_rank_correlation:.2f}",
+        ),
         *_metric_rows(result),
     ]
 
@@ -225,6 +266,8 @@ def format_summary(result: DemoResult) -> str:
     metrics = _demo_metric_rows(result)
     width = max(len(name) for name, _ in metrics)
     lines += [f"{name:<{width}}  {value}" for name, value in metrics]
+    if result.decisions is not None:
+        lines += ["", *result.decisions.summary_lines()]
     return "\n".join(lines)
 
 
@@ -277,6 +320,7 @@ def write_demo_report(result: DemoResult, output: str | PathLike) -> Path:
         tables={
             "Summary": metrics,
             "Causal graphs by shop type": pd.DataFrame(_graph_rows(result)),
+            **decision_tables(result),
         },
         figures=figures,
     )

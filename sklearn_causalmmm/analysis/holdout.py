@@ -21,13 +21,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from sklearn_causalmmm.analysis.decisions import Decisions
+
 __all__ = [
     "HoldoutResult",
     "check_columns",
+    "decision_tables",
     "empirical_band",
     "fit_holdout",
     "holdout_figures",
@@ -84,6 +89,9 @@ class HoldoutResult:
     unscored_shops : list
         Shops left out of the forecast: they have no day before the held-out
         ones.
+    decisions : Decisions or None
+        Contributions and a budget reallocation over the held-out plan,
+        added by :func:`~sklearn_causalmmm.analysis.decisions.decide`.
     """
 
     model: object
@@ -107,6 +115,7 @@ class HoldoutResult:
     unscored_shops: list = field(default_factory=list)
     forecast_lower: pd.DataFrame | None = None
     forecast_upper: pd.DataFrame | None = None
+    decisions: Decisions | None = None
 
     @property
     def mse_ratio(self) -> float:
@@ -609,7 +618,7 @@ def holdout_figures(
     shops: Sequence | None = None,
     response_channels: Sequence[str] | None = None,
 ) -> dict[str, Path]:
-    """Forecast, response-curve and training-curve figures of a back-test.
+    """Forecast, response-curve, decision and training-curve figures of a back-test.
 
     Parameters
     ----------
@@ -647,7 +656,7 @@ def holdout_figures(
         bands = {
             "CausalMMM": (result.forecast_lower[shops], result.forecast_upper[shops])
         }
-    return {
+    figures = {
         f"GMV over the {h} held-out days: observed, CausalMMM forecast from the "
         "channel plan"
         + (
@@ -671,8 +680,40 @@ def holdout_figures(
         f"other channels as planned (dashed: the plan itself).{held_note}": (
             plot_response_curves(curves, output / "response_curves.png")
         ),
-        "Training and validation loss per epoch.": plot_training_curve(
-            result.model.history_, output / "training_curve.png"
+    }
+    if result.decisions is not None:
+        from sklearn_causalmmm.analysis.decisions import decision_figures
+
+        spend = result.decisions.spend_columns
+        figures.update(
+            decision_figures(
+                result.decisions,
+                output,
+                held=[c for c in result.channel_columns if c not in spend],
+            )
+        )
+    figures["Training and validation loss per epoch."] = plot_training_curve(
+        result.model.history_, output / "training_curve.png"
+    )
+    return figures
+
+
+def decision_tables(result: HoldoutResult) -> dict[str, pd.DataFrame]:
+    """Report tables of ``result.decisions`` (empty without decisions)."""
+    if result.decisions is None:
+        return {}
+    spend = result.decisions.spend_table()
+    return {
+        "Top channels by contribution over the held-out days": (
+            result.decisions.ranking_table()
+        ),
+        "Budget reallocated within each shop (same total spend)": pd.DataFrame(
+            {
+                "channel": [str(c) for c in spend.index],
+                "planned spend": [f"{v:,.0f}" for v in spend["planned_spend"]],
+                "reallocated spend": [f"{v:,.0f}" for v in spend["optimized_spend"]],
+                "change": [f"{v:+.0%}" for v in spend["change"]],
+            }
         ),
     }
 
@@ -757,6 +798,7 @@ def write_holdout_report(
         tables={
             "Summary": metrics,
             "Strongest learned edges": table,
+            **decision_tables(result),
             "Columns": roles,
         },
         figures=figures,

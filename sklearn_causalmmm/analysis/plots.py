@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "plot_budget",
+    "plot_contributions",
     "plot_forecasts",
     "plot_graph_heatmaps",
     "plot_response_curves",
@@ -391,4 +393,150 @@ def plot_training_curve(
     ax.set_title("Training curve", fontsize=10)
     ax.legend(lines, [line.get_label() for line in lines])
     ax.grid(alpha=0.3)
+    return _save(figure, path, dpi)
+
+
+def _check_shop_channel_index(frame: pd.DataFrame, columns: Sequence[str], what: str):
+    if not isinstance(frame.index, pd.MultiIndex) or frame.index.nlevels != 2:
+        raise ValueError(f"{what} must have a (shop, channel) MultiIndex.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks the column(s) {missing}.")
+
+
+def plot_contributions(
+    contributions: pd.DataFrame,
+    path: str | PathLike,
+    *,
+    max_shops: int = 12,
+    dpi: int = 100,
+) -> Path:
+    """Plot what each channel brings: GMV by source per shop, and return on spend.
+
+    Left: one stacked bar per shop, the forecast GMV without advertising
+    (base) and each channel's contribution on top (negative contributions
+    below zero). Right: each channel's return on spend (contribution per
+    unit of spend) across shops, as a box plot.
+
+    Parameters
+    ----------
+    contributions : DataFrame
+        As returned by
+        :func:`~sklearn_causalmmm.analysis.contributions.channel_contributions`.
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    max_shops : int, default=12
+        Bars drawn (the first shops); the box plot uses every shop.
+    dpi : int, default=100
+        The image is ``1000 x 400`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.analysis.plots import plot_contributions
+    >>> index = pd.MultiIndex.from_product([["a", "b"], ["tv", "search"]],
+    ...                                    names=["shop", "channel"])
+    >>> contributions = pd.DataFrame(
+    ...     {"contribution": [3.0, 1.0, 2.0, 2.0], "roi": [1.5, 0.5, 1.0, 2.0]},
+    ...     index=index)
+    >>> contributions.attrs["base"] = pd.Series([10.0, 8.0], index=["a", "b"])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_contributions(contributions, f"{folder}/c.png").name
+    'c.png'
+    """
+    if max_shops < 1:
+        raise ValueError(f"max_shops must be at least 1, got {max_shops}.")
+    from sklearn_causalmmm.analysis.contributions import contribution_table
+
+    _check_shop_channel_index(contributions, ["roi"], "contributions")
+    table = contribution_table(contributions)
+    shown = table.iloc[:max_shops]
+    figure = Figure(figsize=(10.0, 4.0), layout="constrained")
+    bars, boxes = figure.subplots(1, 2, width_ratios=[3, 2])
+    positions = np.arange(len(shown))
+    above = np.zeros(len(shown))
+    below = np.zeros(len(shown))
+    for k, column in enumerate(shown.columns):
+        values = shown[column].to_numpy(dtype=float)
+        bottom = np.where(values >= 0, above, below)
+        color = "0.75" if column == "base" else f"C{(k - 1) % 10}"
+        bars.bar(positions, values, bottom=bottom, color=color, label=str(column))
+        above += np.clip(values, 0, None)
+        below += np.clip(values, None, 0)
+    bars.axhline(0.0, color="0.3", linewidth=0.8)
+    bars.set_xticks(positions, [str(s) for s in shown.index], rotation=45, ha="right")
+    bars.set_ylabel("forecast GMV over the plan")
+    bars.set_title("GMV by source, per shop", fontsize=10)
+    bars.legend(fontsize=7, ncols=2)
+    bars.tick_params(labelsize=7)
+
+    channels = list(table.columns[1:])
+    roi = contributions["roi"].unstack("channel")[channels]
+    boxes.boxplot(
+        [roi[c].dropna().to_numpy() for c in channels],
+        tick_labels=[str(c) for c in channels],
+    )
+    boxes.axhline(0.0, color="0.6", linestyle="--", linewidth=1)
+    boxes.set_ylabel("GMV per unit of spend")
+    boxes.set_title("Return on spend across shops", fontsize=10)
+    boxes.tick_params(labelsize=7)
+    boxes.grid(alpha=0.3)
+    return _save(figure, path, dpi)
+
+
+def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
+    """Plot a budget reallocation: spend per channel and GMV uplift per shop.
+
+    Left: total spend per channel over all shops, planned and optimized.
+    Right: each shop's forecast GMV uplift (optimized / planned - 1), sorted.
+
+    Parameters
+    ----------
+    allocation : BudgetAllocation
+        As returned by :func:`~sklearn_causalmmm.analysis.budget.optimize_budget`.
+    path : str or path-like
+        Where to write the PNG; parent folders are created.
+    dpi : int, default=100
+        The image is ``1000 x 400`` pixels at ``dpi=100``.
+
+    Returns
+    -------
+    path : Path
+    """
+    spend = allocation.allocation
+    _check_shop_channel_index(
+        spend, ["planned_spend", "optimized_spend"], "allocation.allocation"
+    )
+    by_channel = spend.groupby(level="channel", sort=False)[
+        ["planned_spend", "optimized_spend"]
+    ].sum()
+    figure = Figure(figsize=(10.0, 4.0), layout="constrained")
+    bars, uplift = figure.subplots(1, 2)
+    positions = np.arange(len(by_channel))
+    width = 0.4
+    bars.bar(positions - width / 2, by_channel["planned_spend"], width, label="planned")
+    bars.bar(
+        positions + width / 2, by_channel["optimized_spend"], width, label="optimized"
+    )
+    bars.set_xticks(positions, [str(c) for c in by_channel.index])
+    bars.set_ylabel("spend over the plan, all shops")
+    bars.set_title("Spend per channel", fontsize=10)
+    bars.legend(fontsize=7)
+    bars.tick_params(labelsize=7)
+
+    gains = 100 * allocation.gmv["uplift"].sort_values(ascending=False)
+    uplift.bar(np.arange(len(gains)), gains.to_numpy(), color="C2")
+    uplift.set_xlabel("shops, by uplift")
+    uplift.set_xticks([])
+    uplift.set_ylabel("forecast GMV uplift (%)")
+    uplift.set_title(
+        f"Same budget, reallocated: {100 * allocation.uplift:+.1f} % overall",
+        fontsize=10,
+    )
+    uplift.grid(alpha=0.3, axis="y")
     return _save(figure, path, dpi)

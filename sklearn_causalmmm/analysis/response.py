@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmmm.analysis._scenarios import ScenarioPlan
+
 __all__ = ["response_curves"]
 
 
@@ -81,51 +83,28 @@ def response_curves(
     >>> bool(np.allclose(curves.loc[1.0].xs("search", level="channel"), total))
     True
     """
-    if not isinstance(X_plan, pd.DataFrame):
-        raise TypeError(
-            f"X_plan must be a DataFrame (long or (shop, time) MultiIndex), got "
-            f"{type(X_plan).__name__}."
-        )
-    channels = list(channels)
-    if not channels:
-        raise ValueError("channels is empty; name at least one column of X_plan.")
-    missing = [c for c in channels if c not in X_plan.columns]
-    if missing:
-        raise ValueError(f"channels {missing} are not columns of X_plan.")
+    scenarios = ScenarioPlan(model, X_plan, channels)
     factors = np.asarray(factors, dtype=np.float64).ravel()
     if factors.size == 0:
         raise ValueError("factors is empty.")
     if not np.all(np.isfinite(factors)) or np.any(factors < 0):
         raise ValueError(f"factors must be finite and >= 0, got {factors.tolist()}.")
 
-    shop_column = getattr(model, "shop_column", "shop_id")
-    if shop_column in X_plan.columns:
-        shop_of_row = X_plan[shop_column].to_numpy()
-    elif isinstance(X_plan.index, pd.MultiIndex):
-        shop_of_row = X_plan.index.get_level_values(0).to_numpy()
-    else:
-        raise ValueError(
-            f"X_plan has no shop column {shop_column!r} (model.shop_column) and "
-            "no (shop, time) MultiIndex: cannot total the forecast per shop."
-        )
-    shops = pd.unique(shop_of_row)
-
-    def total(plan: pd.DataFrame) -> np.ndarray:
-        gmv = np.asarray(model.predict(plan), dtype=np.float64)
-        return pd.Series(gmv).groupby(shop_of_row, sort=False).sum()[shops].to_numpy()
-
+    channels = scenarios.channels
     # Factor 1 of every channel is the same plan: predict it once.
-    base = total(X_plan) if np.any(factors == 1.0) else None
-    values = np.empty((factors.size, len(shops), len(channels)))
-    for k, channel in enumerate(channels):
+    base = scenarios.total_gmv() if np.any(factors == 1.0) else None
+    values = np.empty((factors.size, scenarios.n_shops, len(channels)))
+    for k in range(len(channels)):
         for f, factor in enumerate(factors):
             if factor == 1.0:
                 values[f, :, k] = base
                 continue
-            plan = X_plan.copy()  # the caller's frame is never modified
-            plan[channel] = plan[channel] * factor
-            values[f, :, k] = total(plan)
-    columns = pd.MultiIndex.from_product([shops, channels], names=["shop", "channel"])
+            scaling = np.ones(len(channels))
+            scaling[k] = factor
+            values[f, :, k] = scenarios.total_gmv(scaling)
+    columns = pd.MultiIndex.from_product(
+        [scenarios.shops, channels], names=["shop", "channel"]
+    )
     return pd.DataFrame(
         values.reshape(factors.size, -1),
         index=pd.Index(factors, name="factor"),

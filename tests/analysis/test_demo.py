@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 from sklearn_causalmmm.analysis.demo import (
     TOP_EDGES,
@@ -146,6 +147,8 @@ def test_report_has_every_figure(result, tmp_path):
         "graphs.png",
         "forecasts.png",
         "response_curves.png",
+        "contributions.png",
+        "budget.png",
         "training_curve.png",
     ]
     for source in parser.sources:
@@ -154,5 +157,37 @@ def test_report_has_every_figure(result, tmp_path):
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 400 and height >= 300
     assert f"{result.edge_auroc:.3f}" in html
+    assert "Top channels by contribution over the held-out days" in html
+    assert "Budget reallocated within each shop" in html
     # funnel nodes are not scaled in the response curves, and the caption says so
     assert "pv stay at their observed values" in html
+
+
+def test_contributions_are_compared_with_the_simulators_truth(result, demo):
+    decisions = result.decisions
+    assert decisions.spend_columns == demo.channel_columns
+    learned = decisions.contributions["contribution"].unstack(level=1)
+    truth = demo.contributions[..., -HORIZON:].sum(axis=-1)  # demo's shop order
+    shops = list(demo.frame["shop_id"].unique())
+    by_hand = [
+        spearmanr(truth[shops.index(shop)], learned.loc[shop, demo.channel_columns])
+        for shop in learned.index
+    ]
+    assert result.contribution_rank_correlation == pytest.approx(
+        np.mean([r.statistic for r in by_hand])
+    )
+
+
+def test_summary_ranks_channels_and_reports_the_budget_gain(result):
+    text = format_summary(result)
+    ranking = result.decisions.ranking
+    listed = re.findall(r"^  \d\. (\w+)\s+(-?[0-9.]+)%", text, flags=re.MULTILINE)
+    assert [name for name, _ in listed] == list(ranking.index)
+    shares = [float(share) / 100 for _, share in listed]
+    np.testing.assert_allclose(shares, ranking["share"], atol=5e-4)
+    assert np.all(np.diff(ranking["contribution"].to_numpy()) <= 0)
+    gain = re.search(r"same total\): forecast GMV ([+-][0-9.]+)%", text)
+    assert gain
+    value = float(gain.group(1)) / 100
+    assert value == pytest.approx(result.decisions.budget.uplift, abs=5e-4)
+    assert result.decisions.budget.uplift >= 0.0

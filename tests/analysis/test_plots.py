@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_causalmmm.analysis.budget import BudgetAllocation
 from sklearn_causalmmm.analysis.plots import (
+    plot_budget,
+    plot_contributions,
     plot_forecasts,
     plot_graph_heatmaps,
     plot_response_curves,
@@ -196,3 +199,61 @@ def test_forecast_bands_are_shaded_and_checked(tmp_path):
             tmp_path / "f.png",
             bands={"model": (naive.iloc[:-1], naive)},
         )
+
+
+def _contributions(n_shops):
+    index = pd.MultiIndex.from_product(
+        [[f"shop {s}" for s in range(n_shops)], ["tv", "search"]],
+        names=["shop", "channel"],
+    )
+    values = np.arange(2 * n_shops, dtype=float) - 1.0  # one negative part
+    frame = pd.DataFrame({"contribution": values, "roi": values / 2}, index=index)
+    frame.attrs["base"] = pd.Series(
+        10.0, index=index.get_level_values(0).unique(), name="base"
+    )
+    return frame
+
+
+@pytest.mark.parametrize("n_shops", [1, 20])
+def test_contributions_figure(tmp_path, n_shops):
+    path = plot_contributions(_contributions(n_shops), tmp_path / "c.png")
+    assert png_size(path) == (1000, 400)
+    fewer = plot_contributions(
+        _contributions(n_shops), tmp_path / "few.png", max_shops=1
+    )
+    assert (fewer.read_bytes() == path.read_bytes()) == (n_shops == 1)
+
+
+def test_contributions_figure_rejects_malformed_input(tmp_path):
+    frame = _contributions(2)
+    with pytest.raises(ValueError, match="max_shops"):
+        plot_contributions(frame, tmp_path / "c.png", max_shops=0)
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['roi'\]"):
+        plot_contributions(frame.drop(columns="roi"), tmp_path / "c.png")
+    bare = frame.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="no 'base'"):
+        plot_contributions(bare, tmp_path / "c.png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_budget_figure(tmp_path):
+    index = pd.MultiIndex.from_product([["a", "b"], ["tv", "search"]])
+    allocation = BudgetAllocation(
+        allocation=pd.DataFrame(
+            {"planned_spend": [2.0, 2.0, 1.0, 3.0], "optimized_spend": [3, 1, 1, 3.0]},
+            index=index.set_names(["shop", "channel"]),
+        ),
+        gmv=pd.DataFrame(
+            {"planned": [10.0, 8.0], "optimized": [11.0, 8.0], "uplift": [0.1, 0.0]},
+            index=pd.Index(["a", "b"], name="shop"),
+        ),
+        optimized_plan=pd.DataFrame(),
+        n_rounds=3,
+        converged=True,
+    )
+    assert allocation.uplift == pytest.approx(1.0 / 18.0)
+    assert png_size(plot_budget(allocation, tmp_path / "b.png")) == (1000, 400)
+    allocation.allocation = allocation.allocation.droplevel(0)
+    with pytest.raises(ValueError, match=r"\(shop, channel\) MultiIndex"):
+        plot_budget(allocation, tmp_path / "bad.png")

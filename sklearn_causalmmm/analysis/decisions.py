@@ -1,0 +1,189 @@
+"""The decisions of a back-test: what each channel brought, where budget should go.
+
+:func:`decide` runs
+:func:`~sklearn_causalmmm.analysis.contributions.channel_contributions`
+and :func:`~sklearn_causalmmm.analysis.budget.optimize_budget` on the held-out
+channel plan of a back-test
+(:class:`~sklearn_causalmmm.analysis.holdout.HoldoutResult`), so the reports of
+the command line's ``demo`` and ``fit`` can show the top channels by
+contribution and the forecast gain of a reallocated budget.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+
+from sklearn_causalmmm.analysis.budget import BudgetAllocation, optimize_budget
+from sklearn_causalmmm.analysis.contributions import (
+    channel_contributions,
+    top_channels,
+)
+
+__all__ = ["BUDGET_BOUNDS", "Decisions", "decide", "decision_figures"]
+
+#: Multipliers of a channel's planned spend the reports' budget reallocation
+#: allows: far from the spend the model was fitted on, a forecast extrapolates.
+BUDGET_BOUNDS = (0.5, 1.5)
+#: Exchange rounds of the reports' budget reallocation (each forecasts the
+#: plan once per channel, plus once).
+BUDGET_ROUNDS = 40
+
+
+@dataclass
+class Decisions:
+    """Contributions and a budget reallocation over a back-test's plan.
+
+    Attributes
+    ----------
+    spend_columns : list of str
+        The advertising channels analysed (funnel nodes stay as planned).
+    contributions : DataFrame
+        Shapley contributions per shop and channel (see
+        :func:`~sklearn_causalmmm.analysis.contributions.channel_contributions`).
+    ranking : DataFrame
+        Channels by total contribution (see
+        :func:`~sklearn_causalmmm.analysis.contributions.top_channels`).
+    budget : BudgetAllocation
+        Each shop's budget reallocated within :data:`BUDGET_BOUNDS`.
+    """
+
+    spend_columns: list
+    contributions: pd.DataFrame
+    ranking: pd.DataFrame
+    budget: BudgetAllocation
+
+    def summary_lines(self) -> list[str]:
+        """The decisions as plain text lines, for a terminal summary."""
+        width = max(len(str(c)) for c in self.ranking.index)
+        lines = [
+            "Top channels by contribution over the held-out days (Shapley; share "
+            "of forecast GMV, GMV per unit of spend):"
+        ]
+        for rank, (channel, row) in enumerate(self.ranking.iterrows(), start=1):
+            lines.append(
+                f"  {rank}. {channel!s:<{width}}  {row['share']:6.1%}  {row['roi']:.2f}"
+            )
+        lower, upper = BUDGET_BOUNDS
+        moves = ", ".join(
+            f"{channel} {change:+.0%}"
+            for channel, change in self.spend_table()["change"].items()
+        )
+        lines.append(
+            f"Budget reallocated per shop ({lower:g}x-{upper:g}x per channel, same "
+            f"total): forecast GMV {self.budget.uplift:+.1%} ({moves})"
+        )
+        return lines
+
+    def ranking_table(self) -> pd.DataFrame:
+        """:attr:`ranking` formatted for a report."""
+        return pd.DataFrame(
+            {
+                "channel": [str(c) for c in self.ranking.index],
+                "spend": [f"{v:,.0f}" for v in self.ranking["spend"]],
+                "contribution (GMV)": [
+                    f"{v:,.0f}" for v in self.ranking["contribution"]
+                ],
+                "share of forecast GMV": [f"{v:.1%}" for v in self.ranking["share"]],
+                "GMV per unit of spend": [f"{v:.2f}" for v in self.ranking["roi"]],
+            }
+        )
+
+    def spend_table(self) -> pd.DataFrame:
+        """Planned and reallocated spend per channel, summed over shops."""
+        spend = self.budget.allocation.groupby(level="channel", sort=False)[
+            ["planned_spend", "optimized_spend"]
+        ].sum()
+        spend["change"] = spend["optimized_spend"] / spend["planned_spend"] - 1.0
+        spend.index.name = "channel"
+        return spend
+
+
+def decide(
+    result,
+    spend_columns: Sequence[str] | None = None,
+    *,
+    max_rounds: int = BUDGET_ROUNDS,
+) -> Decisions:
+    """Contributions and a budget reallocation over a back-test's held-out plan.
+
+    Parameters
+    ----------
+    result : HoldoutResult
+        A back-test from :func:`~sklearn_causalmmm.analysis.holdout.fit_holdout`.
+    spend_columns : sequence of str, default=None
+        The advertising channels among ``result.channel_columns``; None takes
+        them all. Funnel nodes (page views, clicks) should be left out: they
+        are not spend, and keep their observed values in every scenario.
+    max_rounds : int, default=BUDGET_ROUNDS
+        Passed to :func:`~sklearn_causalmmm.analysis.budget.optimize_budget`.
+
+    Returns
+    -------
+    decisions : Decisions
+    """
+    spend_columns = list(spend_columns or result.channel_columns)
+    unknown = [c for c in spend_columns if c not in result.channel_columns]
+    if unknown:
+        raise ValueError(
+            f"spend columns {unknown} are not channel columns of the model "
+            f"({', '.join(result.channel_columns)})."
+        )
+    plan = result.plan
+    contributions = channel_contributions(result.model, plan, spend_columns)
+    budget = optimize_budget(
+        result.model,
+        plan,
+        spend_columns,
+        bounds=BUDGET_BOUNDS,
+        max_rounds=max_rounds,
+    )
+    return Decisions(
+        spend_columns=spend_columns,
+        contributions=contributions,
+        ranking=top_channels(contributions),
+        budget=budget,
+    )
+
+
+def decision_figures(
+    decisions: Decisions, output: str | PathLike, *, held: Sequence[str] = ()
+) -> dict[str, Path]:
+    """The contributions and budget figures, as ``{caption: PNG path}``.
+
+    Parameters
+    ----------
+    decisions : Decisions
+    output : str or path-like
+        Folder for ``contributions.png`` and ``budget.png``.
+    held : sequence of str, default=()
+        Model inputs that stay as planned in every scenario (funnel nodes),
+        named in the captions.
+
+    Returns
+    -------
+    figures : dict of caption to Path
+    """
+    from sklearn_causalmmm.analysis.plots import plot_budget, plot_contributions
+
+    output = Path(output)
+    held_note = f" {', '.join(held)} stay at their observed values." if held else ""
+    lower, upper = BUDGET_BOUNDS
+    return {
+        "Contributions over the held-out days: each shop's forecast GMV split "
+        "into the base (no advertising) and each channel's Shapley contribution "
+        "(left), and each channel's return on spend across shops (right)."
+        f"{held_note}": plot_contributions(
+            decisions.contributions, output / "contributions.png"
+        ),
+        "Budget reallocation: each shop's spend over the held-out days moved "
+        f"between channels ({lower:g}x to {upper:g}x of the plan, same total) "
+        "to raise the forecast GMV; spend per channel (left) and the gain per "
+        "shop (right).": plot_budget(decisions.budget, output / "budget.png"),
+    }

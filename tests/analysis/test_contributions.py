@@ -1,0 +1,166 @@
+"""Tests of the channel contributions (Shapley and removal)."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from itertools import permutations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_causalmmm import CausalMMMRegressor
+from sklearn_causalmmm.analysis.contributions import (
+    MAX_SHAPLEY_CHANNELS,
+    channel_contributions,
+    contribution_table,
+    top_channels,
+)
+from sklearn_causalmmm.datasets import make_causal_mmm
+
+
+class Formula:
+    """A fitted 'regressor' whose forecast is a known function of each row."""
+
+    shop_column = "shop_id"
+
+    def __init__(self, formula):
+        self.formula = formula
+
+    def predict(self, X):
+        return self.formula(X)
+
+
+@pytest.fixture
+def plan():
+    return pd.DataFrame(
+        {
+            "shop_id": ["b", "b", "a", "a", "a"],
+            "tv": [1.0, 2.0, 0.0, 4.0, 1.0],
+            "search": [3.0, 3.0, 1.0, 1.0, 2.0],
+            "radio": [1.0, 0.0, 2.0, 2.0, 1.0],
+        }
+    )
+
+
+def test_additive_forecast_gives_each_channel_its_own_term(plan):
+    model = Formula(lambda X: 2.0 * X["tv"] + X["search"] + 1.0)
+    for method in ("shapley", "removal"):
+        result = channel_contributions(model, plan, ["tv", "search"], method=method)
+        # by hand: shop b has tv 3, search 6 over 2 rows; shop a tv 5, search 4
+        np.testing.assert_allclose(result["spend"], [3.0, 6.0, 5.0, 4.0])
+        np.testing.assert_allclose(result["contribution"], [6.0, 6.0, 10.0, 4.0])
+        np.testing.assert_allclose(result["roi"], [2.0, 1.0, 2.0, 1.0])
+        np.testing.assert_allclose(result["share"], [6 / 14, 6 / 14, 10 / 17, 4 / 17])
+        np.testing.assert_allclose(result.attrs["gmv"], [14.0, 17.0])
+        np.testing.assert_allclose(result.attrs["base"], [2.0, 3.0])
+        assert result.attrs["method"] == method
+        assert list(result.index) == [
+            ("b", "tv"),
+            ("b", "search"),
+            ("a", "tv"),
+            ("a", "search"),
+        ]
+
+
+def test_shapley_splits_an_interaction_and_removal_counts_it_twice(plan):
+    model = Formula(lambda X: X["tv"] * X["search"] + 1.0)
+    shapley = channel_contributions(model, plan, ["tv", "search"])
+    removal = channel_contributions(model, plan, ["tv", "search"], method="removal")
+    # by hand: sum of tv * search is 9 for shop b and 6 for shop a
+    np.testing.assert_allclose(shapley["contribution"], [4.5, 4.5, 3.0, 3.0])
+    np.testing.assert_allclose(removal["contribution"], [9.0, 9.0, 6.0, 6.0])
+
+
+def permutation_shapley(value, k):
+    """Shapley values as the mean marginal gain over every order of joining."""
+    total = np.zeros(k)
+    orders = list(permutations(range(k)))
+    for order in orders:
+        joined = []
+        for c in order:
+            total[c] += value([*joined, c]) - value(joined)
+            joined.append(c)
+    return total / len(orders)
+
+
+def test_shapley_matches_the_average_over_orders_of_joining(plan):
+    channels = ["tv", "search", "radio"]
+
+    def formula(X):
+        return np.sqrt(X["tv"] * X["search"] + 1.0) * (1.0 + X["radio"]) + X["tv"]
+
+    result = channel_contributions(Formula(formula), plan, channels)
+    for shop in ("a", "b"):
+        rows = plan[plan["shop_id"] == shop]
+
+        def value(on, rows=rows):
+            scenario = rows[channels] * [float(c in on) for c in range(3)]
+            return float(formula(scenario).sum())
+
+        np.testing.assert_allclose(
+            result.loc[shop, "contribution"], permutation_shapley(value, 3)
+        )
+        # efficiency: the contributions add up to the plan minus the base
+        assert result.loc[shop, "contribution"].sum() == pytest.approx(
+            value([0, 1, 2]) - value([])
+        )
+
+
+def test_errors_name_the_problem(plan):
+    model = Formula(lambda X: X["tv"])
+    with pytest.raises(ValueError, match="'shapley' or 'removal'"):
+        channel_contributions(model, plan, ["tv"], method="lime")
+    wide = pd.DataFrame(
+        {"shop_id": ["a"], **{f"c{i}": [1.0] for i in range(MAX_SHAPLEY_CHANNELS + 1)}}
+    )
+    channels = [c for c in wide.columns if c != "shop_id"]
+    with pytest.raises(ValueError, match="method='removal'"):
+        channel_contributions(model, wide, channels)
+    # removal needs only k + 1 forecasts, so it accepts that many channels
+    assert len(
+        channel_contributions(
+            Formula(lambda X: X["c0"]), wide, channels, method="removal"
+        )
+    ) == len(channels)
+
+
+def test_causal_mmm_contributions_add_up_and_ignore_an_unused_channel():
+    frame = make_causal_mmm(
+        n_shops=3, n_steps=40, as_frame=True, random_state=1
+    ).frame.drop(columns=["context_0", "context_1"])
+    past = frame[frame["date"] < "2024-02-03"]
+    plan = frame[frame["date"] >= "2024-02-03"].drop(columns="gmv")
+    plan = plan.assign(brand=0.0)  # no brand spend planned
+    original = plan.copy()
+    model = CausalMMMRegressor(hidden=4, max_epochs=1, random_state=0)
+    model.fit(past.drop(columns="gmv"), past["gmv"])
+    result = channel_contributions(model, plan, ["search", "brand", "display"])
+    pd.testing.assert_frame_equal(plan, original)
+    added = result["contribution"].groupby(level="shop", sort=False).sum()
+    gap = result.attrs["gmv"] - result.attrs["base"]
+    np.testing.assert_allclose(added, gap, rtol=1e-6, atol=1e-6 * gap.abs().max())
+    # a channel switched off in the plan is a null player: exactly zero
+    assert np.all(result.xs("brand", level="channel")["contribution"] == 0.0)
+    assert result.xs("brand", level="channel")["roi"].isna().all()
+    total = model.predict(plan).groupby(plan["shop_id"], sort=False).sum()
+    np.testing.assert_allclose(result.attrs["gmv"], total)
+
+
+def test_table_and_ranking_by_hand(plan):
+    model = Formula(lambda X: 2.0 * X["tv"] + 0.5 * X["search"] + 1.0)
+    result = channel_contributions(model, plan, ["search", "tv", "radio"])
+    table = contribution_table(result)
+    assert list(table.columns) == ["base", "search", "tv", "radio"]
+    assert list(table.index) == ["b", "a"]
+    # shop b: base 2, search 0.5 * 6, tv 2 * 3, radio 0
+    np.testing.assert_allclose(table.loc["b"], [2.0, 3.0, 6.0, 0.0])
+    np.testing.assert_allclose(table.sum(axis=1), result.attrs["gmv"])
+    ranking = top_channels(result)
+    assert list(ranking.index) == ["tv", "search", "radio"]
+    # tv: spend 3 + 5, contribution 6 + 10, of a total GMV 11 + 15
+    np.testing.assert_allclose(ranking.loc["tv"], [8.0, 16.0, 16.0 / 26.0, 2.0])
+    np.testing.assert_allclose(ranking.loc["radio", "roi"], 0.0)
+    bare = result.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="no 'gmv'"):
+        top_channels(bare)
