@@ -165,6 +165,34 @@ def test_dataframe_round_trip_and_in_sample_backtest(panel):
         model.predict(_to_multiindex(panel, slice(37, 40))[0])
 
 
+@pytest.mark.parametrize(
+    ("estimator", "n_shops", "batch_size", "expected"),
+    [
+        (CausalGraphDiscoverer(), 300, 8, 15),  # 38 batches: 570 updates
+        (CausalGraphDiscoverer(), 50, 8, 43),  # 7 batches: ceil(300 / 7)
+        (CausalGraphDiscoverer(), 12, 8, 150),  # 2 batches
+        (CausalMMMRegressor(), 40, 8, 60),  # 5 batches x 60 = 300 already
+        (CausalMMMRegressor(), 12, 4, 100),  # 3 batches
+        (CausalGraphDiscoverer(max_epochs=3), 12, 8, 3),  # explicit wins
+    ],
+)
+def test_default_epochs_give_small_panels_enough_updates(
+    estimator, n_shops, batch_size, expected
+):
+    estimator.set_params(batch_size=batch_size)
+    assert estimator._epoch_budget(n_shops) == expected
+    assert estimator.max_epochs in (None, 3)  # the parameter is left as given
+
+
+def test_default_epoch_budget_is_what_a_fit_runs(panel):
+    discoverer = CausalGraphDiscoverer(
+        hidden=4, n_lags=1, batch_size=6, max_epochs=None, random_state=0
+    )
+    discoverer.fit(_nodes(panel).astype(np.float32)[..., :20])
+    assert len(discoverer.history_) == 150  # 12 shops: 2 batches, ceil(300 / 2)
+    assert discoverer.max_epochs is None
+
+
 def test_too_short_series_are_named(panel):
     with pytest.raises(ValueError, match="too few"):
         CausalGraphDiscoverer(horizon=30, n_lags=5).fit(_nodes(panel))
