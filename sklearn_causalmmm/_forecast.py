@@ -151,6 +151,12 @@ class PanelForecasterMixin:
             GMV in the layout of ``X`` (an array ``(n_shops, n_steps)``, an
             array ``(n_steps,)`` for one shop, or a Series on X's index).
         """
+        plan, history, start, _ = self._locate_plan(X, context)
+        forecast = np.asarray(self._forecast(history, plan, start), dtype=np.float64)
+        return plan.target_to_layout(forecast)
+
+    def _locate_plan(self, X, context) -> tuple[Panel, Panel, int, np.ndarray]:
+        """Convert a plan; return it, its shops' fitted history, its start, rows."""
         check_is_fitted(self, "panel_")
         # a plan may hold a single step, or a channel switched off throughout
         plan = self._convert(X, None, context, min_steps=1, check_constant=False)
@@ -160,9 +166,7 @@ class PanelForecasterMixin:
                 f"expecting {self.n_features_in_} features as input."
             )
         rows, start = forecast_origin(self.panel_, plan)
-        history = self.panel_.subset(rows)
-        forecast = np.asarray(self._forecast(history, plan, start), dtype=np.float64)
-        return plan.target_to_layout(forecast)
+        return plan, self.panel_.subset(rows), start, rows
 
     def _convert(
         self, X, y, context, min_steps: int, check_constant: bool = True

@@ -425,7 +425,42 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         known[-1] = False
         return known
 
-    def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
+    def predict(self, X, context=None, *, edge_probabilities=None):
+        """Forecast GMV over the steps of the channel plan ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Channel plan of fitted shops (see :mod:`sklearn_causalmmm._forecast`
+            for how its first step is placed after the fitted history).
+        context : array-like, default=None
+            Ignored for fitted shops (their context is known).
+        edge_probabilities : array-like of shape (n_shops, n_nodes, n_nodes), \
+default=None
+            Graphs of the fitted shops, laid out as :attr:`edge_probabilities_`,
+            that the decoder uses instead of the learned ones: cut an edge
+            (0), force one (1), or give a shop another shop's graph, to see how
+            much the forecast relies on the graph (see
+            :func:`~sklearn_causalmmm.analysis.graph_check.graph_reliance`).
+            Passing ``edge_probabilities_`` itself reproduces the forecast of a
+            plan that continues the fitted window.
+            The diagonal is ignored.
+
+        Returns
+        -------
+        ndarray or Series
+            GMV in the layout of ``X``.
+        """
+        if edge_probabilities is None:
+            return super().predict(X, context)
+        graphs = self._check_graphs(edge_probabilities)
+        plan, history, start, rows = self._locate_plan(X, context)
+        forecast = self._forecast(history, plan, start, graphs[rows])
+        return plan.target_to_layout(np.asarray(forecast, dtype=np.float64))
+
+    def _forecast(
+        self, history: Panel, plan: Panel, start: int, graphs=None
+    ) -> np.ndarray:
         scale = history.scale
         past = history.scaled()[..., :start]
         if start == 0:
@@ -449,9 +484,23 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
                     start,
                     known,
                     torch.as_tensor(graph_source[rows]),
+                    None if graphs is None else torch.as_tensor(graphs[rows]),
                 )
                 chunks.append(prediction[:, -1, start - 1 :].numpy())
         return np.concatenate(chunks) * scale[:, -1, None]
+
+    def _check_graphs(self, edge_probabilities) -> np.ndarray:
+        check_is_fitted(self, "panel_")
+        graphs = np.asarray(edge_probabilities, dtype=np.float32)
+        expected = self.edge_probabilities_.shape
+        if graphs.shape != expected:
+            raise ValueError(
+                "edge_probabilities must have the shape of edge_probabilities_, "
+                f"{expected} (one graph per fitted shop), got {graphs.shape}."
+            )
+        if not np.all(np.isfinite(graphs)) or graphs.min() < 0 or graphs.max() > 1:
+            raise ValueError("edge_probabilities must lie in [0, 1].")
+        return graphs
 
     def predict_graph(self, X, y, context=None) -> np.ndarray:
         """Edge probabilities ``(n_shops, d, d)`` of shops with channels X, GMV y."""

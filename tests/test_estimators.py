@@ -193,6 +193,37 @@ def test_default_epoch_budget_is_what_a_fit_runs(panel):
     assert discoverer.max_epochs is None
 
 
+def test_predict_with_other_graphs(panel):
+    X, y = panel.X, panel.y
+    model = CausalMMMRegressor(hidden=8, max_epochs=3, random_state=0)
+    model.fit(X[..., :34], y[:, :34], context=panel.context)
+    plan = X[..., 34:]
+    own = model.edge_probabilities_
+    original = own.copy()
+    forecast = model.predict(plan)
+    # its own graphs reproduce the forecast exactly
+    np.testing.assert_array_equal(model.predict(plan, edge_probabilities=own), forecast)
+    np.testing.assert_array_equal(own, original)
+    # the diagonal is ignored; cutting every edge changes the forecast
+    diagonal = own.copy()
+    diagonal[:, np.arange(own.shape[1]), np.arange(own.shape[1])] = 1.0
+    np.testing.assert_array_equal(
+        model.predict(plan, edge_probabilities=diagonal), forecast
+    )
+    cut = model.predict(plan, edge_probabilities=np.zeros_like(own))
+    assert not np.allclose(cut, forecast)
+    # a shop's graph only changes that shop's forecast
+    one = own.copy()
+    one[0] = 0.0
+    changed = model.predict(plan, edge_probabilities=one)
+    np.testing.assert_array_equal(changed[1:], forecast[1:])
+    np.testing.assert_array_equal(changed[0], cut[0])
+    with pytest.raises(ValueError, match="shape of edge_probabilities_"):
+        model.predict(plan, edge_probabilities=own[1:])
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
+        model.predict(plan, edge_probabilities=own * 2.0)
+
+
 def test_too_short_series_are_named(panel):
     with pytest.raises(ValueError, match="too few"):
         CausalGraphDiscoverer(horizon=30, n_lags=5).fit(_nodes(panel))

@@ -16,7 +16,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["ScenarioPlan"]
+__all__ = ["ScenarioPlan", "shop_of_rows"]
+
+
+def shop_of_rows(model, X_plan: pd.DataFrame) -> np.ndarray:
+    """The shop of every row of a DataFrame plan (shop column or first level)."""
+    shop_column = getattr(model, "shop_column", "shop_id")
+    if shop_column in X_plan.columns:
+        return X_plan[shop_column].to_numpy()
+    if isinstance(X_plan.index, pd.MultiIndex):
+        return X_plan.index.get_level_values(0).to_numpy()
+    raise ValueError(
+        f"X_plan has no shop column {shop_column!r} (model.shop_column) "
+        "and no (shop, time) MultiIndex: cannot total the forecast per shop."
+    )
 
 
 class ScenarioPlan:
@@ -59,16 +72,7 @@ class ScenarioPlan:
         if len(set(channels)) < len(channels):
             raise ValueError(f"channels {channels} name a column more than once.")
 
-        shop_column = getattr(model, "shop_column", "shop_id")
-        if shop_column in X_plan.columns:
-            shop_of_row = X_plan[shop_column].to_numpy()
-        elif isinstance(X_plan.index, pd.MultiIndex):
-            shop_of_row = X_plan.index.get_level_values(0).to_numpy()
-        else:
-            raise ValueError(
-                f"X_plan has no shop column {shop_column!r} (model.shop_column) "
-                "and no (shop, time) MultiIndex: cannot total the forecast per shop."
-            )
+        shop_of_row = shop_of_rows(model, X_plan)
         self.model = model
         self.channels = channels
         self.shops = pd.unique(shop_of_row)

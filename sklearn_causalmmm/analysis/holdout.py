@@ -89,6 +89,11 @@ class HoldoutResult:
     unscored_shops : list
         Shops left out of the forecast: they have no day before the held-out
         ones.
+    graph_reliance : DataFrame or None
+        The held-out forecast's error with the learned graphs and with
+        swapped or cut ones
+        (:func:`~sklearn_causalmmm.analysis.graph_check.graph_reliance`);
+        None for a model without a graph or with a single shop.
     decisions : Decisions or None
         Contributions and a budget reallocation over the held-out plan,
         added by :func:`~sklearn_causalmmm.analysis.decisions.decide`.
@@ -115,6 +120,7 @@ class HoldoutResult:
     unscored_shops: list = field(default_factory=list)
     forecast_lower: pd.DataFrame | None = None
     forecast_upper: pd.DataFrame | None = None
+    graph_reliance: pd.DataFrame | None = None
     decisions: Decisions | None = None
 
     @property
@@ -335,6 +341,7 @@ def fit_holdout(
     from sklearn.base import clone
 
     from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.analysis.graph_check import graph_reliance
     from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
     from sklearn_causalmmm.metrics import mse_at_horizon
     from sklearn_causalmmm.panel import to_panel
@@ -422,6 +429,9 @@ def fit_holdout(
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
     lower, upper = _band(model, data, frame[target], times, in_train, horizon, forecast)
     naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
+    reliance = None
+    if hasattr(model, "edge_probabilities_") and model.panel_.n_shops >= 2:
+        reliance = graph_reliance(model, plan, y_test.to_numpy())
 
     def score(prediction: pd.DataFrame) -> float:
         # shops as rows, held-out days as horizons 1..horizon
@@ -451,6 +461,7 @@ def fit_holdout(
         unscored_shops=unscored,
         forecast_lower=lower,
         forecast_upper=upper,
+        graph_reliance=reliance,
     )
 
 
@@ -599,8 +610,20 @@ def _metric_rows(result: HoldoutResult) -> list[tuple[str, str]]:
             f"held-out GMV inside the {BAND_LEVEL:.0%} band",
             "—" if result.band_coverage is None else f"{result.band_coverage:.0%}",
         ),
+        *_reliance_rows(result),
         ("epochs trained", str(len(result.model.history_))),
         ("fit time (s)", f"{result.fit_seconds:.1f}"),
+    ]
+
+
+def _reliance_rows(result: HoldoutResult) -> list[tuple[str, str]]:
+    """The graph check's MSE ratios, if it ran."""
+    if result.graph_reliance is None:
+        return []
+    ratios = result.graph_reliance["mse_ratio"]
+    return [
+        (f"held-out MSE, {graph} / own graphs", f"{ratios[graph]:.2f}")
+        for graph in ("other shops' graphs", "no edges")
     ]
 
 

@@ -119,11 +119,16 @@ class CausalMMM(nn.Module):
         n_teacher: int,
         known_nodes: torch.Tensor | None = None,
         encoder_values: torch.Tensor | None = None,
+        edge_probabilities: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(prediction of values[..., 1:], edge logits)``.
 
         ``encoder_values`` (default: ``values[..., :n_teacher]``) is what the
         encoder reads; by default it excludes the rolled-out horizon.
+        ``edge_probabilities`` of shape ``(B, d, d)``, if given, replace the
+        encoder's posterior edge probabilities (a graph-swap or edge-cut
+        experiment) and are tempered or hardened like them; the encoder's
+        logits are still returned.
         """
         if encoder_values is None:
             encoder_values = values[..., :n_teacher]
@@ -134,6 +139,19 @@ class CausalMMM(nn.Module):
             # learns which senders are noisiest, and switches those edges off.
             edges = self.edges(torch.zeros_like(logits))
             logits = logits.detach()
+        elif edge_probabilities is not None:
+            if self.n_edge_types != 2:
+                raise ValueError(
+                    "edge_probabilities replace the graph of a model with one edge "
+                    f"type (n_edge_types=2), not {self.n_edge_types}."
+                )
+            # As logits, so the override is tempered (or hardened) exactly as
+            # the encoder's posterior is: its own graph reproduces predict.
+            edges = self.edges(
+                torch.log(
+                    torch.stack([1.0 - edge_probabilities, edge_probabilities], -1)
+                )
+            )
         else:
             edges = self.edges(logits)
         prediction = self.decoder(values, edges, context, n_teacher, known_nodes)

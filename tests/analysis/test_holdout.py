@@ -11,6 +11,7 @@ import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.analysis.holdout import (
+    _metric_rows,
     check_columns,
     empirical_band,
     fit_holdout,
@@ -262,3 +263,19 @@ def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
     )[0]
     first = re.search(r"<td>(\S+ -&gt; \S+)</td>\s*<td>([0-9.]+)</td>", html)
     assert first.groups() == (f"{cause} -&gt; {effect}", f"{p:.2f}")
+
+
+def test_graph_check_of_the_held_out_forecast(result, frame):
+    from sklearn_causalmmm.analysis.graph_check import graph_reliance
+
+    reliance = result.graph_reliance
+    held = frame.loc[result.plan.index, "gmv"].to_numpy()
+    pd.testing.assert_frame_equal(
+        reliance, graph_reliance(result.model, result.plan, held)
+    )
+    assert reliance.loc["learned", "mse"] == pytest.approx(
+        np.mean((result.forecast.to_numpy() - result.truth.to_numpy()) ** 2)
+    )
+    rows = dict(_metric_rows(result))
+    ratio = reliance.loc["no edges", "mse_ratio"]
+    assert rows["held-out MSE, no edges / own graphs"] == f"{ratio:.2f}"

@@ -37,3 +37,21 @@ def test_full_graph_ablation_uses_every_edge():
     torch.testing.assert_close(edges[..., 1], torch.ones(1, 3, 3))
     with pytest.raises(ValueError, match="graph"):
         CausalMMM(n_nodes=3, n_history=10, n_context=0, graph="empty")
+
+
+def test_edge_probabilities_replace_the_encoders_graph():
+    torch.manual_seed(0)
+    model = CausalMMM(n_nodes=3, n_history=10, n_context=0, hidden=8, tau=0.5).eval()
+    x = torch.rand(2, 3, 12)
+    context = torch.zeros(2, 0)
+    prediction, logits = model(x, context, n_teacher=10)
+    own = 1.0 - torch.softmax(logits, -1)[..., 0]  # the posterior P(edge)
+    replayed, replayed_logits = model(x, context, 10, edge_probabilities=own)
+    torch.testing.assert_close(replayed, prediction)
+    torch.testing.assert_close(replayed_logits, logits)  # the encoder still reads
+    # a graph without edges: only the self-messages remain
+    empty, _ = model(x, context, 10, edge_probabilities=torch.zeros_like(own))
+    assert not torch.allclose(empty, prediction)
+    two_types = CausalMMM(n_nodes=3, n_history=10, n_context=0, n_edge_types=3).eval()
+    with pytest.raises(ValueError, match="n_edge_types=2"):
+        two_types(x, context, 10, edge_probabilities=own)
