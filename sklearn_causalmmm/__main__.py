@@ -133,7 +133,7 @@ def _command_demo(args: argparse.Namespace) -> int:
 # -- fit ----------------------------------------------------------------------------
 
 
-def _fit_summary(result, data: Path) -> str:
+def _fit_summary(result, data: Path, spend_given: bool = True) -> str:
     from sklearn_causalmmm.analysis.holdout import (
         _format_edges,
         _metric_rows,
@@ -169,6 +169,11 @@ def _fit_summary(result, data: Path) -> str:
     lines += [f"{name:<{width}}  {value}" for name, value in metrics]
     if result.decisions is not None:
         lines += ["", *result.decisions.summary_lines()]
+        if not spend_given:
+            lines.append(
+                "(every channel column was treated as spend; name the advertising "
+                "channels with --spend-columns to leave funnel nodes out)"
+            )
     return "\n".join(lines)
 
 
@@ -248,7 +253,7 @@ def _command_fit(args: argparse.Namespace) -> int:
         result.decisions = decide(result, args.spend_columns or None)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
-    print(_fit_summary(result, args.data))
+    print(_fit_summary(result, args.data, spend_given=bool(args.spend_columns)))
     report = write_holdout_report(result, args.output, data_name=str(args.data))
     model = result.model
     if args.refit:

@@ -314,8 +314,9 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         its 7-step error kept falling until about epoch 45), or more on small
         panels: enough epochs for
         :data:`~sklearn_causalmmm.estimators.MIN_UPDATES` optimiser updates
-        (e.g. 43 epochs of 50 shops at ``batch_size=8``), so the fit time
-        stops shrinking below about 160 shops while the graph stays as good.
+        (e.g. 43 epochs of 50 shops at ``batch_size=8``): below about 160
+        shops for the discoverer (40 for the regressor) the fit time stops
+        shrinking, while the graph stays as good.
     validation_fraction : float, default=None
         Share of the final steps of every shop held out to early-stop on the
         forecast error; 0 trains on everything for ``max_epochs``. None means
@@ -443,7 +444,7 @@ default=None
             much the forecast relies on the graph (see
             :func:`~sklearn_causalmmm.analysis.graph_check.graph_reliance`).
             Passing ``edge_probabilities_`` itself reproduces the forecast of a
-            plan that continues the fitted window.
+            plan that continues the fitted window, up to float rounding.
             The diagonal is ignored.
 
         Returns

@@ -177,7 +177,11 @@ def test_saved_model_continues_after_the_last_day(fitted, frame):
 
 def test_no_refit_saves_the_back_tested_model(data, frame, tmp_path, capsys):
     code = main(_fit_args(data, tmp_path / "m", "--no-refit", "--train-days", "25"))
-    assert code == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    # without --spend-columns every channel column (pv too) is treated as spend
+    assert "name the advertising channels with --spend-columns" in captured.out
+    assert re.search(r"^  \d\. pv ", captured.out, flags=re.MULTILINE)
     with (tmp_path / "m" / "model.pkl").open("rb") as handle:
         model = pickle.load(handle)
     roles = json.loads((tmp_path / "m" / "model.json").read_text())

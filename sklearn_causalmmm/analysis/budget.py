@@ -33,6 +33,8 @@ from sklearn_causalmmm.analysis._scenarios import ScenarioPlan
 
 __all__ = ["BudgetAllocation", "optimize_budget"]
 
+_AT_BOUND = 1e-9
+
 
 @dataclass
 class BudgetAllocation:
@@ -61,6 +63,20 @@ class BudgetAllocation:
     optimized_plan: pd.DataFrame
     n_rounds: int
     converged: bool
+
+    def spend_by_channel(self) -> pd.DataFrame:
+        """Planned and optimized spend per channel summed over shops, and the change.
+
+        ``change`` is optimized / planned - 1 (NaN for a channel without
+        planned spend).
+        """
+        spend = self.allocation.groupby(level=1, sort=False)[
+            ["planned_spend", "optimized_spend"]
+        ].sum()
+        spend.index.name = "channel"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spend["change"] = spend["optimized_spend"] / spend["planned_spend"] - 1.0
+        return spend
 
     @property
     def uplift(self) -> float:
@@ -98,9 +114,11 @@ def optimize_budget(
         Lowest and highest multiplier of a channel's planned spend; must
         contain 1 (the plan itself is allowed).
     step : float, default=0.1
-        First move, as a fraction of the shop's budget.
+        First move, as a fraction of the planned spend of the smaller of the
+        two channels exchanging budget (so a small channel moves in small
+        steps too).
     min_step : float, default=1e-3
-        A shop stops when its step falls below this fraction of its budget.
+        A shop stops when its step falls below this fraction.
     max_rounds : int, default=100
         Each round forecasts the plan ``len(channels) + 1`` times.
 
@@ -113,8 +131,9 @@ def optimize_budget(
     Raises
     ------
     ValueError
-        On unknown channels, bounds that exclude 1 or are negative, or a
-        step outside (0, 1].
+        On unknown channels, bounds that exclude 1 or are negative, a step
+        outside (0, 1], a ``min_step`` outside (0, step], or ``max_rounds``
+        below 1.
 
     See Also
     --------
@@ -150,15 +169,18 @@ def optimize_budget(
         raise ValueError(f"step must be in (0, 1], got {step}.")
     if not 0.0 < min_step <= step:
         raise ValueError(f"min_step must be in (0, step], got {min_step}.")
+    if max_rounds < 1:
+        raise ValueError(f"max_rounds must be at least 1, got {max_rounds}.")
     scenarios = ScenarioPlan(model, X_plan, channels)
     spend = scenarios.spend
     budget = spend.sum(axis=1)
     n_shops, k = spend.shape
     rows = np.arange(n_shops)
     movable = spend > 0
-    # forward-difference size: 1 % of the shop's budget, so every channel's
-    # marginal return is measured on the same amount of money
-    probe = 0.01 * budget
+    # Forward-difference size: 1 % of the shop's budget, but at most 10 % of
+    # the channel's own spend, so a small channel is not measured far beyond
+    # any spend it could be given.
+    probe = np.minimum(0.01 * budget[:, None], 0.1 * spend)
 
     factors = np.ones((n_shops, k))
     gmv = planned_gmv = scenarios.total_gmv(factors)
@@ -170,11 +192,13 @@ def optimize_budget(
         with np.errstate(divide="ignore", invalid="ignore"):
             for c in range(k):
                 trial = factors.copy()
-                trial[:, c] += np.where(movable[:, c], probe / spend[:, c], 0.0)
+                trial[:, c] += np.where(movable[:, c], probe[:, c] / spend[:, c], 0.0)
                 gain = scenarios.total_gmv(trial) - gmv
-                marginal[:, c] = np.where(movable[:, c], gain / probe, np.nan)
-        can_give = movable & (factors > lower)
-        can_take = movable & (factors < upper)
+                marginal[:, c] = np.where(movable[:, c], gain / probe[:, c], np.nan)
+        # a factor within rounding of a bound is at it: a move of a hair
+        # cannot raise the forecast, and would only halve the step
+        can_give = movable & (factors > lower + _AT_BOUND)
+        can_take = movable & (factors < upper - _AT_BOUND)
         giver = np.nanargmin(np.where(can_give, marginal, np.inf), axis=1)
         taker = np.nanargmax(np.where(can_take, marginal, -np.inf), axis=1)
         worth_moving = (
@@ -184,7 +208,8 @@ def optimize_budget(
             & (marginal[rows, taker] > marginal[rows, giver])
             & (steps >= min_step)
         )
-        # converged shops stop; the others try to move step * budget
+        # converged shops stop; the others try to move a step of the smaller
+        # channel's spend
         steps = np.where(worth_moving, steps, 0.0)
         if not worth_moving.any():
             break
@@ -192,14 +217,17 @@ def optimize_budget(
             (factors[rows, giver] - lower) * spend[rows, giver],
             (upper - factors[rows, taker]) * spend[rows, taker],
         )
-        amount = np.where(worth_moving, np.minimum(steps * budget, room), 0.0)
+        smaller = np.minimum(spend[rows, giver], spend[rows, taker])
+        amount = np.where(worth_moving, np.minimum(steps * smaller, room), 0.0)
         moving = amount > 0
         candidate = factors.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             candidate[rows, giver] -= np.where(moving, amount / spend[rows, giver], 0.0)
             candidate[rows, taker] += np.where(moving, amount / spend[rows, taker], 0.0)
-        # rounding must not leave a factor a hair outside the bounds
+        # moves that fill a channel's room land exactly on the bound
         candidate = np.clip(candidate, lower, upper)
+        candidate[np.abs(candidate - lower) <= _AT_BOUND] = lower
+        candidate[np.abs(candidate - upper) <= _AT_BOUND] = upper
         candidate_gmv = scenarios.total_gmv(candidate)
         better = moving & (candidate_gmv > gmv)
         factors[better] = candidate[better]

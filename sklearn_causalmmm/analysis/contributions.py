@@ -198,6 +198,13 @@ def contribution_table(contributions: pd.DataFrame) -> pd.DataFrame:
         Index: shops; columns: ``"base"`` (forecast without advertising)
         followed by the channels. With Shapley contributions a row adds up
         to the shop's forecast GMV of the plan.
+
+    Raises
+    ------
+    ValueError
+        If ``contributions`` is not a frame of :func:`channel_contributions`
+        (no ``(shop, channel)`` MultiIndex, ``contribution`` column or
+        ``attrs["base"]``).
     """
     if not isinstance(contributions.index, pd.MultiIndex) or (
         "contribution" not in contributions.columns

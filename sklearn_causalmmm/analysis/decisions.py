@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sklearn_causalmmm.analysis.budget import BudgetAllocation, optimize_budget
 from sklearn_causalmmm.analysis.contributions import (
+    MAX_SHAPLEY_CHANNELS,
     channel_contributions,
     top_channels,
 )
@@ -45,7 +47,10 @@ class Decisions:
     spend_columns : list of str
         The advertising channels analysed (funnel nodes stay as planned).
     contributions : DataFrame
-        Shapley contributions per shop and channel (see
+        Contributions per shop and channel: Shapley values, or one channel
+        off at a time beyond
+        :data:`~sklearn_causalmmm.analysis.contributions.MAX_SHAPLEY_CHANNELS`
+        channels (see
         :func:`~sklearn_causalmmm.analysis.contributions.channel_contributions`).
     ranking : DataFrame
         Channels by total contribution (see
@@ -59,11 +64,17 @@ class Decisions:
     ranking: pd.DataFrame
     budget: BudgetAllocation
 
+    @property
+    def method(self) -> str:
+        """How the contributions were computed: ``"shapley"`` or ``"removal"``."""
+        return self.contributions.attrs["method"]
+
     def summary_lines(self) -> list[str]:
         """The decisions as plain text lines, for a terminal summary."""
         width = max(len(str(c)) for c in self.ranking.index)
+        method = "Shapley" if self.method == "shapley" else "one channel off at a time"
         lines = [
-            "Top channels by contribution over the held-out days (Shapley; share "
+            f"Top channels by contribution over the held-out days ({method}; share "
             "of forecast GMV, GMV per unit of spend):"
         ]
         for rank, (channel, row) in enumerate(self.ranking.iterrows(), start=1):
@@ -72,8 +83,8 @@ class Decisions:
             )
         lower, upper = BUDGET_BOUNDS
         moves = ", ".join(
-            f"{channel} {change:+.0%}"
-            for channel, change in self.spend_table()["change"].items()
+            f"{channel} {_change(change)}"
+            for channel, change in self.budget.spend_by_channel()["change"].items()
         )
         lines.append(
             f"Budget reallocated per shop ({lower:g}x-{upper:g}x per channel, same "
@@ -96,13 +107,21 @@ class Decisions:
         )
 
     def spend_table(self) -> pd.DataFrame:
-        """Planned and reallocated spend per channel, summed over shops."""
-        spend = self.budget.allocation.groupby(level="channel", sort=False)[
-            ["planned_spend", "optimized_spend"]
-        ].sum()
-        spend["change"] = spend["optimized_spend"] / spend["planned_spend"] - 1.0
-        spend.index.name = "channel"
-        return spend
+        """Planned and reallocated spend per channel, formatted for a report."""
+        spend = self.budget.spend_by_channel()
+        return pd.DataFrame(
+            {
+                "channel": [str(c) for c in spend.index],
+                "planned spend": [f"{v:,.0f}" for v in spend["planned_spend"]],
+                "reallocated spend": [f"{v:,.0f}" for v in spend["optimized_spend"]],
+                "change": [_change(v) for v in spend["change"]],
+            }
+        )
+
+
+def _change(value: float) -> str:
+    """A relative change as ``+12%``; a dash without planned spend."""
+    return "—" if not np.isfinite(value) else f"{value:+.0%}"
 
 
 def decide(
@@ -136,7 +155,12 @@ def decide(
             f"({', '.join(result.channel_columns)})."
         )
     plan = result.plan
-    contributions = channel_contributions(result.model, plan, spend_columns)
+    # Exact Shapley values cost 2**k forecasts; beyond that, one channel off
+    # at a time (k + 1 forecasts).
+    method = "shapley" if len(spend_columns) <= MAX_SHAPLEY_CHANNELS else "removal"
+    contributions = channel_contributions(
+        result.model, plan, spend_columns, method=method
+    )
     budget = optimize_budget(
         result.model,
         plan,

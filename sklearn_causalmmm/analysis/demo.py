@@ -65,8 +65,12 @@ class DemoResult(HoldoutResult):
     contribution_rank_correlation : float
         Spearman correlation, per shop and then averaged, between the
         channels' contributions the model finds over the held-out days
-        (``decisions``) and their true contributions over the same days
-        in the simulator (NaN without decisions).
+        (``decisions``: Shapley values, a channel switched off on those
+        days only, funnel nodes as observed) and the simulator's true
+        contributions over the same days (the channel switched off for the
+        whole series, its effects through the funnel included). The two are
+        different quantities, so this measures whether the model ranks the
+        channels as the truth does, not whether it gets their size.
 
     The other attributes are those of
     :class:`~sklearn_causalmmm.analysis.holdout.HoldoutResult`.

@@ -47,8 +47,8 @@ def graph_reliance(
     Parameters
     ----------
     model : CausalMMMRegressor
-        Fitted; ``X_plan`` must continue its fitted window (so that its own
-        graphs reproduce ``model.predict``).
+        Fitted; ``X_plan`` should continue its fitted window (so that its own
+        graphs reproduce ``model.predict``, up to float rounding).
     X_plan : array-like or DataFrame
         A channel plan ``model.predict`` accepts.
     y_true : array-like or Series, default=None
@@ -99,14 +99,13 @@ def graph_reliance(
         raise ValueError(f"n_swaps must be at least 1, got {n_swaps}.")
     rng = check_random_state(random_state)
 
-    def forecast(graphs=None) -> np.ndarray:
-        if graphs is None:
-            prediction = model.predict(X_plan)
-        else:
-            prediction = model.predict(X_plan, edge_probabilities=graphs)
+    def forecast(graphs: np.ndarray) -> np.ndarray:
+        prediction = model.predict(X_plan, edge_probabilities=graphs)
         return np.asarray(prediction, dtype=np.float64)
 
-    learned = forecast()
+    # every row through the same path (the override), so that differences
+    # are the graphs' and not float rounding's
+    learned = forecast(learned_graphs)
     scenarios = {
         "learned": [learned],
         "other shops' graphs": [

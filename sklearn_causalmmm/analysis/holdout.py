@@ -725,18 +725,12 @@ def decision_tables(result: HoldoutResult) -> dict[str, pd.DataFrame]:
     """Report tables of ``result.decisions`` (empty without decisions)."""
     if result.decisions is None:
         return {}
-    spend = result.decisions.spend_table()
     return {
         "Top channels by contribution over the held-out days": (
             result.decisions.ranking_table()
         ),
-        "Budget reallocated within each shop (same total spend)": pd.DataFrame(
-            {
-                "channel": [str(c) for c in spend.index],
-                "planned spend": [f"{v:,.0f}" for v in spend["planned_spend"]],
-                "reallocated spend": [f"{v:,.0f}" for v in spend["optimized_spend"]],
-                "change": [f"{v:+.0%}" for v in spend["change"]],
-            }
+        "Budget reallocated within each shop (same total spend)": (
+            result.decisions.spend_table()
         ),
     }
 

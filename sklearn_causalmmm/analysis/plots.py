@@ -508,13 +508,12 @@ def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
     -------
     path : Path
     """
-    spend = allocation.allocation
     _check_shop_channel_index(
-        spend, ["planned_spend", "optimized_spend"], "allocation.allocation"
+        allocation.allocation,
+        ["planned_spend", "optimized_spend"],
+        "allocation.allocation",
     )
-    by_channel = spend.groupby(level="channel", sort=False)[
-        ["planned_spend", "optimized_spend"]
-    ].sum()
+    by_channel = allocation.spend_by_channel()
     figure = Figure(figsize=(10.0, 4.0), layout="constrained")
     bars, uplift = figure.subplots(1, 2)
     positions = np.arange(len(by_channel))

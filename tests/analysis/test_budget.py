@@ -126,6 +126,22 @@ def test_a_flat_response_keeps_the_plan(plan):
     assert model.n_calls == 1 + len(CHANNELS)
 
 
+def test_a_small_channel_is_measured_on_spend_it_could_get():
+    # tv returns 0.5 per unit; search 10 per unit, but only up to 0.11 a day:
+    # probing search with 1 % of the budget (10 a day) would see ~0.01
+    plan = pd.DataFrame(
+        {"shop_id": ["a", "a"], "tv": [1000.0, 1000.0], "search": [0.1, 0.1]}
+    )
+
+    def formula(X):
+        return 0.5 * X["tv"] + 10.0 * np.minimum(X["search"], 0.11)
+
+    result = optimize_budget(Formula(formula), plan, ["tv", "search"])
+    factors = result.allocation["factor"]
+    assert factors[("a", "search")] == pytest.approx(1.1, abs=0.01)
+    assert result.gmv.loc["a", "optimized"] > result.gmv.loc["a", "planned"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -134,6 +150,7 @@ def test_a_flat_response_keeps_the_plan(plan):
         ({"bounds": (-0.1, 2.0)}, "0 <= lower <= 1 <= upper"),
         ({"step": 0.0}, r"step must be in \(0, 1\]"),
         ({"min_step": 0.5, "step": 0.1}, r"min_step must be in \(0, step\]"),
+        ({"max_rounds": 0}, "max_rounds must be at least 1"),
     ],
 )
 def test_bad_settings_are_refused(plan, kwargs, message):

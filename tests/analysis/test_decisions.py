@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm.analysis.contributions import channel_contributions
+from sklearn_causalmmm.analysis.contributions import (
+    MAX_SHAPLEY_CHANNELS,
+    channel_contributions,
+)
 from sklearn_causalmmm.analysis.decisions import BUDGET_BOUNDS, decide
 from sklearn_causalmmm.analysis.holdout import fit_holdout, write_holdout_report
 from sklearn_causalmmm.datasets import make_causal_mmm
@@ -50,7 +53,7 @@ def test_decide_ranks_channels_and_moves_budget_to_the_best_one():
     np.testing.assert_allclose(decisions.ranking["roi"], [3.0, 1.0])
     # within bounds 0.5-1.5: shop a moves 2 of search's 4 to tv, shop b moves
     # 2 of search's 4 (tv can take 2 of its 4)
-    spend = decisions.spend_table()
+    spend = decisions.budget.spend_by_channel()
     np.testing.assert_allclose(spend["planned_spend"], [8.0, 8.0])
     np.testing.assert_allclose(spend["optimized_spend"], [12.0, 4.0])
     np.testing.assert_allclose(spend["change"], [0.5, -0.5])
@@ -67,6 +70,33 @@ def test_decide_ranks_channels_and_moves_budget_to_the_best_one():
     )
     table = decisions.ranking_table()
     assert table.iloc[0].tolist() == ["tv", "8", "24", "66.7%", "3.00"]
+    assert decisions.spend_table().iloc[1].tolist() == ["search", "8", "4", "-50%"]
+
+
+def test_a_channel_without_planned_spend_shows_a_dash():
+    result = _backtest()
+    result.plan = result.plan.assign(radio=0.0)
+    result.channel_columns = [*result.channel_columns, "radio"]
+    decisions = decide(result, ["tv", "search", "radio"])
+    assert decisions.spend_table().iloc[2].tolist() == ["radio", "0", "0", "—"]
+    assert "radio —" in decisions.summary_lines()[-1]
+
+
+def test_many_channels_fall_back_to_one_channel_off_at_a_time():
+    channels = [f"c{i}" for i in range(MAX_SHAPLEY_CHANNELS + 1)]
+    plan = pd.DataFrame({"shop_id": ["a", "a"], **{c: [1.0, 2.0] for c in channels}})
+
+    class Total:
+        shop_column = "shop_id"
+
+        def predict(self, X):
+            return X[channels].sum(axis=1)
+
+    result = SimpleNamespace(model=Total(), plan=plan, channel_columns=channels)
+    decisions = decide(result, max_rounds=2)
+    assert decisions.method == "removal"
+    np.testing.assert_allclose(decisions.contributions["contribution"], 3.0)
+    assert "one channel off at a time" in decisions.summary_lines()[0]
 
 
 def test_decide_defaults_to_every_channel_and_refuses_unknown_ones():

@@ -169,10 +169,13 @@ def test_contributions_are_compared_with_the_simulators_truth(result, demo):
     learned = decisions.contributions["contribution"].unstack(level=1)
     truth = demo.contributions[..., -HORIZON:].sum(axis=-1)  # demo's shop order
     shops = list(demo.frame["shop_id"].unique())
-    by_hand = [
-        spearmanr(truth[shops.index(shop)], learned.loc[shop, demo.channel_columns])
+    pairs = [
+        (truth[shops.index(shop)], learned.loc[shop, demo.channel_columns])
         for shop in learned.index
     ]
+    # shops whose contributions all tie have no ranking to compare
+    by_hand = [spearmanr(t, m) for t, m in pairs if np.ptp(t) > 0 and np.ptp(m) > 0]
+    assert len(by_hand) >= 30
     assert result.contribution_rank_correlation == pytest.approx(
         np.mean([r.statistic for r in by_hand])
     )

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm.analysis.graph_check import SCENARIOS, graph_reliance
+from sklearn_causalmmm.analysis.graph_check import (
+    SCENARIOS,
+    _derangement,
+    graph_reliance,
+)
 from sklearn_causalmmm.datasets import make_causal_mmm
 
 
@@ -87,7 +91,16 @@ def test_bad_input_is_refused(plan):
         graph_reliance(model, plan[:1])
 
 
-def test_swaps_are_reproducible_and_move_every_shop(plan):
+@pytest.mark.parametrize("n", [2, 3, 10])
+def test_derangements_move_every_shop(n):
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        order = _derangement(n, rng)
+        assert sorted(order) == list(range(n))
+        assert not np.any(order == np.arange(n))
+
+
+def test_swaps_are_reproducible(plan):
     first = graph_reliance(ParentSum(), plan, random_state=3)
     again = graph_reliance(ParentSum(), plan, random_state=3)
     assert first.equals(again)
