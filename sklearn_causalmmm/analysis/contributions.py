@@ -80,7 +80,7 @@ def channel_contributions(
         over the plan), ``contribution`` (forecast GMV over the plan),
         ``share`` (contribution / the shop's forecast GMV of the plan) and
         ``roi`` (contribution per unit of spend, NaN without spend). The
-        frame's ``attrs`` hold ``"gmv"`` (Series of each shop's forecast GMV
+        frame's ``attrs`` hold ``"gmv"`` (dict of shop to its forecast GMV
         of the plan), ``"base"`` (the same with every channel off) and
         ``"method"``.
 
@@ -115,8 +115,8 @@ def channel_contributions(
     ['spend', 'contribution', 'share', 'roi']
     >>> # Shapley values add up to the plan's GMV minus the base, per shop.
     >>> added = contributions["contribution"].groupby(level="shop").sum()
-    >>> gap = contributions.attrs["gmv"] - contributions.attrs["base"]
-    >>> bool(abs(added - gap).max() < 1e-6 * contributions.attrs["gmv"].max())
+    >>> gmv, base = (pd.Series(contributions.attrs[k]) for k in ("gmv", "base"))
+    >>> bool(abs(added - (gmv - base)).max() < 1e-6 * gmv.max())
     True
     """
     if method not in ("shapley", "removal"):
@@ -174,10 +174,11 @@ def channel_contributions(
         },
         index=index,
     )
-    shops = pd.Index(scenarios.shops, name="shop")
+    # Plain dicts rather than Series: pandas compares attrs when frames are
+    # concatenated, and Series there cannot be compared.
     result.attrs = {
-        "gmv": pd.Series(everything, index=shops, name="gmv"),
-        "base": pd.Series(base, index=shops, name="base"),
+        "gmv": dict(zip(scenarios.shops, everything.tolist(), strict=True)),
+        "base": dict(zip(scenarios.shops, base.tolist(), strict=True)),
         "method": method,
     }
     return result
@@ -222,7 +223,7 @@ def contribution_table(contributions: pd.DataFrame) -> pd.DataFrame:
     shops = list(contributions.index.get_level_values(0).unique())
     channels = list(contributions.index.get_level_values(1).unique())
     parts = parts.loc[shops, channels]
-    base = contributions.attrs["base"].reindex(shops).to_numpy()
+    base = [contributions.attrs["base"][shop] for shop in shops]
     return pd.concat([pd.DataFrame({"base": base}, index=parts.index), parts], axis=1)
 
 
@@ -251,7 +252,7 @@ def top_channels(contributions: pd.DataFrame) -> pd.DataFrame:
     >>> contributions = pd.DataFrame(
     ...     {"spend": [2.0, 1.0, 2.0, 3.0], "contribution": [3.0, 1.0, 2.0, 5.0]},
     ...     index=index)
-    >>> contributions.attrs["gmv"] = pd.Series([10.0, 10.0], index=["a", "b"])
+    >>> contributions.attrs["gmv"] = {"a": 10.0, "b": 10.0}
     >>> top_channels(contributions)
              spend  contribution  share   roi
     channel
@@ -265,7 +266,7 @@ def top_channels(contributions: pd.DataFrame) -> pd.DataFrame:
         )
     totals = contributions.groupby(level=1, sort=False)[["spend", "contribution"]].sum()
     totals.index.name = "channel"
-    totals["share"] = totals["contribution"] / contributions.attrs["gmv"].sum()
+    totals["share"] = totals["contribution"] / sum(contributions.attrs["gmv"].values())
     with np.errstate(divide="ignore", invalid="ignore"):
         totals["roi"] = np.where(
             totals["spend"] > 0, totals["contribution"] / totals["spend"], np.nan

@@ -444,7 +444,7 @@ def plot_contributions(
     >>> contributions = pd.DataFrame(
     ...     {"contribution": [3.0, 1.0, 2.0, 2.0], "roi": [1.5, 0.5, 1.0, 2.0]},
     ...     index=index)
-    >>> contributions.attrs["base"] = pd.Series([10.0, 8.0], index=["a", "b"])
+    >>> contributions.attrs["base"] = {"a": 10.0, "b": 8.0}
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     plot_contributions(contributions, f"{folder}/c.png").name
     'c.png'

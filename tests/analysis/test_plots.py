@@ -208,9 +208,7 @@ def _contributions(n_shops):
     )
     values = np.arange(2 * n_shops, dtype=float) - 1.0  # one negative part
     frame = pd.DataFrame({"contribution": values, "roi": values / 2}, index=index)
-    frame.attrs["base"] = pd.Series(
-        10.0, index=index.get_level_values(0).unique(), name="base"
-    )
+    frame.attrs["base"] = dict.fromkeys(index.get_level_values(0).unique(), 10.0)
     return frame
 
 
