@@ -29,7 +29,10 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
+from sklearn_causalmmm.analysis.budget import BudgetAllocation
 from sklearn_causalmmm.analysis.plots import (
+    plot_budget,
+    plot_contributions,
     plot_forecasts,
     plot_graph_heatmaps,
     plot_training_curve,
@@ -200,6 +203,27 @@ def _report(folder: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
         rng.gamma(20, 1000, (21, 4)), pd.date_range(end="2024-02-29", periods=21)
     )
     past.columns = shops
+    channels = names[:5]
+    index = pd.MultiIndex.from_product([shops, channels], names=["shop", "channel"])
+    spend = rng.gamma(5, 100, len(index))
+    contributions = pd.DataFrame(
+        {"contribution": spend * rng.uniform(0.5, 3.0, len(index)), "spend": spend},
+        index=index,
+    )
+    contributions["roi"] = contributions["contribution"] / spend
+    contributions.attrs["base"] = dict.fromkeys(shops, 50000.0)
+    budget = BudgetAllocation(
+        allocation=pd.DataFrame(
+            {"planned_spend": spend, "optimized_spend": spend * 1.1}, index=index
+        ),
+        gmv=pd.DataFrame(
+            {"planned": 1.0, "optimized": 1.05, "uplift": 0.05},
+            index=pd.Index(shops, name="shop"),
+        ),
+        optimized_plan=pd.DataFrame(),
+        n_rounds=10,
+        converged=True,
+    )
     figures = {
         "Learned and true causal graph of each shop type.": plot_graph_heatmaps(
             learned, truth, names, folder / "figures" / "graphs.png"
@@ -212,6 +236,10 @@ def _report(folder: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
             history=past,
             n_columns=4,
         ),
+        "Contributions per shop and return on spend.": plot_contributions(
+            contributions, folder / "figures" / "contributions.png"
+        ),
+        "Budget reallocation.": plot_budget(budget, folder / "figures" / "budget.png"),
         "Training loss per epoch.": plot_training_curve(
             [{"train_loss": 3.0 / k, "valid_loss": 3.5 / k} for k in range(1, 21)],
             folder / "figures" / "training_curve.png",
@@ -220,6 +248,8 @@ def _report(folder: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
     sizes = {
         "figures/graphs.png": (800, 1080),
         "figures/forecasts.png": (1600, 360),
+        "figures/contributions.png": (1000, 400),
+        "figures/budget.png": (1000, 400),
         "figures/training_curve.png": (640, 400),
     }
     tables = {
