@@ -536,6 +536,7 @@ def structure_section(content: dict | None, docs: Path) -> str:
             lines.append(
                 f"Not run yet: `python benchmarks/discovery.py --experiments {name}`."
             )
+        lines += _lag_notes(rows, experiment["configs"], axis)
         lines.append("")
         if name == "shops":
             series = defaultdict(list)
@@ -576,6 +577,33 @@ def structure_section(content: dict | None, docs: Path) -> str:
             "",
         ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _lag_notes(rows: list[dict], configs: list[dict], axis: str) -> list[str]:
+    """Say where a method ran with a lower lag than its default (short series)."""
+    from _common import config_key
+
+    keys = {config_key(c): c for c in configs}
+    notes = sorted(
+        {
+            (r["method"], keys[r["config_key"]][axis], r["params"]["max_lag"])
+            for r in ok(rows)
+            if r["config_key"] in keys and "max_lag" in r.get("params", {})
+        },
+        key=str,
+    )
+    return (
+        [
+            "",
+            *(
+                f"{method} at {AXIS_LABELS[axis]} = {value} runs with max_lag = {lag}: "
+                "a VAR on that many nodes needs (d + 1) max_lag + 2 steps."
+                for method, value, lag in notes
+            ),
+        ]
+        if notes
+        else []
+    )
 
 
 def _ranking_sentences(main_stats: dict) -> list[str]:
