@@ -13,6 +13,9 @@ fit
     (:mod:`sklearn_causalmmm.analysis.holdout`).
 predict
     Forecast GMV from a saved model for a future channel plan (CSV).
+optimize
+    Rank a plan's channels by contribution and reallocate its budget
+    (:mod:`sklearn_causalmmm.analysis.decisions`).
 
 Each subcommand is one ``_command_<name>(args) -> int`` function registered in
 :func:`build_parser`; the work lives in :mod:`sklearn_causalmmm.analysis`, so
@@ -29,6 +32,8 @@ import pickle
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from sklearn_causalmmm.analysis.decisions import BUDGET_BOUNDS
 
 # fit uses the demo's training defaults (chosen for about a minute's run).
 from sklearn_causalmmm.analysis.demo import (
@@ -190,6 +195,11 @@ def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
         "time_column": result.time_column,
         "target": result.target,
         "channel_columns": list(result.channel_columns),
+        "spend_columns": list(
+            result.decisions.spend_columns
+            if result.decisions is not None
+            else result.channel_columns
+        ),
         "context_columns": list(result.context_columns),
         "fitted_from": _day(grid[0]),
         "fitted_to": _day(grid[-1]),
@@ -301,36 +311,44 @@ def _load_model(path: Path):
     return model, roles
 
 
+def _plan_frame(model, roles: dict, frame):
+    """The model's inputs from a plan CSV; context may be left out of the file."""
+    import pandas as pd
+
+    from sklearn_causalmmm.analysis.holdout import check_columns
+
+    shop, time = roles["shop_column"], roles["time_column"]
+    context, channels = roles.get("context_columns", []), roles["channel_columns"]
+    check_columns(
+        frame,
+        {"shop column": [shop], "time column": [time], "channel": channels},
+    )
+    plan = frame[[shop, time, *[c for c in context if c in frame], *channels]]
+    missing = [c for c in context if c not in frame]
+    if missing:
+        # predict reads a fitted shop's context from the fit, not from the
+        # plan; unknown shops get zeros here and are then rejected by name.
+        panel = model.panel_
+        fitted = pd.DataFrame(
+            panel.context, index=list(panel.shop_ids), columns=panel.context_names
+        )
+        filled = fitted.reindex(plan[shop].to_numpy())[missing].fillna(0.0)
+        plan = plan.assign(**{c: filled[c].to_numpy() for c in missing})
+        plan = plan[[shop, time, *context, *channels]]
+    return plan
+
+
 def _command_predict(args: argparse.Namespace) -> int:
     """Run ``predict``: forecast GMV over a future channel plan."""
     import numpy as np
     import pandas as pd
 
-    from sklearn_causalmmm.analysis.holdout import check_columns
-
     model, roles = _load_model(args.model)
     frame = _read_csv(args.data)
     _set_threads(1)
     shop, time, target = roles["shop_column"], roles["time_column"], roles["target"]
-    context, channels = roles.get("context_columns", []), roles["channel_columns"]
     try:
-        check_columns(
-            frame,
-            {"shop column": [shop], "time column": [time], "channel": channels},
-        )
-        plan = frame[[shop, time, *[c for c in context if c in frame], *channels]]
-        missing = [c for c in context if c not in frame]
-        if missing:
-            # predict reads a fitted shop's context from the fit, not from the
-            # plan; unknown shops get zeros here and are then rejected by name.
-            panel = model.panel_
-            fitted = pd.DataFrame(
-                panel.context, index=list(panel.shop_ids), columns=panel.context_names
-            )
-            filled = fitted.reindex(plan[shop].to_numpy())[missing].fillna(0.0)
-            plan = plan.assign(**{c: filled[c].to_numpy() for c in missing})
-            plan = plan[[shop, time, *context, *channels]]
-        gmv = model.predict(plan)
+        gmv = model.predict(_plan_frame(model, roles, frame))
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
     forecast = pd.DataFrame(
@@ -347,6 +365,51 @@ def _command_predict(args: argparse.Namespace) -> int:
         f"Forecast of {target} for {n_shops} shop(s) x {n_days} day(s) written to "
         f"{args.output}"
     )
+    return 0
+
+
+# -- optimize -----------------------------------------------------------------------
+
+
+def _bounds(text: str) -> tuple[float, float]:
+    """``LOW,HIGH`` multipliers of the planned spend, with LOW <= 1 <= HIGH."""
+    try:
+        lower, upper = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH such as 0.5,1.5, got {text!r}"
+        ) from None
+    if not 0.0 <= lower <= 1.0 <= upper < float("inf"):
+        raise argparse.ArgumentTypeError(f"need 0 <= LOW <= 1 <= HIGH, got {text!r}")
+    return lower, upper
+
+
+def _command_optimize(args: argparse.Namespace) -> int:
+    """Run ``optimize``: a plan's contributions, and its budget reallocated."""
+    from sklearn_causalmmm.analysis.decisions import plan_decisions
+
+    model, roles = _load_model(args.model)
+    frame = _read_csv(args.data)
+    _set_threads(1)
+    channels = roles["channel_columns"]
+    spend = args.spend_columns or roles.get("spend_columns") or channels
+    try:
+        outside = [c for c in spend if c not in channels]
+        if outside:
+            raise ValueError(
+                f"spend column(s) {outside} are not channel columns of the model "
+                f"({', '.join(channels)})."
+            )
+        plan = _plan_frame(model, roles, frame)
+        decisions = plan_decisions(model, plan, spend, bounds=args.bounds)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{args.data}: {error}") from None
+    optimized = frame.copy()
+    optimized[spend] = decisions.budget.optimized_plan[spend].to_numpy()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    optimized.to_csv(args.output, index=False)
+    print("\n".join(decisions.summary_lines()))
+    print(f"\nReallocated plan written to {args.output}")
     return 0
 
 
@@ -547,6 +610,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV file to write",
     )
     predict.set_defaults(handler=_command_predict)
+
+    optimize = commands.add_parser(
+        "optimize",
+        help="rank a plan's channels by contribution and reallocate its budget",
+        description=(
+            "For the channel plan in --data (as for 'predict'), print each "
+            "channel's contribution to the forecast (Shapley values) and move "
+            "every shop's spend between the spend columns, each scaled within "
+            "--bounds of its plan and the shop's total unchanged, to raise the "
+            "forecast. Writes the plan with the reallocated spend as a CSV that "
+            "'predict' reads. Only load model files you trust: they are pickles."
+        ),
+        formatter_class=defaults,
+    )
+    optimize.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"folder written by 'fit' (or the {MODEL_FILE} in it)",
+    )
+    optimize.add_argument(
+        "--data", type=Path, required=True, metavar="PLAN.csv", help="channel plan"
+    )
+    optimize.add_argument(
+        "--spend-columns",
+        type=_names,
+        action="extend",
+        metavar="A,B,...",
+        help="channels whose spend may move (default: those of 'fit')",
+    )
+    optimize.add_argument(
+        "--bounds",
+        type=_bounds,
+        default=BUDGET_BOUNDS,
+        metavar="LOW,HIGH",
+        help="lowest and highest multiple of a channel's planned spend",
+    )
+    optimize.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("causalmmm-optimized-plan.csv"),
+        help="CSV file to write",
+    )
+    optimize.set_defaults(handler=_command_optimize)
     return parser
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.__main__ import main
-from sklearn_causalmmm.analysis.decisions import decide
+from sklearn_causalmmm.analysis.decisions import decide, plan_decisions
 from sklearn_causalmmm.analysis.demo import run_demo
 from sklearn_causalmmm.analysis.holdout import fit_holdout, top_edges
 from sklearn_causalmmm.datasets import load_demo
@@ -114,6 +114,7 @@ def test_fit_writes_model_roles_and_report(fitted, frame):
     assert roles["time_column"] == "day"
     assert roles["target"] == "gmv"
     assert roles["context_columns"] == CONTEXT
+    assert roles["spend_columns"] == SPEND  # optimize's default
     # default channels: every numeric column but shop, time, target and context
     assert roles["channel_columns"] == channels
     assert roles["refitted_through_last_day"] is True
@@ -272,6 +273,51 @@ def test_predict_rejects_bad_plans(fitted, frame, tmp_path, capsys, edit, messag
     assert err.startswith(f"causalmmm predict: error: {plan_file}: ")
     assert message in err
     assert not target.exists()
+
+
+# -- optimize -----------------------------------------------------------------------
+
+
+def test_optimize_reallocates_the_plans_budget(fitted, frame, tmp_path, capsys):
+    _, output = fitted
+    future = _future(frame)
+    plan_file = tmp_path / "plan.csv"
+    future.to_csv(plan_file, index=False)
+    target = tmp_path / "optimized.csv"
+    args = ["optimize", str(output), "--data", str(plan_file), "-o", str(target)]
+    code = main([*args, "--bounds", "0.8,1.3"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    written = pd.read_csv(target, parse_dates=["day"])
+    assert list(written.columns) == list(future.columns)
+    # each shop keeps its total spend; pv is not spend and keeps its plan
+    planned = future.groupby("store")[SPEND].sum()
+    optimized = written.groupby("store")[SPEND].sum()
+    np.testing.assert_allclose(optimized.sum(axis=1), planned.sum(axis=1), rtol=1e-9)
+    ratio = (optimized / planned).to_numpy()
+    assert ratio.min() >= 0.8 - 1e-9 and ratio.max() <= 1.3 + 1e-9
+    np.testing.assert_allclose(written["pv"], future["pv"])
+    # what it prints is plan_decisions on the same plan
+    with (output / "model.pkl").open("rb") as handle:
+        model = pickle.load(handle)
+    inputs = future[["store", "day", *CONTEXT, *model.node_names_[:-1]]]
+    decisions = plan_decisions(model, inputs, SPEND, bounds=(0.8, 1.3))
+    assert "\n".join(decisions.summary_lines()) in captured.out
+    assert decisions.budget.uplift >= 0.0
+    # and predict on the written plan forecasts the optimized GMV
+    gmv = model.predict(written[["store", "day", *CONTEXT, *model.node_names_[:-1]]])
+    assert gmv.sum() == pytest.approx(decisions.budget.gmv["optimized"].sum())
+
+
+def test_optimize_refuses_bad_spend_columns_and_bounds(fitted, frame, tmp_path, capsys):
+    _, output = fitted
+    plan_file = tmp_path / "plan.csv"
+    _future(frame).to_csv(plan_file, index=False)
+    args = ["optimize", str(output), "--data", str(plan_file), "-o", "x.csv"]
+    assert main([*args, "--spend-columns", "search,gmv"]) == 1
+    assert "spend column(s) ['gmv'] are not channel columns" in capsys.readouterr().err
+    assert main([*args, "--bounds", "1.2,2"]) == 2
+    assert "need 0 <= LOW <= 1 <= HIGH" in capsys.readouterr().err
 
 
 def test_predict_names_a_missing_or_foreign_model(tmp_path, data, capsys):

@@ -28,7 +28,13 @@ from sklearn_causalmmm.analysis.contributions import (
     top_channels,
 )
 
-__all__ = ["BUDGET_BOUNDS", "Decisions", "decide", "decision_figures"]
+__all__ = [
+    "BUDGET_BOUNDS",
+    "Decisions",
+    "decide",
+    "decision_figures",
+    "plan_decisions",
+]
 
 #: Multipliers of a channel's planned spend the reports' budget reallocation
 #: allows: far from the spend the model was fitted on, a forecast extrapolates.
@@ -40,7 +46,7 @@ BUDGET_ROUNDS = 40
 
 @dataclass
 class Decisions:
-    """Contributions and a budget reallocation over a back-test's plan.
+    """Contributions and a budget reallocation over a channel plan.
 
     Attributes
     ----------
@@ -56,13 +62,19 @@ class Decisions:
         Channels by total contribution (see
         :func:`~sklearn_causalmmm.analysis.contributions.top_channels`).
     budget : BudgetAllocation
-        Each shop's budget reallocated within :data:`BUDGET_BOUNDS`.
+        Each shop's budget reallocated within ``bounds``.
+    bounds : (float, float)
+        The multipliers of a channel's planned spend the reallocation allowed.
+    period : str
+        What the plan covers, for the summary (e.g. "the held-out days").
     """
 
     spend_columns: list
     contributions: pd.DataFrame
     ranking: pd.DataFrame
     budget: BudgetAllocation
+    bounds: tuple = BUDGET_BOUNDS
+    period: str = "the plan"
 
     @property
     def method(self) -> str:
@@ -74,14 +86,14 @@ class Decisions:
         width = max(len(str(c)) for c in self.ranking.index)
         method = "Shapley" if self.method == "shapley" else "one channel off at a time"
         lines = [
-            f"Top channels by contribution over the held-out days ({method}; share "
+            f"Top channels by contribution over {self.period} ({method}; share "
             "of forecast GMV, GMV per unit of spend):"
         ]
         for rank, (channel, row) in enumerate(self.ranking.iterrows(), start=1):
             lines.append(
                 f"  {rank}. {channel!s:<{width}}  {row['share']:6.1%}  {row['roi']:.2f}"
             )
-        lower, upper = BUDGET_BOUNDS
+        lower, upper = self.bounds
         moves = ", ".join(
             f"{channel} {_change(change)}"
             for channel, change in self.budget.spend_by_channel()["change"].items()
@@ -154,25 +166,59 @@ def decide(
             f"spend columns {unknown} are not channel columns of the model "
             f"({', '.join(result.channel_columns)})."
         )
-    plan = result.plan
+    return plan_decisions(
+        result.model,
+        result.plan,
+        spend_columns,
+        max_rounds=max_rounds,
+        period="the held-out days",
+    )
+
+
+def plan_decisions(
+    model,
+    X_plan: pd.DataFrame,
+    spend_columns: Sequence[str],
+    *,
+    bounds: tuple[float, float] = BUDGET_BOUNDS,
+    max_rounds: int = BUDGET_ROUNDS,
+    period: str = "the plan",
+) -> Decisions:
+    """Contributions and a budget reallocation over any channel plan.
+
+    Parameters
+    ----------
+    model : fitted regressor
+        Only ``model.predict`` is called.
+    X_plan : DataFrame
+        A channel plan ``model.predict`` accepts (long or ``(shop, time)``).
+    spend_columns : sequence of str
+        The advertising channels of the plan.
+    bounds : (float, float), default=BUDGET_BOUNDS
+    max_rounds : int, default=BUDGET_ROUNDS
+        Passed to :func:`~sklearn_causalmmm.analysis.budget.optimize_budget`.
+    period : str, default="the plan"
+        How the summary names what the plan covers.
+
+    Returns
+    -------
+    decisions : Decisions
+    """
+    spend_columns = list(spend_columns)
     # Exact Shapley values cost 2**k forecasts; beyond that, one channel off
     # at a time (k + 1 forecasts).
     method = "shapley" if len(spend_columns) <= MAX_SHAPLEY_CHANNELS else "removal"
-    contributions = channel_contributions(
-        result.model, plan, spend_columns, method=method
-    )
+    contributions = channel_contributions(model, X_plan, spend_columns, method=method)
     budget = optimize_budget(
-        result.model,
-        plan,
-        spend_columns,
-        bounds=BUDGET_BOUNDS,
-        max_rounds=max_rounds,
+        model, X_plan, spend_columns, bounds=bounds, max_rounds=max_rounds
     )
     return Decisions(
         spend_columns=spend_columns,
         contributions=contributions,
         ranking=top_channels(contributions),
         budget=budget,
+        bounds=tuple(float(b) for b in bounds),
+        period=period,
     )
 
 
@@ -198,7 +244,7 @@ def decision_figures(
 
     output = Path(output)
     held_note = f" {', '.join(held)} stay at their observed values." if held else ""
-    lower, upper = BUDGET_BOUNDS
+    lower, upper = decisions.bounds
     return {
         "Contributions over the held-out days: each shop's forecast GMV split "
         "into the base (no advertising) and each channel's Shapley contribution "
