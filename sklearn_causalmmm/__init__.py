@@ -6,14 +6,33 @@
 ``PanelRegressorForecaster`` puts any of the package's regressors there.
 """
 
-from sklearn_causalmmm.estimators import (
-    PAPER_CONFIG,
-    CausalGraphDiscoverer,
-    CausalMMMRegressor,
-)
-from sklearn_causalmmm.forecasting import CausalMMMForecaster, PanelRegressorForecaster
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sklearn_causalmmm.estimators import (
+        PAPER_CONFIG,
+        CausalGraphDiscoverer,
+        CausalMMMRegressor,
+    )
+    from sklearn_causalmmm.forecasting import (
+        CausalMMMForecaster,
+        PanelRegressorForecaster,
+    )
 
 __version__ = "0.1.0"
+
+# The estimators are imported on first use: torch and sktime take seconds to
+# import, which the command line's --help and its input checks need not wait for.
+_LAZY_EXPORTS = {
+    "PAPER_CONFIG": "estimators",
+    "CausalGraphDiscoverer": "estimators",
+    "CausalMMMRegressor": "estimators",
+    "CausalMMMForecaster": "forecasting",
+    "PanelRegressorForecaster": "forecasting",
+}
 
 __all__ = [
     "PAPER_CONFIG",
@@ -22,3 +41,16 @@ __all__ = [
     "CausalMMMRegressor",
     "PanelRegressorForecaster",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY_EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_LAZY_EXPORTS[name]}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_EXPORTS})

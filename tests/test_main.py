@@ -505,6 +505,21 @@ def test_help_exits_0(capsys, command, options):
         assert option in out
 
 
+def test_help_does_not_import_torch_or_sktime():
+    # a fresh interpreter: this test session has imported both already
+    probe = (
+        "import sys\n"
+        "from sklearn_causalmmm.__main__ import main\n"
+        "assert main(['--help']) == 0\n"
+        "print(sorted({'torch', 'sktime', 'skorch'} & set(sys.modules)))\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_module_entry_point_returns_the_exit_code():
     process = subprocess.run(
         [sys.executable, "-m", "sklearn_causalmmm", "demo", "--max-epochs", "-1"],
