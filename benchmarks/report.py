@@ -750,7 +750,9 @@ def forecasting_section(content: dict | None, docs: Path) -> str:
             ax.set_ylabel("MSE of scaled GMV")
             ax.set_title(dataset)
             ax.grid(True, alpha=0.3)
-        axes[0].legend(fontsize=8)
+        # one legend below the panels: inside, it hides the naive forecasts' curves
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
         path = _save(figure, docs, "mse_vs_horizon.png")
         lines += [
             f"![MSE against the horizon]({path})",

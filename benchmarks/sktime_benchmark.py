@@ -99,7 +99,8 @@ FULL_BUDGET = {
     "adstock_hill": {},
 }
 REDUCED_BUDGET = {
-    "causalmmm": {"max_epochs": 20},
+    # The default epoch budget gives 40 shops the optimiser updates they need.
+    "causalmmm": {},
     "windowed": {"max_epochs": 20, "batch_size": 256},
     "btvc": {},
     "gvar": {"max_epochs": 150},
