@@ -416,6 +416,19 @@ def _command_optimize(args: argparse.Namespace) -> int:
 # -- command line -------------------------------------------------------------------
 
 
+def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """MODEL and --data, shared by the commands that read a saved model's plan."""
+    parser.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"folder written by 'fit' (or the {MODEL_FILE} in it)",
+    )
+    parser.add_argument(
+        "--data", type=Path, required=True, metavar="PLAN.csv", help="channel plan"
+    )
+
+
 def _add_training_options(parser: argparse.ArgumentParser, train_days: int) -> None:
     parser.add_argument(
         "--max-epochs",
@@ -593,15 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=defaults,
     )
-    predict.add_argument(
-        "model",
-        type=Path,
-        metavar="MODEL",
-        help=f"folder written by 'fit' (or the {MODEL_FILE} in it)",
-    )
-    predict.add_argument(
-        "--data", type=Path, required=True, metavar="PLAN.csv", help="channel plan"
-    )
+    _add_plan_arguments(predict)
     predict.add_argument(
         "--output",
         "-o",
@@ -624,15 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=defaults,
     )
-    optimize.add_argument(
-        "model",
-        type=Path,
-        metavar="MODEL",
-        help=f"folder written by 'fit' (or the {MODEL_FILE} in it)",
-    )
-    optimize.add_argument(
-        "--data", type=Path, required=True, metavar="PLAN.csv", help="channel plan"
-    )
+    _add_plan_arguments(optimize)
     optimize.add_argument(
         "--spend-columns",
         type=_names,
