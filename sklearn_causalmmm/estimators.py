@@ -11,7 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmmm._discovery import BaseDiscoverer
 from sklearn_causalmmm._forecast import PanelForecasterMixin
-from sklearn_causalmmm._training import PanelModule, build_net, make_inputs, seeded
+from sklearn_causalmmm._training import (
+    KL_REFERENCE_STEPS,
+    PanelModule,
+    build_net,
+    make_inputs,
+    seeded,
+)
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel
 
@@ -119,6 +125,10 @@ class _CausalMMMBase(BaseEstimator):
     #: ``validation_fraction``.
     _defaults = {"horizon": 1, "max_epochs": 15, "validation_fraction": 0.0}
 
+    #: The KL of a longer shop's graph counts once per this many of its
+    #: observed steps (None: once per shop); see ``PanelNet``.
+    _kl_reference_steps: int | None = KL_REFERENCE_STEPS
+
     def _resolved(self, name: str):
         value = getattr(self, name)
         return self._defaults[name] if value is None else value
@@ -171,6 +181,7 @@ class _CausalMMMBase(BaseEstimator):
             device=self.device,
             verbose=self.verbose,
             kl_weight=self.kl_weight,
+            kl_reference_steps=self._kl_reference_steps,
             edge_prior=self.edge_prior,
             nll_variance=self.nll_variance,
             scored_nodes=None if known_nodes is None else ~known_nodes.numpy(),
@@ -266,7 +277,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Straight-through one-hot edge samples (exactly Granger: an absent edge
         carries nothing) instead of soft ones (the authors' choice).
     kl_weight : float, default=1.0
-        Weight of KL(q(edges) || prior) in the ELBO.
+        Weight of KL(q(edges) || prior) in the ELBO, counted once per shop
+        and, beyond 100 observed steps, once per 100: the likelihood sums
+        over steps, so a fixed weight would let the prior fade on long series
+        (on 720-step Sim-1-like shops every edge probability then saturated
+        at 1, edge AUROC 0.51). The regressor counts it once per shop (see
+        there).
     edge_prior : float or None, default=0.2
         Prior probability of an edge (a sparsity prior, as the paper's text
         describes). None is the uniform prior of the authors' code.
@@ -392,7 +408,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     The decoder reads each shop's fitted history, then rolls GMV forward over
     the steps of the plan passed to :meth:`predict`, with the planned channels
     teacher-forced. See :mod:`sklearn_causalmmm._forecast` for where a plan
-    starts. Parameters are those of :class:`CausalGraphDiscoverer`.
+    starts. Parameters are those of :class:`CausalGraphDiscoverer`, except
+    that ``kl_weight`` weighs the KL once per shop, whatever its length: the
+    graph serves the forecast here, and counting it per 100 steps raised the
+    7-day error of the forecasting benchmark on the demo data (335 fitted
+    steps) from 0.026 to 0.030 (one seed).
 
     Attributes
     ----------
@@ -416,6 +436,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     """
 
     _defaults = {"horizon": 7, "max_epochs": 60, "validation_fraction": 0.1}
+    _kl_reference_steps = None
 
     def _fit_panel(self, panel: Panel, rng) -> None:
         self._train(panel, rng, known_nodes=self._known_nodes(panel.n_nodes))

@@ -48,5 +48,40 @@ def test_regressor_early_stops_on_its_gmv_forecast_error():
     model = CausalMMMRegressor(hidden=8, max_epochs=2, random_state=0)
     model.fit(data.X, data.y, context=data.context)
     assert model.net_.scored_nodes.tolist() == [False] * data.X.shape[1] + [True]
+    # its graph serves the forecast: the KL counts once per shop
+    assert model.net_.kl_reference_steps is None
     last = model.history_[-1]
     assert last["valid_loss"] >= 0.0 and last["valid_loss"] != last["train_loss"]
+
+
+def test_kl_term_of_a_long_shop_counts_once_per_reference_window():
+    from sklearn_causalmmm._training import KL_REFERENCE_STEPS
+
+    n_nodes, n_steps = 3, 2 * KL_REFERENCE_STEPS + 1
+    values = torch.zeros(2, n_nodes, n_steps)
+    mask = torch.ones(2, n_steps)
+    mask[1, 1 + KL_REFERENCE_STEPS // 2 :] = 0.0  # second shop: half a window
+    X = {"values": values, "mask": mask}
+    prediction = torch.zeros(2, n_nodes, n_steps - 1)  # no reconstruction error
+    logits = torch.zeros(2, n_nodes, n_nodes, 2)  # q(edge) = 1/2
+    per_edge = 0.5 * np.log(0.5 / 0.8) + 0.5 * np.log(0.5 / 0.2)
+    kl_per_shop = n_nodes * (n_nodes - 1) * per_edge / n_nodes
+    settings = {"kl_weight": 3.0, "edge_prior": 0.2, "nll_variance": 1.0}
+
+    net = _net(kl_reference_steps=KL_REFERENCE_STEPS, **settings)
+    loss = net.get_loss((prediction, logits), None, X=X)
+    # 2 reference windows for the first shop; the short one counts once
+    assert abs(loss.item() - 3.0 * kl_per_shop * (2.0 + 1.0) / 2) < 1e-5
+    once_per_shop = _net(**settings).get_loss((prediction, logits), None, X=X)
+    assert abs(once_per_shop.item() - 3.0 * kl_per_shop) < 1e-5
+
+
+def test_discoverer_counts_the_kl_per_observed_steps():
+    from sklearn_causalmmm import CausalGraphDiscoverer
+    from sklearn_causalmmm._training import KL_REFERENCE_STEPS
+
+    data = make_causal_mmm(n_shops=4, n_steps=30, random_state=0)
+    X = np.concatenate([data.X, data.y[:, None]], axis=1)
+    model = CausalGraphDiscoverer(hidden=4, max_epochs=1, random_state=0)
+    model.fit(X, context=data.context)
+    assert model.net_.kl_reference_steps == KL_REFERENCE_STEPS
