@@ -4,8 +4,13 @@ import numpy as np
 import torch
 from skorch.dataset import Dataset
 
-from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm._training import PanelNet, TimeTailSplit, make_inputs
+from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
+from sklearn_causalmmm._training import (
+    KL_REFERENCE_STEPS,
+    PanelNet,
+    TimeTailSplit,
+    make_inputs,
+)
 from sklearn_causalmmm.datasets import make_causal_mmm
 
 
@@ -55,8 +60,6 @@ def test_regressor_early_stops_on_its_gmv_forecast_error():
 
 
 def test_kl_term_of_a_long_shop_counts_once_per_reference_window():
-    from sklearn_causalmmm._training import KL_REFERENCE_STEPS
-
     n_nodes, n_steps = 3, 2 * KL_REFERENCE_STEPS + 1
     values = torch.zeros(2, n_nodes, n_steps)
     mask = torch.ones(2, n_steps)
@@ -77,9 +80,6 @@ def test_kl_term_of_a_long_shop_counts_once_per_reference_window():
 
 
 def test_discoverer_counts_the_kl_per_observed_steps():
-    from sklearn_causalmmm import CausalGraphDiscoverer
-    from sklearn_causalmmm._training import KL_REFERENCE_STEPS
-
     data = make_causal_mmm(n_shops=4, n_steps=30, random_state=0)
     X = np.concatenate([data.X, data.y[:, None]], axis=1)
     model = CausalGraphDiscoverer(hidden=4, max_epochs=1, random_state=0)
