@@ -43,6 +43,7 @@ _REGRESSOR_PARAMS = (
     "residual",
     "messages",
     "graph",
+    "edge_gain_scale",
     "lr",
     "batch_size",
     "max_epochs",
@@ -98,6 +99,9 @@ class PanelRegressorForecaster(BaseForecaster):
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         The regressor's causal graph, when it learns one (``[s, i, j]`` =
         P(node i -> node j)). Also in ``get_fitted_params()``.
+    edge_gains_ : ndarray of shape (n_shops, n_nodes, n_nodes)
+        The regressor's per-shop edge gains, when it has them. Also in
+        ``get_fitted_params()``.
 
     See Also
     --------
@@ -225,6 +229,8 @@ class PanelRegressorForecaster(BaseForecaster):
         self.shop_ids_ = list(self._instances)
         if hasattr(regressor, "edge_probabilities_"):
             self.edge_probabilities_ = regressor.edge_probabilities_
+        if hasattr(regressor, "edge_gains_"):
+            self.edge_gains_ = regressor.edge_gains_
 
     def _drivers_history(self) -> pd.DataFrame:
         """X of the whole history on the internal index (time node if no X)."""
@@ -409,6 +415,8 @@ class PanelRegressorForecaster(BaseForecaster):
         }
         if hasattr(self, "edge_probabilities_"):
             params["edge_probabilities"] = self.edge_probabilities_
+        if hasattr(self, "edge_gains_"):
+            params["edge_gains"] = self.edge_gains_
         return params
 
     @classmethod
@@ -491,6 +499,10 @@ class CausalMMMForecaster(PanelRegressorForecaster):
     messages : {"sender", "pair"}, default="sender"
         What an edge carries: the sender's state, or both endpoints' states.
     graph : {"learned", "full"}, default="learned"
+    edge_gain_scale : float, default=2.0
+        Prior standard deviation of each shop's log edge gains, which let
+        shops with the same graph differ in effect sizes (0 shares the
+        decoder across shops).
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
@@ -516,6 +528,10 @@ class CausalMMMForecaster(PanelRegressorForecaster):
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         ``[s, i, j]`` = P(node i -> node j) for shop s, nodes as in
         ``node_names_`` (GMV last). Also in ``get_fitted_params()``.
+    edge_gains_ : ndarray of shape (n_shops, n_nodes, n_nodes)
+        Each shop's factor on the message of each edge (see
+        :class:`~sklearn_causalmmm.CausalMMMRegressor`). Also in
+        ``get_fitted_params()``.
     node_names_ : list of str
     shop_ids_ : list
         The shops (instance keys of ``y``, tuples for hierarchical indexes) in
@@ -584,6 +600,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
+        edge_gain_scale: float = 2.0,
         lr: float = 3e-3,
         batch_size: int = 8,
         max_epochs: int | None = None,
@@ -611,6 +628,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         self.residual = residual
         self.messages = messages
         self.graph = graph
+        self.edge_gain_scale = edge_gain_scale
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs

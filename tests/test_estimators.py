@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_causalmmm import PAPER_CONFIG, CausalGraphDiscoverer, CausalMMMRegressor
+from sklearn_causalmmm._training import SHOP_PARAMETER_LR_FACTOR
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
 from sklearn_causalmmm.model_selection import PanelTimeSplit
@@ -113,6 +114,40 @@ def test_regressor_beats_last_value_at_horizon_7():
     truth = data.y[:, 80:]
     last_value = np.repeat(data.y[:, 79:80], 7, axis=1)
     assert np.mean((forecast - truth) ** 2) < 0.9 * np.mean((last_value - truth) ** 2)
+
+
+def test_shop_edge_gains_learn_which_shops_respond_strongly():
+    # one graph (spend_0 -> GMV, spend_1 idle) but a 5 times larger effect in
+    # odd shops: a shared decoder can only average the two
+    rng = np.random.default_rng(0)
+    n_shops, n_steps = 16, 70
+    strong = np.arange(n_shops) % 2 == 1
+    spend = rng.gamma(2.0, 0.5, size=(n_shops, 2, n_steps))
+    response = spend[:, 0] / (spend[:, 0] + 1.0)
+    gmv = np.ones((n_shops, n_steps))
+    gmv[:, 1:] += np.where(strong, 1.5, 0.3)[:, None] * response[:, :-1]
+    gmv *= np.exp(0.03 * rng.standard_normal((n_shops, n_steps)))
+    settings = dict(
+        hidden=16,
+        max_epochs=20,
+        batch_size=4,
+        n_lags=1,
+        horizon=1,
+        validation_fraction=0.0,
+        random_state=0,
+    )
+    errors = {}
+    for scale in (2.0, 0.0):
+        model = CausalMMMRegressor(edge_gain_scale=scale, **settings)
+        model.fit(spend[..., :63], gmv[:, :63])
+        forecast = model.predict(spend[..., 63:])
+        errors[scale] = np.mean((forecast - gmv[:, 63:]) ** 2)
+        log_gain = np.log(model.edge_gains_[:, 0, 2])
+        if scale:
+            assert log_gain[strong].mean() > log_gain[~strong].mean() + 0.5
+        else:
+            np.testing.assert_array_equal(model.edge_gains_, 1.0)
+    assert errors[2.0] < 0.5 * errors[0.0]
 
 
 # -- contract --------------------------------------------------------------------
@@ -224,6 +259,30 @@ def test_predict_with_other_graphs(panel):
         model.predict(plan, edge_probabilities=own[1:])
     with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
         model.predict(plan, edge_probabilities=own * 2.0)
+
+
+def test_forecasts_of_a_shop_subset_use_each_shops_own_gains(panel):
+    X, y = _to_multiindex(panel, slice(0, 35))
+    X_future, _ = _to_multiindex(panel, slice(35, 40))
+    model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
+    gains = model.edge_gains_
+    assert gains.shape == (12, 5, 5) and np.abs(np.log(gains)).max() > 0
+    np.testing.assert_array_equal(gains[:, np.arange(5), np.arange(5)], 1.0)
+    logs = model.model_.shop_log_gains.detach().numpy()
+    np.testing.assert_allclose(gains[:, 0, 4], np.exp(logs[:, 0, 4]), rtol=1e-6)
+    everyone = model.predict(X_future)
+    shops = ["shop_07", "shop_02"]
+    subset = model.predict(X_future.loc[shops])
+    np.testing.assert_allclose(subset, everyone.loc[shops], rtol=1e-6)
+    # the gains learn at a multiple of the shared rate (one update per epoch)
+    rates = [group["lr"] for group in model.net_.optimizer_.param_groups]
+    assert sorted(rates) == [model.lr, model.lr * SHOP_PARAMETER_LR_FACTOR]
+    # the discoverer's graphs must carry over to new shops: no gains
+    discoverer = CausalGraphDiscoverer(**TINY, random_state=0).fit(_nodes(panel))
+    assert discoverer.model_.shop_log_gains is None
+    for bad in (-1.0, np.inf, "2"):
+        with pytest.raises(ValueError, match="edge_gain_scale"):
+            CausalMMMRegressor(**TINY, edge_gain_scale=bad).fit(X, y)
 
 
 def test_too_short_series_are_named(panel):

@@ -114,6 +114,9 @@ def test_fitted_graph_is_exposed(fitted, panel):
         params["edge_probabilities"], fitted.regressor_.edge_probabilities_
     )
     assert isinstance(params["regressor"], CausalMMMRegressor)
+    # each shop's edge gains, laid out like the graph
+    assert fitted.edge_gains_.shape == fitted.edge_probabilities_.shape
+    np.testing.assert_array_equal(params["edge_gains"], fitted.regressor_.edge_gains_)
 
 
 def test_relative_and_absolute_horizons_agree(fitted, panel):
@@ -426,6 +429,7 @@ def test_generic_exposes_a_learned_graph(panel):
     without = PanelRegressorForecaster(SeasonalNaiveRegressor()).fit(_head(y, 33))
     assert not hasattr(without, "edge_probabilities_")
     assert "edge_probabilities" not in without.get_fitted_params()
+    assert "edge_gains" not in without.get_fitted_params()
 
 
 def test_causalmmm_forecaster_is_the_generic_one_around_its_regressor(panel):

@@ -7,11 +7,13 @@ from skorch.dataset import Dataset
 from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
 from sklearn_causalmmm._training import (
     KL_REFERENCE_STEPS,
+    PanelModule,
     PanelNet,
     TimeTailSplit,
     make_inputs,
 )
 from sklearn_causalmmm.datasets import make_causal_mmm
+from sklearn_causalmmm.nn import CausalMMM
 
 
 def _net(**kwargs) -> PanelNet:
@@ -29,6 +31,8 @@ def test_time_tail_split_holds_out_the_last_steps_of_every_shop():
     assert valid.X["n_teacher"].tolist() == [7, 7]
     # only the held-out tail is scored
     assert valid.X["mask"][:, :7].sum() == 0 and valid.X["mask"][:, 7:].all()
+    # each row keeps its shop, whose own parameters it selects
+    assert train.X["shops"].tolist() == valid.X["shops"].tolist() == [0, 1]
 
 
 def test_validation_scores_only_the_forecast_nodes():
@@ -85,3 +89,18 @@ def test_discoverer_counts_the_kl_per_observed_steps():
     model = CausalGraphDiscoverer(hidden=4, max_epochs=1, random_state=0)
     model.fit(X, context=data.context)
     assert model.net_.kl_reference_steps == KL_REFERENCE_STEPS
+
+
+def test_loss_adds_the_prior_of_the_batch_shops_edge_gains():
+    model = CausalMMM(
+        n_nodes=2, n_history=5, n_context=0, n_shops=3, edge_gain_scale=2.0
+    )
+    net = PanelNet(PanelModule(model), criterion=torch.nn.MSELoss, lr=0.1).initialize()
+    with torch.no_grad():
+        model.shop_log_gains[2] = torch.tensor([[9.0, 2.0], [-4.0, 9.0]])
+    X = {"values": torch.zeros(2, 2, 6), "mask": torch.ones(2, 6)}
+    y_pred = (torch.zeros(2, 2, 5), torch.zeros(2, 2, 2, 2))
+    without = net.get_loss(y_pred, None, X=X).item()
+    with_gains = net.get_loss(y_pred, None, X={**X, "shops": torch.tensor([2, 0])})
+    # shop 2: (4 + 16) / (2 * 4) = 2.5, shop 0: 0, averaged over the batch
+    assert abs(with_gains.item() - without - 1.25) < 1e-5

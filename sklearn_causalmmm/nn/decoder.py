@@ -182,6 +182,7 @@ class MarketingResponseDecoder(nn.Module):
         context: torch.Tensor,
         n_teacher: int,
         known_nodes: torch.Tensor | None = None,
+        edge_gains: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Roll the decoder over a window.
 
@@ -199,6 +200,10 @@ class MarketingResponseDecoder(nn.Module):
         known_nodes : bool Tensor of shape (d,), default=None
             Nodes whose observed values stay the inputs during the rollout
             (a channel plan). None means no node is known.
+        edge_gains : Tensor of shape (B, d, d), default=None
+            Positive factor on the message of each edge ``[b, i, j]``: how
+            strongly ``i`` drives ``j`` in this shop. An absent edge stays
+            silent whatever its gain. None means 1 everywhere.
 
         Returns
         -------
@@ -207,6 +212,8 @@ class MarketingResponseDecoder(nn.Module):
         n_shops, n_nodes, n_steps = x.shape
         n_teacher = max(1, min(n_teacher, n_steps - 1))
         weights = self.edge_weights(edges)
+        if edge_gains is not None:
+            weights = weights * edge_gains[..., None]
         pair_weights = self.split_pair_weights() if self.pair_messages else None
         saturated = self.saturate(x[..., :n_teacher], context)
         lags = self._own_lags(x[..., :n_teacher])

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from sklearn_causalmmm.nn.decoder import MarketingResponseDecoder
-from sklearn_causalmmm.nn.encoder import CausalRelationalEncoder
+from sklearn_causalmmm.nn.encoder import CausalRelationalEncoder, off_diagonal_mask
 from sklearn_causalmmm.nn.gumbel import sample_edges
 
 __all__ = ["CausalMMM"]
@@ -40,6 +40,12 @@ class CausalMMM(nn.Module):
     saturation, recurrent, residual : bool
     messages : {"sender", "pair"}
         Passed to :class:`MarketingResponseDecoder`.
+    n_shops : int, default=0
+        Shops that get their own edge gains (rows of ``shops`` in
+        :meth:`forward`); 0 shares every decoder weight across shops.
+    edge_gain_scale : float, default=1.0
+        Prior standard deviation of the log edge gains (see
+        :meth:`edge_gains`).
     """
 
     def __init__(
@@ -59,6 +65,8 @@ class CausalMMM(nn.Module):
         recurrent: bool = True,
         residual: bool = True,
         messages: str = "sender",
+        n_shops: int = 0,
+        edge_gain_scale: float = 1.0,
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -89,6 +97,35 @@ class CausalMMM(nn.Module):
         # While True, edges are drawn from the uniform prior instead of the
         # encoder (see the trainer's decoder warm-up).
         self.warming_up = False
+        self.edge_gain_scale = edge_gain_scale
+        self.shop_log_gains = (
+            nn.Parameter(torch.zeros(n_shops, n_nodes, n_nodes)) if n_shops else None
+        )
+        self.register_buffer(
+            "off_diagonal", off_diagonal_mask(n_nodes), persistent=False
+        )
+
+    def edge_gains(self, shops: torch.Tensor | None) -> torch.Tensor | None:
+        """Edge gains ``exp(g[s, i, j])`` of the given shops, ``(B, d, d)``.
+
+        Shops whose graphs match may still differ in how strongly a parent
+        drives a child; a shared decoder can only average them. Each fitted
+        shop ``s`` therefore scales the message of its edge ``i -> j`` by
+        ``exp(g[s, i, j])``, with the log gains learned with the network
+        under a ``N(0, edge_gain_scale**2)`` prior (the shop-level
+        coefficients of a hierarchical marketing mix model). None when the
+        model has no gains or ``shops`` is None (e.g. a shop not fitted).
+        """
+        if self.shop_log_gains is None or shops is None:
+            return None
+        return torch.exp(self.shop_log_gains[shops] * self.off_diagonal)
+
+    def edge_gain_penalty(self, shops: torch.Tensor) -> torch.Tensor:
+        """Negative log prior of the shops' log gains, ``(B,)``, without constant."""
+        if self.shop_log_gains is None:
+            return torch.zeros(len(shops), device=self.off_diagonal.device)
+        log_gains = self.shop_log_gains[shops] * self.off_diagonal
+        return log_gains.square().sum(dim=(1, 2)) / (2.0 * self.edge_gain_scale**2)
 
     def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps."""
@@ -120,6 +157,7 @@ class CausalMMM(nn.Module):
         known_nodes: torch.Tensor | None = None,
         encoder_values: torch.Tensor | None = None,
         edge_probabilities: torch.Tensor | None = None,
+        shops: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(prediction of values[..., 1:], edge logits)``.
 
@@ -128,7 +166,8 @@ class CausalMMM(nn.Module):
         ``edge_probabilities`` of shape ``(B, d, d)``, if given, replace the
         encoder's posterior edge probabilities (a graph-swap or edge-cut
         experiment) and are tempered or hardened like them; the encoder's
-        logits are still returned.
+        logits are still returned. ``shops`` (rows among the ``n_shops``)
+        selects the :meth:`edge_gains`.
         """
         if encoder_values is None:
             encoder_values = values[..., :n_teacher]
@@ -154,5 +193,7 @@ class CausalMMM(nn.Module):
             )
         else:
             edges = self.edges(logits)
-        prediction = self.decoder(values, edges, context, n_teacher, known_nodes)
+        prediction = self.decoder(
+            values, edges, context, n_teacher, known_nodes, self.edge_gains(shops)
+        )
         return prediction, logits

@@ -107,3 +107,29 @@ def test_own_lags_reach_back_exactly_n_steps():
     # the input at step 4 informs the predictions made at steps 4, 5 and 6 only
     moved = (out - base).abs()[0, 0] > 0
     assert moved.nonzero().flatten().tolist() == [4, 5, 6]
+
+
+def test_edge_gains_scale_messages_and_leave_absent_edges_silent(messages):
+    decoder = _decoder(messages=messages)
+    adjacency = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    edges = _edges(adjacency)
+    x = torch.rand(1, 3, 15)
+    context = torch.rand(1, 1)
+    base = decoder(x, edges, context, n_teacher=10)
+    ones = decoder(x, edges, context, n_teacher=10, edge_gains=torch.ones(1, 3, 3))
+    torch.testing.assert_close(ones, base, rtol=0, atol=0)
+    # a gain on an absent edge changes nothing; on the edge 0 -> 1 it does
+    gains = torch.ones(1, 3, 3)
+    gains[0, 0, 2] = 5.0
+    absent = decoder(x, edges, context, n_teacher=10, edge_gains=gains)
+    torch.testing.assert_close(absent, base, rtol=0, atol=0)
+    gains[0, 0, 1] = 3.0
+    stronger = decoder(x, edges, context, n_teacher=10, edge_gains=gains)
+    assert (stronger[:, 1] - base[:, 1]).abs().max() > 1e-5
+    torch.testing.assert_close(stronger[:, [0, 2]], base[:, [0, 2]], rtol=0, atol=0)
+    # a zero gain cuts the edge (self-messages of pair decoders aside)
+    if messages == "sender":
+        gains[0, 0, 1] = 0.0
+        cut = decoder(x, edges, context, n_teacher=10, edge_gains=gains)
+        empty = decoder(x, _edges(torch.zeros(3, 3)), context, n_teacher=10)
+        torch.testing.assert_close(cut, empty, rtol=0, atol=0)

@@ -55,3 +55,37 @@ def test_edge_probabilities_replace_the_encoders_graph():
     two_types = CausalMMM(n_nodes=3, n_history=10, n_context=0, n_edge_types=3).eval()
     with pytest.raises(ValueError, match="n_edge_types=2"):
         two_types(x, context, 10, edge_probabilities=own)
+
+
+def test_shop_edge_gains_are_selected_by_row_and_penalised_off_diagonal():
+    torch.manual_seed(0)
+    model = CausalMMM(
+        n_nodes=3, n_history=10, n_context=0, hidden=8, n_shops=4, edge_gain_scale=0.5
+    ).eval()
+    with torch.no_grad():
+        model.shop_log_gains[2] = torch.tensor(
+            [[7.0, 0.2, -0.4], [0.1, 7.0, 0.0], [0.0, 0.3, 7.0]]
+        )
+    gains = model.edge_gains(torch.tensor([0, 2]))
+    torch.testing.assert_close(gains[0], torch.ones(3, 3))
+    expected = torch.tensor([[1.0, 0.2, -0.4], [0.1, 1.0, 0.0], [0.0, 0.3, 1.0]])
+    expected = torch.where(torch.eye(3, dtype=bool), 1.0, expected.exp())
+    torch.testing.assert_close(gains[1], expected)
+    # (0.04 + 0.16 + 0.01 + 0.09) / (2 * 0.25); the diagonal is not a gain
+    penalty = model.edge_gain_penalty(torch.tensor([2, 0]))
+    torch.testing.assert_close(penalty, torch.tensor([0.6, 0.0]))
+    # the shop's gains reach the decoder; without rows the shared decoder runs
+    x, context = torch.rand(2, 3, 12), torch.zeros(2, 0)
+    shared, _ = model(x, context, 10)
+    own, _ = model(x, context, 10, shops=torch.tensor([0, 2]))
+    torch.testing.assert_close(own[0], shared[0], rtol=0, atol=0)
+    assert not torch.allclose(own[1], shared[1])
+
+
+def test_model_without_shops_has_no_gains():
+    model = CausalMMM(n_nodes=3, n_history=10, n_context=0, hidden=8)
+    assert model.shop_log_gains is None
+    assert model.edge_gains(torch.tensor([0])) is None
+    torch.testing.assert_close(
+        model.edge_gain_penalty(torch.tensor([0, 1])), torch.zeros(2)
+    )
