@@ -502,7 +502,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         known[-1] = False
         return known
 
-    def predict(self, X, context=None, *, edge_probabilities=None):
+    def predict(self, X, context=None, *, edge_probabilities=None, edge_gains=None):
         """Forecast GMV over the steps of the channel plan ``X``.
 
         Parameters
@@ -522,21 +522,43 @@ default=None
             Passing ``edge_probabilities_`` itself reproduces the forecast of a
             plan that continues the fitted window, up to float rounding.
             The diagonal is ignored.
+        edge_gains : array-like of shape (n_shops, n_nodes, n_nodes), \
+default=None
+            Edge gains of the fitted shops, laid out as :attr:`edge_gains_`,
+            used instead of the learned ones (e.g. another shop's, with its
+            graph). Positive; the diagonal is ignored.
 
         Returns
         -------
         ndarray or Series
             GMV in the layout of ``X``.
         """
-        if edge_probabilities is None:
+        if edge_probabilities is None and edge_gains is None:
             return super().predict(X, context)
-        graphs = self._check_graphs(edge_probabilities)
+        graphs = gains = None
+        if edge_probabilities is not None:
+            graphs = self._check_graphs(edge_probabilities, "edge_probabilities")
+            if graphs.min() < 0 or graphs.max() > 1:
+                raise ValueError("edge_probabilities must lie in [0, 1].")
+        if edge_gains is not None:
+            gains = self._check_graphs(edge_gains, "edge_gains").copy()
+            if gains.min() <= 0:
+                raise ValueError("edge_gains must be positive.")
+            # a self-message (pair decoders) is not an edge: it keeps gain 1
+            diagonal = np.arange(gains.shape[1])
+            gains[:, diagonal, diagonal] = 1.0
         plan, history, start, rows = self._locate_plan(X, context)
-        forecast = self._forecast(history, plan, start, graphs[rows])
+        forecast = self._forecast(
+            history,
+            plan,
+            start,
+            None if graphs is None else graphs[rows],
+            None if gains is None else gains[rows],
+        )
         return plan.target_to_layout(np.asarray(forecast, dtype=np.float64))
 
     def _forecast(
-        self, history: Panel, plan: Panel, start: int, graphs=None
+        self, history: Panel, plan: Panel, start: int, graphs=None, gains=None
     ) -> np.ndarray:
         scale = history.scale
         past = history.scaled()[..., :start]
@@ -565,21 +587,23 @@ default=None
                     torch.as_tensor(graph_source[rows]),
                     None if graphs is None else torch.as_tensor(graphs[rows]),
                     shops[rows],
+                    None if gains is None else torch.as_tensor(gains[rows]),
                 )
                 chunks.append(prediction[:, -1, start - 1 :].numpy())
         return np.concatenate(chunks) * scale[:, -1, None]
 
-    def _check_graphs(self, edge_probabilities) -> np.ndarray:
+    def _check_graphs(self, values, name: str) -> np.ndarray:
+        """``values`` as float32 laid out like ``edge_probabilities_``, finite."""
         check_is_fitted(self, "panel_")
-        graphs = np.asarray(edge_probabilities, dtype=np.float32)
+        graphs = np.asarray(values, dtype=np.float32)
         expected = self.edge_probabilities_.shape
         if graphs.shape != expected:
             raise ValueError(
-                "edge_probabilities must have the shape of edge_probabilities_, "
-                f"{expected} (one graph per fitted shop), got {graphs.shape}."
+                f"{name} must have the shape of {name}_, {expected} (one graph per "
+                f"fitted shop), got {graphs.shape}."
             )
-        if not np.all(np.isfinite(graphs)) or graphs.min() < 0 or graphs.max() > 1:
-            raise ValueError("edge_probabilities must lie in [0, 1].")
+        if not np.all(np.isfinite(graphs)):
+            raise ValueError(f"{name} must be finite.")
         return graphs
 
     def predict_graph(self, X, y, context=None) -> np.ndarray:

@@ -259,6 +259,28 @@ def test_predict_with_other_graphs(panel):
         model.predict(plan, edge_probabilities=own[1:])
     with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
         model.predict(plan, edge_probabilities=own * 2.0)
+    # each shop's edge gains may be replaced too; the diagonal is no edge
+    gains = model.edge_gains_.copy()
+    gains[:, np.arange(own.shape[1]), np.arange(own.shape[1])] = 7.0
+    before = gains.copy()
+    np.testing.assert_allclose(
+        model.predict(plan, edge_gains=gains), forecast, rtol=1e-6
+    )
+    np.testing.assert_array_equal(gains, before)
+    stronger = model.predict(plan, edge_gains=np.full_like(gains, 5.0))
+    assert not np.allclose(stronger, forecast)
+    # another shop's graph, read with its gains or with the shop's own
+    reversed_graphs = model.predict(plan, edge_probabilities=own[::-1])
+    reversed_both = model.predict(
+        plan, edge_probabilities=own[::-1], edge_gains=model.edge_gains_[::-1]
+    )
+    assert not np.array_equal(reversed_both, reversed_graphs)
+    with pytest.raises(ValueError, match="edge_gains must be positive"):
+        model.predict(plan, edge_gains=np.zeros_like(gains))
+    with pytest.raises(ValueError, match="shape of edge_gains_"):
+        model.predict(plan, edge_gains=gains[1:])
+    with pytest.raises(ValueError, match="edge_gains must be finite"):
+        model.predict(plan, edge_gains=np.full_like(gains, np.nan))
 
 
 def test_forecasts_of_a_shop_subset_use_each_shops_own_gains(panel):

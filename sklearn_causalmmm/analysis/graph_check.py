@@ -4,12 +4,12 @@ CausalMMM's claim is that GMV is forecast *through* the causal graph: a node
 hears another node's past only along an edge. With soft edges the decoder can
 learn to ignore the edge weights, and then a good forecast says nothing about
 the graph. :func:`graph_reliance` forecasts the same plan with each shop's own
-learned graph, with another shop's graph, with every edge cut and with every
-edge on (through :meth:`CausalMMMRegressor.predict
-<sklearn_causalmmm.CausalMMMRegressor.predict>`'s ``edge_probabilities``), and
-compares the forecasts and their errors. A model whose forecasts rely on its
-graph gets worse when the graph is swapped or cut; one that ignores it does
-not change.
+learned graph, with another shop's graph (and its edge gains), with every edge
+cut and with every edge on (through :meth:`CausalMMMRegressor.predict
+<sklearn_causalmmm.CausalMMMRegressor.predict>`'s ``edge_probabilities`` and
+``edge_gains``), and compares the forecasts and their errors. A model whose
+forecasts rely on its graph gets worse when the graph is swapped or cut; one
+that ignores it does not change.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -64,8 +64,9 @@ def graph_reliance(
     -------
     reliance : DataFrame
         One row per graph of :data:`SCENARIOS`: ``"learned"`` (each shop's own
-        graph), ``"other shops' graphs"``, ``"no edges"`` (every node hears
-        only its own past) and ``"all edges"`` (every edge at probability 1).
+        graph), ``"other shops' graphs"`` (each with its shop's edge gains),
+        ``"no edges"`` (every node hears only its own past) and ``"all
+        edges"`` (every edge at probability 1).
         Columns: ``forecast_change`` (mean absolute difference from the
         learned graph's forecast, relative to its mean absolute value) and,
         with ``y_true``, ``mse`` and ``mse_ratio`` (MSE / the learned graph's
@@ -99,18 +100,27 @@ def graph_reliance(
         raise ValueError(f"n_swaps must be at least 1, got {n_swaps}.")
     rng = check_random_state(random_state)
 
-    def forecast(graphs: np.ndarray) -> np.ndarray:
-        prediction = model.predict(X_plan, edge_probabilities=graphs)
-        return np.asarray(prediction, dtype=np.float64)
+    # A shop's graph is read through its own edge gains: another shop's graph
+    # comes with that shop's gains, or the swap would keep half of the shop.
+    learned_gains = getattr(model, "edge_gains_", None)
+
+    def forecast(graphs: np.ndarray, order=None) -> np.ndarray:
+        overrides = {"edge_probabilities": graphs}
+        if learned_gains is not None:
+            gains = np.asarray(learned_gains)
+            overrides["edge_gains"] = gains if order is None else gains[order]
+        return np.asarray(model.predict(X_plan, **overrides), dtype=np.float64)
+
+    def swapped() -> np.ndarray:
+        order = _derangement(n_shops, rng)
+        return forecast(learned_graphs[order], order)
 
     # every row through the same path (the override), so that differences
     # are the graphs' and not float rounding's
     learned = forecast(learned_graphs)
     scenarios = {
         "learned": [learned],
-        "other shops' graphs": [
-            forecast(learned_graphs[_derangement(n_shops, rng)]) for _ in range(n_swaps)
-        ],
+        "other shops' graphs": [swapped() for _ in range(n_swaps)],
         "no edges": [forecast(np.zeros_like(learned_graphs))],
         "all edges": [forecast(np.ones_like(learned_graphs))],
     }

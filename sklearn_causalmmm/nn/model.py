@@ -158,6 +158,7 @@ class CausalMMM(nn.Module):
         encoder_values: torch.Tensor | None = None,
         edge_probabilities: torch.Tensor | None = None,
         shops: torch.Tensor | None = None,
+        edge_gains: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(prediction of values[..., 1:], edge logits)``.
 
@@ -167,7 +168,8 @@ class CausalMMM(nn.Module):
         encoder's posterior edge probabilities (a graph-swap or edge-cut
         experiment) and are tempered or hardened like them; the encoder's
         logits are still returned. ``shops`` (rows among the ``n_shops``)
-        selects the :meth:`edge_gains`.
+        selects the :meth:`edge_gains`; ``edge_gains`` of shape ``(B, d, d)``,
+        if given, replace them (e.g. another shop's).
         """
         if encoder_values is None:
             encoder_values = values[..., :n_teacher]
@@ -193,7 +195,9 @@ class CausalMMM(nn.Module):
             )
         else:
             edges = self.edges(logits)
+        if edge_gains is None:
+            edge_gains = self.edge_gains(shops)
         prediction = self.decoder(
-            values, edges, context, n_teacher, known_nodes, self.edge_gains(shops)
+            values, edges, context, n_teacher, known_nodes, edge_gains
         )
         return prediction, logits

@@ -34,6 +34,28 @@ class ParentSum:
         return np.einsum("sc,sct->st", graphs[:, :2, 2], X)
 
 
+class GainedParentSum:
+    """GMV = sum over channels of P(channel -> GMV) * gain * the channel's plan.
+
+    Every shop has both edges; only their gains tell the shops apart.
+    """
+
+    def __init__(self):
+        self.edge_probabilities_ = np.zeros((3, 3, 3))
+        self.edge_probabilities_[:, :2, 2] = 1.0
+        self.edge_gains_ = np.ones((3, 3, 3))
+        self.edge_gains_[:, 0, 2] = [1.0, 2.0, 3.0]
+
+    def predict(self, X, edge_probabilities=None, edge_gains=None):
+        graphs = (
+            self.edge_probabilities_
+            if edge_probabilities is None
+            else edge_probabilities
+        )
+        gains = self.edge_gains_ if edge_gains is None else edge_gains
+        return np.einsum("sc,sct->st", (graphs * gains)[:, :2, 2], X)
+
+
 @pytest.fixture
 def plan():
     # shop, channel, step
@@ -89,6 +111,20 @@ def test_bad_input_is_refused(plan):
     model.edge_probabilities_ = model.edge_probabilities_[:1]
     with pytest.raises(ValueError, match=">= 2"):
         graph_reliance(model, plan[:1])
+
+
+def test_another_shops_graph_comes_with_its_edge_gains(plan):
+    model = GainedParentSum()
+    truth = model.predict(plan)
+    reliance = graph_reliance(model, plan, truth, n_swaps=1, random_state=0)
+    # the graphs are alike, so only the gains can move the swapped forecasts
+    order = _derangement(3, np.random.RandomState(0))
+    swapped_gains = model.edge_gains_[:, 0, 2][order]
+    expected = np.einsum("s,st->st", swapped_gains, plan[:, 0]) + plan[:, 1]
+    assert reliance.loc["other shops' graphs", "mse"] == pytest.approx(
+        np.mean((expected - truth) ** 2)
+    )
+    assert reliance.loc["other shops' graphs", "mse_ratio"] == np.inf
 
 
 @pytest.mark.parametrize("n", [2, 3, 10])
