@@ -786,7 +786,11 @@ def ablations_section(content: dict | None) -> str:
         "decoder's recurrent memory (`recurrent=False`), CM-rw drops the saturation "
         "module (`saturation=False`); hard edges are straight-through one-hot "
         "samples (`hard=True`) against the default soft ones; then the Gumbel "
-        "temperature `tau` (default 0.5) and the KL weight (default 1).",
+        "temperature `tau` (default 0.5) and the KL weight (default 1). The "
+        "ablations take modules away from the paper's model, whose decoder every "
+        "shop shares, so every variant but the last keeps `edge_gain_scale=0`; "
+        "the last gives each shop its own edge gains, as the regressor does by "
+        "default (the forecasting section's CausalMMM).",
         "",
     ]
     if content is None:
