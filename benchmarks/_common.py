@@ -119,6 +119,7 @@ DISCOVERERS = (
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
+        note="graphs pooled over graph types (the default)",
     ),
     Method(
         "CausalMMM (PAPER_CONFIG)",
@@ -128,7 +129,7 @@ DISCOVERERS = (
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
         sweep=False,
-        note="the authors' settings: hidden 256, soft edges, 10 epochs",
+        note="the authors' settings: hidden 256, soft edges, 10 epochs, no pooling",
     ),
     Method(
         "NRI",
@@ -136,7 +137,7 @@ DISCOVERERS = (
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
-        note="CausalMMM's encoder with a plain one-step decoder",
+        note="CausalMMM's encoder with a plain one-step decoder, graphs not pooled",
     ),
     Method(
         "InGRA",
@@ -536,18 +537,25 @@ def run_rows(
     a row with its ``error`` (and the run goes on). With ``resume``, keys of
     finished rows are skipped. No new job starts once ``time_budget`` seconds
     have passed. Returns the number of rows added.
+
+    ``kill PID`` (SIGTERM) stops like Ctrl-C: finished rows are kept and the
+    run recorded. The job running at that moment leaves no row, even when it
+    returns: skorch ends training quietly on Ctrl-C, so a fit cut short would
+    otherwise pass for a finished one.
     """
     done = results.keys() if resume else set()
     start = time.perf_counter()
-    # ``kill PID`` stops like Ctrl-C: finished rows are kept and the run recorded.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    _StopRequest.requested = False
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     try:
         added = _run_jobs(results, jobs, done, start, time_budget, label)
     except _Interrupted as stop:
         added = stop.added
         print(f"[{label}] interrupted; finished rows are kept", flush=True)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
     return added
 
 
@@ -556,7 +564,14 @@ class _Interrupted(Exception):
         self.added = added
 
 
+class _StopRequest:
+    """Set by :func:`_interrupt`; read after each job, which may have caught it."""
+
+    requested = False
+
+
 def _interrupt(signum, frame):
+    _StopRequest.requested = True
     raise KeyboardInterrupt
 
 
@@ -575,8 +590,12 @@ def _run_jobs(results, jobs, done, start, time_budget, label) -> int:
         except KeyboardInterrupt:
             raise _Interrupted(added) from None
         except Exception as exc:  # recorded, so that one failure keeps the rest
+            if _StopRequest.requested:
+                raise _Interrupted(added) from None
             traceback.print_exc()
             row["error"] = f"{type(exc).__name__}: {exc}"
+        if _StopRequest.requested:  # the job caught the interrupt and returned early
+            raise _Interrupted(added)
         # the machine is shared: the load says how much the times are inflated
         row["load_average"] = list(os.getloadavg())
         row["key"] = key

@@ -788,9 +788,12 @@ def ablations_section(content: dict | None) -> str:
         "samples (`hard=True`) against the default soft ones; then the Gumbel "
         "temperature `tau` (default 0.5) and the KL weight (default 1). The "
         "ablations take modules away from the paper's model, whose decoder every "
-        "shop shares, so every variant but the last keeps `edge_gain_scale=0`; "
-        "the last gives each shop its own edge gains, as the regressor does by "
-        "default (the forecasting section's CausalMMM).",
+        "shop shares and whose graphs are read shop by shop, so every variant "
+        "keeps `edge_gain_scale=0` and `n_graph_types=0` unless it changes them: "
+        "edge gains give each shop its own, as the regressor does by default (the "
+        "forecasting section's CausalMMM); graph types pool the discoverer's "
+        "graphs, as it does by default (the structure section's CausalMMM; the "
+        "regressor has no graph types, hence no forecast).",
         "",
     ]
     if content is None:

@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/structure.py           # 300 shops, default and PAPER_CONFIG
     python benchmarks/structure.py --quick   # 40 shops, few epochs
+    python benchmarks/structure.py --seeds 2 --configs default  # keeps the rest
 
 Writes ``benchmarks/results/structure.json`` and the "Structure" section of
 ``docs/benchmarks.md``.
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument(
+        "--configs",
+        default="default,PAPER_CONFIG",
+        help="comma-separated; rows of the others are kept from --output",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "results/structure.json")
     parser.add_argument(
         "--docs", type=Path, default=ROOT.parent / "docs" / "benchmarks.md"
@@ -77,11 +83,22 @@ def main(argv: list[str] | None = None) -> int:
         # the authors train for 10 epochs
         "PAPER_CONFIG": {**PAPER_CONFIG, "max_epochs": 10, **epochs},
     }
+    chosen = [name.strip() for name in args.configs.split(",")]
+    if unknown := set(chosen) - set(configs):
+        parser.error(f"unknown configs {sorted(unknown)}; choose among {list(configs)}")
+    kept = []
+    if args.output.exists():
+        previous = json.loads(args.output.read_text())
+        if previous["quick"] == args.quick:
+            kept = [r for r in previous["rows"] if r["config"] not in chosen]
     rows = [
-        evaluate(name, params, n_shops, seed)
-        for name, params in configs.items()
+        evaluate(name, configs[name], n_shops, seed)
+        for name in chosen
         for seed in range(args.seeds)
     ]
+    rows = sorted(
+        kept + rows, key=lambda r: (list(configs).index(r["config"]), r["seed"])
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"quick": args.quick, "rows": rows}, indent=2))
     lines = [

@@ -259,6 +259,8 @@ def main(parts: list[str]) -> None:
     print(f"discoverer fitted in {time.perf_counter() - started:.0f} s")
     draw_graphs(data, discoverer)
     draw_hill_curves(data, discoverer)
+    if parts == ["graphs"]:
+        return
 
     started = time.perf_counter()
     regressor = CausalMMMRegressor(

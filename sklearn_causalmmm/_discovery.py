@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmmm.panel import Panel, to_panel
 
-__all__ = ["BaseDiscoverer", "flatten_off_diagonal"]
+__all__ = ["BaseDiscoverer", "flatten_off_diagonal", "unflatten_off_diagonal"]
 
 
 def flatten_off_diagonal(graphs: np.ndarray) -> np.ndarray:
@@ -18,6 +18,17 @@ def flatten_off_diagonal(graphs: np.ndarray) -> np.ndarray:
     n_nodes = graphs.shape[-1]
     keep = ~np.eye(n_nodes, dtype=bool)
     return graphs[:, keep]
+
+
+def unflatten_off_diagonal(rows: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`flatten_off_diagonal`, with a zero diagonal."""
+    n_edges = rows.shape[-1]
+    n_nodes = int(round((1 + np.sqrt(1 + 4 * n_edges)) / 2))
+    if n_nodes * (n_nodes - 1) != n_edges:
+        raise ValueError(f"{n_edges} edges are not d * (d - 1) for any d.")
+    graphs = np.zeros((len(rows), n_nodes, n_nodes), dtype=rows.dtype)
+    graphs[:, ~np.eye(n_nodes, dtype=bool)] = rows
+    return graphs
 
 
 class BaseDiscoverer(TransformerMixin, BaseEstimator):

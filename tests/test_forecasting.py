@@ -93,7 +93,9 @@ def test_parameters_mirror_the_regressor():
     own = set(inspect.signature(CausalMMMForecaster).parameters)
     regressor = set(inspect.signature(CausalMMMRegressor).parameters)
     layout = {"shop_column", "time_column", "target_name"}
-    assert own == regressor - layout
+    # the regressor takes only n_graph_types=0: pooling is for discovery
+    discovery_only = {"n_graph_types"}
+    assert own == regressor - layout - discovery_only
 
 
 def test_get_test_params_are_small_and_several():

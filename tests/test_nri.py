@@ -45,7 +45,7 @@ def test_orientation_cause_row_effect_column(cls):
     assert np.mean(forward > backward) >= 0.75
 
 
-def test_decoder_has_no_marketing_modules():
+def test_decoder_has_no_marketing_modules_and_graphs_are_not_pooled():
     model = NRIDiscoverer(
         hidden=4, max_epochs=1, recurrent=True, saturation=True, random_state=0
     ).fit(_two_node_panel(n_shops=4, n_steps=30))
@@ -56,6 +56,8 @@ def test_decoder_has_no_marketing_modules():
         _two_node_panel(n_shops=4, n_steps=30)
     )
     assert full.model_.decoder.saturation is not None and full.model_.decoder.recurrent
+    # as published, NRI reads each graph from its own series
+    assert model.n_graph_types_ == 0 and full.n_graph_types_ >= 1
 
 
 def test_recovers_simulated_graphs_better_than_chance():

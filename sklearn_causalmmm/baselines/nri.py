@@ -19,7 +19,9 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     two isolates what the marketing response decoder adds to structure learning.
 
     Parameters are those of :class:`~sklearn_causalmmm.CausalGraphDiscoverer`
-    (``recurrent`` and ``saturation`` are ignored).
+    (``recurrent`` and ``saturation`` are ignored), except that
+    ``n_graph_types=None`` means 0: as published, NRI reads each graph from
+    its own series, without pooling shops by graph type.
 
     Examples
     --------
@@ -32,6 +34,8 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     >>> model.fit(X).edge_probabilities_.shape
     (6, 8, 8)
     """
+
+    _defaults = {**CausalGraphDiscoverer._defaults, "n_graph_types": 0}
 
     def _decoder_modules(self) -> dict[str, bool]:
         return {"saturation": False, "recurrent": False}

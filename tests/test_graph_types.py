@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score, roc_auc_score
+
+from sklearn_causalmmm._graph_types import GraphTypeMixture
+
+
+def _fitted(prototypes, weights, **params) -> GraphTypeMixture:
+    mixture = GraphTypeMixture(**params)
+    mixture.prototypes_ = np.asarray(prototypes, dtype=float)
+    mixture.weights_ = np.asarray(weights, dtype=float)
+    mixture.n_types_ = len(mixture.weights_)
+    return mixture
+
+
+def test_posterior_is_the_hand_computed_prior_swap():
+    # q = 0.5 under rho = 0.2 is a likelihood ratio of (1 / 1) / (1 / 4) = 4;
+    # under a prototype with p = 0.9 the edge has odds 4 * 9 = 36
+    mixture = _fitted([[0.9, 0.2]], [1.0], prior_edge_probability=0.2)
+    np.testing.assert_allclose(
+        mixture.posterior(np.array([[0.5, 0.7]])), [[36 / 37, 0.7]], rtol=1e-6
+    )
+    # fitted with KL weight 2 the same posterior is twice the evidence: 4**2 * 9
+    np.testing.assert_allclose(
+        mixture.posterior(np.array([[0.5, 0.5]]), evidence_weight=2.0)[0, 0],
+        144 / 145,
+        rtol=1e-6,
+    )
+
+
+def test_type_probabilities_are_hand_computed():
+    # one edge, q = 0.5 under rho = 0.5 (ratio 1, no evidence): types keep
+    # their weights; q = 0.8 (ratio 4) favours the type with p = 0.9
+    mixture = _fitted([[0.9], [0.1]], [0.25, 0.75], prior_edge_probability=0.5)
+    types = mixture.type_probabilities(np.array([[0.5], [0.8]]))
+    np.testing.assert_allclose(types[0], [0.25, 0.75], rtol=1e-6)
+    first = 0.25 * (1 + 0.9 * 3)
+    second = 0.75 * (1 + 0.1 * 3)
+    np.testing.assert_allclose(types[1, 0], first / (first + second), rtol=1e-6)
+
+
+def _noisy_posteriors(seed: int, n_shops: int = 150):
+    rng = np.random.RandomState(seed)
+    types = rng.rand(3, 20) < 0.3
+    labels = np.arange(n_shops) % 3
+    truth = types[labels]
+    # each shop's posterior: weak, noisy evidence around its own graph
+    logits = np.where(truth, 0.5, -2.5) + 1.6 * rng.randn(n_shops, 20)
+    return 1 / (1 + np.exp(-logits)), truth, labels
+
+
+def test_auto_finds_the_types_and_pooling_sharpens_every_shop():
+    posteriors, truth, labels = _noisy_posteriors(2)
+    mixture = GraphTypeMixture(random_state=0).fit(posteriors)
+    assert mixture.n_types_ == 3
+    assert min(mixture.bic_, key=mixture.bic_.get) == 3
+    found = mixture.type_probabilities(posteriors).argmax(1)
+    assert adjusted_rand_score(labels, found) == 1
+    pooled = mixture.posterior(posteriors)
+    before = np.mean(
+        [roc_auc_score(t, p) for t, p in zip(truth, posteriors, strict=True)]
+    )
+    after = np.mean([roc_auc_score(t, p) for t, p in zip(truth, pooled, strict=True)])
+    assert before < 0.92 and after > 0.99
+    np.testing.assert_allclose(np.sort(mixture.weights_), [1 / 3] * 3, atol=1e-3)
+
+
+def test_a_prototype_equal_to_the_prior_changes_nothing():
+    posteriors, _, _ = _noisy_posteriors(1, n_shops=10)
+    mixture = _fitted(np.full((1, 20), 0.2), [1.0], prior_edge_probability=0.2)
+    np.testing.assert_allclose(mixture.posterior(posteriors), posteriors, rtol=1e-6)
+
+
+def test_fits_are_reproducible_and_inputs_untouched():
+    posteriors, _, _ = _noisy_posteriors(0, n_shops=60)
+    copy = posteriors.copy()
+    first = GraphTypeMixture(n_types=2, random_state=3).fit(posteriors)
+    second = GraphTypeMixture(n_types=2, random_state=3).fit(posteriors)
+    np.testing.assert_array_equal(first.prototypes_, second.prototypes_)
+    np.testing.assert_array_equal(posteriors, copy)
+    assert list(first.bic_) == [2]
+
+
+@pytest.mark.parametrize("n_types", [0, 61, 2.5, "many"])
+def test_invalid_numbers_of_types_are_refused(n_types):
+    posteriors, _, _ = _noisy_posteriors(2, n_shops=60)
+    with pytest.raises(ValueError, match="60"):
+        GraphTypeMixture(n_types=n_types).fit(posteriors)
