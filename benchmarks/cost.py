@@ -156,11 +156,20 @@ def _in_subprocess(spec: dict, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _chosen(kind: str, names: str | None) -> list:
+    """The methods of ``kind`` among ``names``; a name no kind has is an error."""
+    chosen = {
+        m.name
+        for m in select([*_methods("discoverer"), *_methods("forecaster")], names)
+    }
+    return [m for m in _methods(kind) if m.name in chosen]
+
+
 def specs(quick: bool, methods: str | None, parts: list[str]):
     shops = QUICK_SHOPS if quick else SHOPS
     if "methods" in parts:
         for kind in ("discoverer", "forecaster"):
-            for method in select(_methods(kind), methods):
+            for method in _chosen(kind, methods):
                 yield {
                     "part": "methods",
                     "kind": kind,

@@ -105,16 +105,24 @@ def experiments(quick: bool) -> dict[str, dict]:
     return out
 
 
-def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
-    """A lower ``max_lag`` for the VAR F-tests when the series are too short.
+#: The largest lag each VAR-based discoverer can fit on ``n_steps`` steps of
+#: ``n_nodes`` nodes (see the ``check_series_length`` call of each).
+_VAR_LAGS = {
+    "Linear Granger": lambda n_nodes, n_steps: (n_steps - 2) // (n_nodes + 1),
+    "VARLiNGAM": lambda n_nodes, n_steps: n_steps // (n_nodes + 1) - 1,
+}
 
-    A VAR(p) on d nodes needs (d + 1) p + 2 steps: at d = 20 and T = 100
-    Linear Granger runs with p = 4 instead of failing.
+
+def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
+    """A lower ``max_lag`` for the VAR-based methods when the series are too short.
+
+    At d = 20 and T = 100 Linear Granger runs with p = 4 and VARLiNGAM with
+    p = 3 instead of failing.
     """
-    if method.name != "Linear Granger":
+    if method.name not in _VAR_LAGS:
         return {}
     default = method.configuration(False).get("max_lag", 5)
-    fitting = (n_steps - 2) // (n_nodes + 1)
+    fitting = _VAR_LAGS[method.name](n_nodes, n_steps)
     return {"max_lag": fitting} if fitting < default else {}
 
 

@@ -605,8 +605,9 @@ def _lag_notes(rows: list[dict], configs: list[dict], axis: str) -> list[str]:
         [
             "",
             *(
-                f"{method} at {AXIS_LABELS[axis]} = {value} runs with max_lag = {lag}: "
-                "a VAR on that many nodes needs (d + 1) max_lag + 2 steps."
+                f"{method} at {AXIS_LABELS[axis]} = {value} runs with max_lag = {lag}, "
+                "the largest lag its VAR can fit on series this short for that "
+                "many nodes."
                 for method, value, lag in notes
             ),
         ]

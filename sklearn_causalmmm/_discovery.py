@@ -68,7 +68,7 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame
             A panel in any layout accepted by :func:`~sklearn_causalmmm.panel.to_panel`.
-            The last node is the target (GMV) unless ``y`` is given.
+            The last node is the target (GMV).
         y : None
             Ignored: the target (GMV) is X's last node, so that ``transform``
             sees the same nodes as ``fit`` inside a Pipeline.

@@ -250,3 +250,28 @@ def test_a_job_that_swallows_the_kill_leaves_no_row(tmp_path):
     assert added == 1
     assert [r["name"] for r in json.loads(path.read_text())["rows"]] == ["a"]
     assert signal.getsignal(signal.SIGTERM) is not _common._interrupt
+
+
+def test_var_methods_get_a_lag_their_series_can_fit():
+    import discovery
+
+    methods = {m.name: m for m in _common.DISCOVERERS}
+    # Linear Granger: (20 + 1) * 5 + 2 = 107 > 100 steps, (20 + 1) * 4 + 2 = 86
+    lag = discovery._fitting_lag(methods["Linear Granger"], 20, 100)
+    assert lag == {"max_lag": 4}
+    # VARLiNGAM: (20 + 1) * (4 + 1) = 105 > 100, (20 + 1) * (3 + 1) = 84
+    assert discovery._fitting_lag(methods["VARLiNGAM"], 20, 100) == {"max_lag": 3}
+    for name in ("Linear Granger", "VARLiNGAM"):
+        assert discovery._fitting_lag(methods[name], 8, 100) == {}
+    assert discovery._fitting_lag(methods["InGRA"], 20, 100) == {}
+
+
+def test_cost_methods_of_one_kind_only_select_that_kind():
+    import cost
+
+    chosen = [(s["kind"], s["method"]) for s in cost.specs(False, "PCMCI", ["methods"])]
+    assert chosen == [("discoverer", "PCMCI")]
+    both = {s["kind"] for s in cost.specs(False, "CausalMMM", ["methods"])}
+    assert both == {"discoverer", "forecaster"}
+    with pytest.raises(SystemExit, match="unknown method"):
+        list(cost.specs(False, "PCMCI,Nope", ["methods"]))

@@ -46,6 +46,11 @@ def one_edge_panel(n_shops=2, n_steps=150, seed=0):
     return np.stack([a + 10.0, b + 10.0], axis=1)
 
 
+def _nodes(data):
+    """Channels, funnel and GMV: discoverers read the target as X's last node."""
+    return np.concatenate([data.X, data.y[:, None, :]], axis=1)
+
+
 @pytest.fixture(scope="module")
 def simulated():
     return make_causal_mmm(
@@ -88,7 +93,7 @@ def test_orientation_one_edge(lingam):
 
 def test_recovers_simulated_graphs(lingam, simulated):
     est = VARLiNGAMDiscoverer(max_lag=3, random_state=0)
-    scores = est.fit(simulated.X, simulated.y).edge_probabilities_
+    scores = est.fit(_nodes(simulated)).edge_probabilities_
     assert scores.shape == (6, 7, 7)
     assert edge_auroc(simulated.adjacency, scores) >= VARLINGAM_MIN_AUROC
 
@@ -166,6 +171,18 @@ def test_max_lag_too_large_for_the_series(lingam):
     X = one_edge_panel(n_steps=30)
     with pytest.raises(ValueError, match=r"max_lag=10 is too large.*shop 0"):
         VARLiNGAMDiscoverer(max_lag=10).fit(X)
+
+
+def test_lag_order_selection_needs_a_full_rank_residual_covariance(lingam):
+    # 20 nodes, 100 steps: a VAR(4) passes the plain VAR bound (86 steps) but
+    # leaves 96 - 81 = 15 residual degrees of freedom for a 20 x 20 covariance,
+    # which statsmodels' criterion cannot factor; (20 + 1) * (4 + 1) = 105.
+    rng = np.random.default_rng(0)
+    X = 10.0 + rng.normal(size=(2, 20, 100))
+    with pytest.raises(ValueError, match=r"max_lag=4 .*shop 0.*at least 105"):
+        VARLiNGAMDiscoverer(max_lag=4).fit(X)
+    scores = VARLiNGAMDiscoverer(max_lag=3, random_state=0).fit(X).edge_probabilities_
+    assert scores.shape == (2, 20, 20)
 
 
 @pytest.mark.parametrize(

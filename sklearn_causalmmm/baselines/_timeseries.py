@@ -70,9 +70,19 @@ def min_steps_for(max_lag: int, n_nodes: int) -> int:
     return (n_nodes + 1) * max_lag + 2
 
 
-def check_series_length(panel: Panel, max_lag: int) -> None:
-    """Raise a ValueError naming ``max_lag`` and the shops too short for it."""
-    need = min_steps_for(max_lag, panel.n_nodes)
+def check_series_length(
+    panel: Panel,
+    max_lag: int,
+    need: int | None = None,
+    rule: str = "(n_nodes + 1) * max_lag + 2",
+) -> None:
+    """Raise a ValueError naming ``max_lag`` and the shops too short for it.
+
+    ``need`` (steps a shop needs, described by ``rule``) defaults to
+    :func:`min_steps_for`.
+    """
+    if need is None:
+        need = min_steps_for(max_lag, panel.n_nodes)
     counts = panel.mask.sum(axis=1)
     short = np.flatnonzero(counts < need)
     if len(short) == 0:
@@ -87,7 +97,7 @@ def check_series_length(panel: Panel, max_lag: int) -> None:
         f"max_lag={max_lag} is too large for the series: shop "
         f"{panel.shop_ids[first]!r} has {int(counts[first])} observed steps, but a "
         f"VAR({max_lag}) on {panel.n_nodes} nodes needs at least {need} "
-        f"((n_nodes + 1) * max_lag + 2){others}. Lower max_lag or pass longer "
+        f"({rule}){others}. Lower max_lag or pass longer "
         "series."
     )
 

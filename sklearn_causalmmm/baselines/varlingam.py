@@ -212,7 +212,15 @@ class VARLiNGAMDiscoverer(BaseDiscoverer):
             )
         if not isinstance(self.prune, bool | np.bool_):
             raise ValueError(f"prune must be a bool, got {self.prune!r}.")
-        check_series_length(panel, max_lag)
+        # Choosing the order by an information criterion needs a full-rank
+        # residual covariance at every order up to max_lag, i.e. more residual
+        # rows than coefficients plus nodes; so does the pruning regression.
+        check_series_length(
+            panel,
+            max_lag,
+            need=(panel.n_nodes + 1) * (max_lag + 1),
+            rule="(n_nodes + 1) * (max_lag + 1)",
+        )
         series = shop_series(panel)
         # One seed per shop, drawn up front so that n_jobs does not change them.
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(series))
