@@ -56,6 +56,9 @@ from _common import (  # noqa: E402
     structure_metrics,
 )
 
+from sklearn_causalmmm.baselines._timeseries import min_steps_for  # noqa: E402
+from sklearn_causalmmm.baselines.varlingam import varlingam_min_steps  # noqa: E402
+
 SCRIPT = "discovery.py"
 RESULTS_FILE = "discovery.json"
 #: The size of the main table and the base point of every sweep.
@@ -105,24 +108,27 @@ def experiments(quick: bool) -> dict[str, dict]:
     return out
 
 
-#: The largest lag each VAR-based discoverer can fit on ``n_steps`` steps of
-#: ``n_nodes`` nodes (see the ``check_series_length`` call of each).
-_VAR_LAGS = {
-    "Linear Granger": lambda n_nodes, n_steps: (n_steps - 2) // (n_nodes + 1),
-    "VARLiNGAM": lambda n_nodes, n_steps: n_steps // (n_nodes + 1) - 1,
+#: The fewest steps each VAR-based discoverer needs for a lag on a number of
+#: nodes: the bound its ``check_series_length`` call enforces.
+_VAR_MIN_STEPS = {
+    "Linear Granger": min_steps_for,
+    "VARLiNGAM": varlingam_min_steps,
 }
 
 
 def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
     """A lower ``max_lag`` for the VAR-based methods when the series are too short.
 
-    At d = 20 and T = 100 Linear Granger runs with p = 4 and VARLiNGAM with
-    p = 3 instead of failing.
+    The largest lag whose bound the series meet: at d = 20 and T = 100 Linear
+    Granger runs with p = 4 and VARLiNGAM with p = 3 instead of failing.
     """
-    if method.name not in _VAR_LAGS:
+    if method.name not in _VAR_MIN_STEPS:
         return {}
+    min_steps = _VAR_MIN_STEPS[method.name]
     default = method.configuration(False).get("max_lag", 5)
-    fitting = _VAR_LAGS[method.name](n_nodes, n_steps)
+    fitting = default
+    while fitting > 1 and min_steps(fitting, n_nodes) > n_steps:
+        fitting -= 1
     return {"max_lag": fitting} if fitting < default else {}
 
 

@@ -478,15 +478,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
             prior_edge_probability=self._prior_edge_probability(),
             random_state=rng,
         )
-        self.graph_type_mixture_ = mixture.fit(
-            flatten_off_diagonal(self.encoder_edge_probabilities_)
-        )
+        encoder_rows = flatten_off_diagonal(self.encoder_edge_probabilities_)
+        self.graph_type_mixture_ = mixture.fit(encoder_rows)
         self.n_graph_types_ = mixture.n_types_
         self.graph_types_ = unflatten_off_diagonal(mixture.prototypes_)
-        self.graph_type_probabilities_ = mixture.type_probabilities(
-            flatten_off_diagonal(self.encoder_edge_probabilities_)
-        )
-        return self._pooled(self.encoder_edge_probabilities_)
+        self.graph_type_probabilities_ = mixture.type_probabilities(encoder_rows)
+        return unflatten_off_diagonal(mixture.posterior(encoder_rows))
 
     def _score_new(self, panel: Panel) -> np.ndarray:
         return self._pooled(self._infer_graph(panel))

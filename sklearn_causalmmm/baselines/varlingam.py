@@ -41,7 +41,21 @@ from sklearn_causalmmm.baselines._timeseries import (
 )
 from sklearn_causalmmm.panel import Panel
 
-__all__ = ["VARLiNGAMDiscoverer", "lingam_to_cause_effect"]
+__all__ = ["VARLiNGAMDiscoverer", "lingam_to_cause_effect", "varlingam_min_steps"]
+
+
+def varlingam_min_steps(max_lag: int, n_nodes: int) -> int:
+    """Fewest observed steps a shop needs for VARLiNGAM with up to ``max_lag`` lags.
+
+    Choosing the order by an information criterion needs a full-rank residual
+    covariance at every order up to ``max_lag``: more residual rows
+    (``n_steps - max_lag``) than coefficients per equation plus nodes
+    (``n_nodes * max_lag + 1 + n_nodes``); so does the pruning regression.
+    Hence ``n_steps >= (n_nodes + 1) * (max_lag + 1)``, stricter than
+    :func:`~sklearn_causalmmm.baselines._timeseries.min_steps_for`.
+    """
+    return (n_nodes + 1) * (max_lag + 1)
+
 
 _CRITERIA = ("aic", "fpe", "hqic", "bic")
 
@@ -212,13 +226,10 @@ class VARLiNGAMDiscoverer(BaseDiscoverer):
             )
         if not isinstance(self.prune, bool | np.bool_):
             raise ValueError(f"prune must be a bool, got {self.prune!r}.")
-        # Choosing the order by an information criterion needs a full-rank
-        # residual covariance at every order up to max_lag, i.e. more residual
-        # rows than coefficients plus nodes; so does the pruning regression.
         check_series_length(
             panel,
             max_lag,
-            need=(panel.n_nodes + 1) * (max_lag + 1),
+            need=varlingam_min_steps(max_lag, panel.n_nodes),
             rule="(n_nodes + 1) * (max_lag + 1)",
         )
         series = shop_series(panel)
