@@ -35,6 +35,7 @@ _REGRESSOR_PARAMS = (
     "edge_prior",
     "nll_variance",
     "n_lags",
+    "lag_features",
     "encoder_norm",
     "dropout",
     "horizon",
@@ -485,6 +486,8 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         Variance of the Gaussian reconstruction likelihood.
     n_lags : int, default=5
         Lagged partial correlations fed to the encoder.
+    lag_features : {"bivariate", "conditional", "both"}, default="bivariate"
+        What those features are (see :class:`~sklearn_causalmmm.CausalMMMRegressor`).
     encoder_norm : {"layer", "batch", None}, default="layer"
     dropout : float, default=0.0
     horizon : int, default=7
@@ -592,6 +595,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
         n_lags: int = 5,
+        lag_features: str = "bivariate",
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         horizon: int = 7,
@@ -620,6 +624,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         self.edge_prior = edge_prior
         self.nll_variance = nll_variance
         self.n_lags = n_lags
+        self.lag_features = lag_features
         self.encoder_norm = encoder_norm
         self.dropout = dropout
         self.horizon = horizon

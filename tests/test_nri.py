@@ -35,13 +35,14 @@ def _two_node_panel(n_shops: int = 16, n_steps: int = 60, seed: int = 0):
 def test_orientation_cause_row_effect_column(cls):
     probabilities = (
         cls(hidden=8, max_epochs=30, random_state=0)
-        .fit(_two_node_panel())
+        .fit(_two_node_panel(n_shops=24, n_steps=80))
         .edge_probabilities_
     )
     forward, backward = probabilities[:, 0, 1], probabilities[:, 1, 0]
-    # Measured: A -> B ranked above B -> A in 92% (NRI) and 96% (CausalMMM)
-    # of shops (24 shops, T=80, hidden 16, 20 epochs) and in every shop here
-    # for CausalMMM; a transposed scorer would rank it above in none.
+    # Measured here: A -> B ranked above B -> A in 88% (NRI) and 100%
+    # (CausalMMM) of shops; a transposed scorer would rank it above in none.
+    # On 16 shops of 60 steps neither learns the edge (both directions end
+    # within 0.03 of each other), so that smaller panel decides nothing.
     assert np.mean(forward > backward) >= 0.75
 
 

@@ -21,7 +21,9 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     Parameters are those of :class:`~sklearn_causalmmm.CausalGraphDiscoverer`
     (``recurrent`` and ``saturation`` are ignored), except that
     ``n_graph_types=None`` means 0: as published, NRI reads each graph from
-    its own series, without pooling shops by graph type.
+    its own series, without pooling shops by graph type; and
+    ``lag_features=None`` means ``"bivariate"``, the encoder's features when
+    the benchmarks of ``docs/benchmarks.md`` were run.
 
     Examples
     --------
@@ -35,7 +37,11 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     (6, 8, 8)
     """
 
-    _defaults = {**CausalGraphDiscoverer._defaults, "n_graph_types": 0}
+    _defaults = {
+        **CausalGraphDiscoverer._defaults,
+        "n_graph_types": 0,
+        "lag_features": "bivariate",
+    }
 
     def _decoder_modules(self) -> dict[str, bool]:
         return {"saturation": False, "recurrent": False}

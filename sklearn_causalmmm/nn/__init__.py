@@ -2,7 +2,11 @@
 
 from sklearn_causalmmm.nn.decoder import MarketingResponseDecoder
 from sklearn_causalmmm.nn.elbo import edge_kl, gaussian_nll, log_edge_prior
-from sklearn_causalmmm.nn.encoder import CausalRelationalEncoder, lagged_edge_features
+from sklearn_causalmmm.nn.encoder import (
+    CausalRelationalEncoder,
+    conditional_lag_coefficients,
+    lagged_edge_features,
+)
 from sklearn_causalmmm.nn.gumbel import edge_probability, sample_edges
 from sklearn_causalmmm.nn.model import CausalMMM
 from sklearn_causalmmm.nn.saturation import ContextHill, hill
@@ -12,6 +16,7 @@ __all__ = [
     "CausalRelationalEncoder",
     "ContextHill",
     "MarketingResponseDecoder",
+    "conditional_lag_coefficients",
     "edge_kl",
     "edge_probability",
     "gaussian_nll",

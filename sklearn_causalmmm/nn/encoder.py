@@ -12,7 +12,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["CausalRelationalEncoder", "lagged_edge_features", "off_diagonal_mask"]
+__all__ = [
+    "LAG_FEATURES",
+    "CausalRelationalEncoder",
+    "conditional_lag_coefficients",
+    "edge_lag_features",
+    "lagged_edge_features",
+    "off_diagonal_mask",
+]
 
 
 def off_diagonal_mask(n_nodes: int, device=None) -> torch.Tensor:
@@ -20,8 +27,29 @@ def off_diagonal_mask(n_nodes: int, device=None) -> torch.Tensor:
     return 1.0 - torch.eye(n_nodes, device=device)
 
 
+#: Lag features the encoder can read (see :class:`CausalRelationalEncoder`).
+LAG_FEATURES = ("bivariate", "conditional", "both")
+#: Ridge penalty per step of the conditional regressions: on 100-step shops
+#: with 20 nodes and 5 lags they have 100 coefficients and 95 equations.
+_CONDITIONAL_RIDGE = 0.1
+
+
+def _standardised_lags(x: torch.Tensor, n_lags: int):
+    """Standardised targets ``(B, d, T')`` and their lags ``(B, d, T', n_lags)``."""
+    n_steps = x.shape[-1]
+    if n_steps <= 2 * n_lags:
+        raise ValueError(
+            f"lagged edge features need more than {2 * n_lags} steps, got {n_steps}."
+        )
+    z = (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True).clamp_min(1e-6)
+    lags = torch.stack(
+        [z[..., n_lags - lag : n_steps - lag] for lag in range(1, n_lags + 1)], dim=-1
+    )
+    return z[..., n_lags:], lags
+
+
 def lagged_edge_features(x: torch.Tensor, n_lags: int) -> torch.Tensor:
-    """Lagged partial correlations, a cheap Granger statistic for every pair.
+    """Lagged partial correlations, a cheap bivariate Granger statistic for every pair.
 
     Each node is standardised and regressed on its own ``n_lags`` lags (ridge);
     feature ``[s, i, j, l - 1]`` is the correlation between the sender ``i``
@@ -37,22 +65,64 @@ def lagged_edge_features(x: torch.Tensor, n_lags: int) -> torch.Tensor:
     -------
     Tensor of shape (n_shops, n_nodes, n_nodes, n_lags)
     """
-    n_steps = x.shape[-1]
-    if n_steps <= 2 * n_lags:
-        raise ValueError(
-            f"lagged edge features need more than {2 * n_lags} steps, got {n_steps}."
-        )
-    z = (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True).clamp_min(1e-6)
-    target = z[..., n_lags:]
-    lags = torch.stack(
-        [z[..., n_lags - lag : n_steps - lag] for lag in range(1, n_lags + 1)], dim=-1
-    )
+    target, lags = _standardised_lags(x, n_lags)
     gram = lags.transpose(-1, -2) @ lags
     ridge = 1e-2 * target.shape[-1] * torch.eye(n_lags, dtype=x.dtype, device=x.device)
     coef = torch.linalg.solve(gram + ridge, lags.transpose(-1, -2) @ target[..., None])
     residual = target - (lags @ coef)[..., 0]
     residual = residual / residual.std(-1, keepdim=True).clamp_min(1e-6)
     return torch.einsum("bjt,bitl->bijl", residual, lags) / target.shape[-1]
+
+
+def conditional_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
+    """Ridge VAR coefficients, a conditional Granger statistic for every pair.
+
+    Each node is standardised and regressed jointly on the ``n_lags`` lags of
+    every node (its own included), with a ridge penalty of 0.1 per step;
+    feature ``[s, i, j, l - 1]`` is the coefficient of the sender ``i`` lagged
+    by ``l`` in the receiver ``j``'s regression. Unlike the bivariate
+    :func:`lagged_edge_features`, a sender that reaches ``j`` only through
+    another node is explained away by that node's lags.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_shops, n_nodes, n_steps)
+    n_lags : int
+
+    Returns
+    -------
+    Tensor of shape (n_shops, n_nodes, n_nodes, n_lags)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmmm.nn import conditional_lag_coefficients
+    >>> x = torch.randn(1, 3, 400, generator=torch.Generator().manual_seed(0))
+    >>> x[:, 2, 1:] += 0.9 * x[:, 0, :-1]  # node 0 drives node 2 one step later
+    >>> coefficients = conditional_lag_coefficients(x, n_lags=2)
+    >>> int(coefficients[0, :, 2, 0].abs().argmax())  # the lag-1 sender of node 2
+    0
+    """
+    target, lags = _standardised_lags(x, n_lags)
+    n_shops, n_nodes, n_steps, _ = lags.shape
+    design = lags.transpose(1, 2).reshape(n_shops, n_steps, n_nodes * n_lags)
+    ridge = _CONDITIONAL_RIDGE * n_steps
+    gram = design.transpose(-1, -2) @ design
+    gram = gram + ridge * torch.eye(gram.shape[-1], dtype=x.dtype, device=x.device)
+    coef = torch.linalg.solve(gram, design.transpose(-1, -2) @ target.transpose(-1, -2))
+    # rows of coef run over (sender, lag); columns over receivers
+    return coef.reshape(n_shops, n_nodes, n_lags, n_nodes).transpose(-1, -2)
+
+
+def edge_lag_features(x: torch.Tensor, n_lags: int, kind: str) -> torch.Tensor:
+    """The encoder's pair features: bivariate, conditional or both, concatenated."""
+    if kind == "bivariate":
+        return lagged_edge_features(x, n_lags)
+    if kind == "conditional":
+        return conditional_lag_coefficients(x, n_lags)
+    return torch.cat(
+        [lagged_edge_features(x, n_lags), conditional_lag_coefficients(x, n_lags)], -1
+    )
 
 
 class _MLP(nn.Module):
@@ -111,8 +181,12 @@ class CausalRelationalEncoder(nn.Module):
     hidden : int
     n_edge_types : int, default=2
     n_lags : int, default=0
-        When positive, :func:`lagged_edge_features` with this many lags are fed
+        When positive, lag features of every pair over this many lags are fed
         to the first edge MLP beside the node embeddings.
+    lag_features : {"bivariate", "conditional", "both"}, default="bivariate"
+        Which: :func:`lagged_edge_features` (each sender against the
+        receiver alone), :func:`conditional_lag_coefficients` (every sender
+        at once, so indirect senders are explained away) or both.
     norm : {"batch", "layer", None}, default="layer"
         Normalisation closing every MLP. ``"batch"`` is the authors' choice but
         makes a shop's graph depend on the other shops in its batch during
@@ -129,13 +203,20 @@ class CausalRelationalEncoder(nn.Module):
         n_lags: int = 0,
         norm: str | None = "layer",
         dropout: float = 0.0,
+        lag_features: str = "bivariate",
     ) -> None:
         super().__init__()
+        if lag_features not in LAG_FEATURES:
+            raise ValueError(
+                f"lag_features must be one of {LAG_FEATURES}, got {lag_features!r}."
+            )
         self.n_nodes = n_nodes
         self.n_inputs = n_inputs
         self.n_lags = n_lags
+        self.lag_features = lag_features
+        n_pair = 2 * n_lags if lag_features == "both" else n_lags
         self.node_embedding = _MLP(n_inputs, hidden, norm, dropout)
-        self.edge_embedding = _PairMLP(hidden, n_lags, hidden, norm, dropout)
+        self.edge_embedding = _PairMLP(hidden, n_pair, hidden, norm, dropout)
         self.node_update = _MLP(hidden, hidden, norm, dropout)
         self.edge_update = _PairMLP(hidden, hidden, hidden, norm, dropout)
         self.edge_logits = nn.Linear(hidden, n_edge_types)
@@ -146,7 +227,9 @@ class CausalRelationalEncoder(nn.Module):
 
         ``x`` has shape ``(n_shops, n_nodes, n_inputs)``.
         """
-        pair = lagged_edge_features(x, self.n_lags) if self.n_lags else None
+        pair = None
+        if self.n_lags:
+            pair = edge_lag_features(x, self.n_lags, self.lag_features)
         node = self.node_embedding(x)
         edge = self.edge_embedding(node, pair)
         skip = edge

@@ -32,6 +32,8 @@ class CausalMMM(nn.Module):
     n_edge_types : int
     n_lags : int
         Lagged edge features fed to the encoder (0 disables them).
+    lag_features : {"bivariate", "conditional", "both"}
+        Which lag features (see :class:`CausalRelationalEncoder`).
     encoder_norm : {"batch", "layer", None}
     dropout : float
     graph : {"learned", "full"}
@@ -67,6 +69,7 @@ class CausalMMM(nn.Module):
         messages: str = "sender",
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
+        lag_features: str = "bivariate",
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -78,7 +81,14 @@ class CausalMMM(nn.Module):
         self.hard = hard
         self.graph = graph
         self.encoder = CausalRelationalEncoder(
-            n_nodes, n_history, hidden, n_edge_types, n_lags, encoder_norm, dropout
+            n_nodes,
+            n_history,
+            hidden,
+            n_edge_types,
+            n_lags,
+            encoder_norm,
+            dropout,
+            lag_features,
         )
         self.decoder = MarketingResponseDecoder(
             n_nodes,

@@ -1,7 +1,12 @@
+import numpy as np
 import pytest
 import torch
 
-from sklearn_causalmmm.nn.encoder import CausalRelationalEncoder, lagged_edge_features
+from sklearn_causalmmm.nn.encoder import (
+    CausalRelationalEncoder,
+    conditional_lag_coefficients,
+    lagged_edge_features,
+)
 
 
 def test_logit_shape_and_batch_independence_with_layer_norm():
@@ -34,3 +39,59 @@ def test_lagged_features_need_enough_steps():
 def test_unknown_norm():
     with pytest.raises(ValueError, match="norm"):
         CausalRelationalEncoder(3, 10, 8, norm="group")
+
+
+def _chain(n_steps: int = 600) -> torch.Tensor:
+    """``a -> b -> c``, one step per link: ``a`` reaches ``c`` two steps later."""
+    generator = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(3, n_steps, generator=generator)
+    b[1:] += 0.9 * a[:-1]
+    c[1:] += 0.9 * b[:-1]
+    return torch.stack([a, b, c])[None]
+
+
+def test_conditional_coefficients_explain_away_an_indirect_sender():
+    x = _chain()
+    bivariate = lagged_edge_features(x, n_lags=2)
+    conditional = conditional_lag_coefficients(x, n_lags=2)
+    assert conditional.shape == (1, 3, 3, 2)
+    # a -> c at lag 2 is there pairwise, but b's lags explain it away
+    assert bivariate[0, 0, 2, 1] > 0.3
+    assert conditional[0, 0, 2].abs().max() < 0.1
+    assert conditional[0, 1, 2, 0] > 0.4  # the direct sender b, lag 1
+    assert conditional[0, 0, 1, 0] > 0.4  # a -> b, lag 1
+
+
+def test_conditional_coefficients_are_a_ridge_regression_on_all_lags():
+    x = torch.randn(2, 3, 40, generator=torch.Generator().manual_seed(1))
+    n_lags = 2
+    coefficients = conditional_lag_coefficients(x, n_lags).numpy()
+    for shop in range(2):
+        values = x[shop].numpy().astype(np.float64)
+        z = (values - values.mean(1, keepdims=True)) / values.std(1, ddof=1)[:, None]
+        n_rows = 40 - n_lags
+        # columns ordered (sender, lag): z[i, t - lag]
+        design = np.stack(
+            [z[i, n_lags - lag : 40 - lag] for i in range(3) for lag in (1, 2)], 1
+        )
+        penalty = 0.1 * n_rows * np.eye(3 * n_lags)
+        for receiver in range(3):
+            expected = np.linalg.solve(
+                design.T @ design + penalty, design.T @ z[receiver, n_lags:]
+            ).reshape(3, n_lags)
+            np.testing.assert_allclose(
+                coefficients[shop, :, receiver], expected, rtol=1e-4, atol=1e-5
+            )
+
+
+@pytest.mark.parametrize("kind, n_pair", [("conditional", 3), ("both", 6)])
+def test_encoder_reads_the_chosen_lag_features(kind, n_pair):
+    torch.manual_seed(0)
+    encoder = CausalRelationalEncoder(4, 30, 8, n_lags=3, lag_features=kind)
+    assert encoder.edge_embedding.first.in_features == 2 * 8 + n_pair
+    assert encoder(torch.rand(2, 4, 30)).shape == (2, 4, 4, 2)
+
+
+def test_unknown_lag_features():
+    with pytest.raises(ValueError, match="lag_features must be one of.*'partial'"):
+        CausalRelationalEncoder(3, 10, 8, n_lags=2, lag_features="partial")
