@@ -119,7 +119,8 @@ DISCOVERERS = (
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
-        note="graphs pooled over graph types (the default)",
+        note="bivariate and conditional lag features, graphs pooled over graph "
+        "types (the defaults)",
     ),
     Method(
         "CausalMMM (PAPER_CONFIG)",
@@ -137,7 +138,8 @@ DISCOVERERS = (
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
-        note="CausalMMM's encoder with a plain one-step decoder, graphs not pooled",
+        note="CausalMMM's encoder with a plain one-step decoder, bivariate lag "
+        "features only, graphs not pooled",
     ),
     Method(
         "InGRA",

@@ -13,12 +13,17 @@ Variants (each a change of the default configuration):
   {0.1, 1 (default), 10, 100};
 * ``edge gains``: each shop's own edge gains (``edge_gain_scale=2``);
 * ``graph types``: the discoverer's graphs pooled over graph types
-  (``n_graph_types="auto"``; structure only, the regressor has none).
+  (``n_graph_types="auto"``; structure only, the regressor has none);
+* ``conditional lags``: the encoder also reads each sender's coefficients in a
+  ridge regression of the receiver on every node's lags
+  (``lag_features="both"``).
 
 The ablations take away modules of the paper's model, whose decoder is shared
 by every shop and whose graphs are read shop by shop: each variant keeps
-``edge_gain_scale=0`` and ``n_graph_types=0`` unless it says otherwise, so the
-references are not the estimators' defaults (which have gains and graph types).
+``edge_gain_scale=0``, ``n_graph_types=0`` and ``lag_features="bivariate"``
+unless it says otherwise, so the references are not the estimators' defaults
+(the discoverer pools graph types and reads both lag features, the regressor
+has edge gains).
 
 Every variant is scored on both tasks on the Sim-1-like panel (300 shops):
 structure (``CausalGraphDiscoverer``, the metrics of ``discovery.py``) and
@@ -81,10 +86,11 @@ VARIANTS = (
     ("kl_weight=100", "kl_weight", {"kl_weight": 100.0}),
     ("edge gains", "edge gains", {"edge_gain_scale": 2.0}),
     ("graph types", "graph types", {"n_graph_types": "auto"}),
+    ("conditional lags", "lag features", {"lag_features": "both"}),
 )
 #: What every variant starts from: the paper's decoder, shared by all shops,
 #: and graphs read shop by shop.
-BASE = {"edge_gain_scale": 0.0, "n_graph_types": 0}
+BASE = {"edge_gain_scale": 0.0, "n_graph_types": 0, "lag_features": "bivariate"}
 TASKS = ("structure", "forecast")
 #: Variants that change only what the discoverer reports.
 STRUCTURE_ONLY = {"graph types"}

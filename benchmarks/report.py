@@ -790,11 +790,14 @@ def ablations_section(content: dict | None) -> str:
         "temperature `tau` (default 0.5) and the KL weight (default 1). The "
         "ablations take modules away from the paper's model, whose decoder every "
         "shop shares and whose graphs are read shop by shop, so every variant "
-        "keeps `edge_gain_scale=0` and `n_graph_types=0` unless it changes them: "
-        "edge gains give each shop its own, as the regressor does by default (the "
-        "forecasting section's CausalMMM); graph types pool the discoverer's "
-        "graphs, as it does by default (the structure section's CausalMMM; the "
-        "regressor has no graph types, hence no forecast).",
+        "keeps `edge_gain_scale=0`, `n_graph_types=0` and "
+        "`lag_features='bivariate'` unless it changes them: edge gains give each "
+        "shop its own, as the regressor does by default (the forecasting "
+        "section's CausalMMM); graph types pool the discoverer's graphs and "
+        "conditional lags add each sender's ridge VAR coefficients to the "
+        "encoder's features, as the discoverer does by default (the structure "
+        "section's CausalMMM has both; the regressor has no graph types, hence no "
+        "forecast).",
         "",
     ]
     if content is None:
