@@ -65,9 +65,14 @@ def lagged_edge_features(x: torch.Tensor, n_lags: int) -> torch.Tensor:
     -------
     Tensor of shape (n_shops, n_nodes, n_nodes, n_lags)
     """
-    target, lags = _standardised_lags(x, n_lags)
+    return _bivariate(*_standardised_lags(x, n_lags))
+
+
+def _bivariate(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
+    n_lags = lags.shape[-1]
     gram = lags.transpose(-1, -2) @ lags
-    ridge = 1e-2 * target.shape[-1] * torch.eye(n_lags, dtype=x.dtype, device=x.device)
+    eye = torch.eye(n_lags, dtype=lags.dtype, device=lags.device)
+    ridge = 1e-2 * target.shape[-1] * eye
     coef = torch.linalg.solve(gram + ridge, lags.transpose(-1, -2) @ target[..., None])
     residual = target - (lags @ coef)[..., 0]
     residual = residual / residual.std(-1, keepdim=True).clamp_min(1e-6)
@@ -103,26 +108,32 @@ def conditional_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
     >>> int(coefficients[0, :, 2, 0].abs().argmax())  # the lag-1 sender of node 2
     0
     """
-    target, lags = _standardised_lags(x, n_lags)
-    n_shops, n_nodes, n_steps, _ = lags.shape
+    return _conditional(*_standardised_lags(x, n_lags))
+
+
+def _conditional(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
+    n_shops, n_nodes, n_steps, n_lags = lags.shape
     design = lags.transpose(1, 2).reshape(n_shops, n_steps, n_nodes * n_lags)
     ridge = _CONDITIONAL_RIDGE * n_steps
     gram = design.transpose(-1, -2) @ design
-    gram = gram + ridge * torch.eye(gram.shape[-1], dtype=x.dtype, device=x.device)
+    eye = torch.eye(gram.shape[-1], dtype=lags.dtype, device=lags.device)
+    gram = gram + ridge * eye
     coef = torch.linalg.solve(gram, design.transpose(-1, -2) @ target.transpose(-1, -2))
     # rows of coef run over (sender, lag); columns over receivers
     return coef.reshape(n_shops, n_nodes, n_lags, n_nodes).transpose(-1, -2)
 
 
 def edge_lag_features(x: torch.Tensor, n_lags: int, kind: str) -> torch.Tensor:
-    """The encoder's pair features: bivariate, conditional or both, concatenated."""
+    """The encoder's pair features: bivariate, conditional or both, concatenated.
+
+    The series are standardised and lagged once, whichever statistics are read.
+    """
+    target, lags = _standardised_lags(x, n_lags)
     if kind == "bivariate":
-        return lagged_edge_features(x, n_lags)
+        return _bivariate(target, lags)
     if kind == "conditional":
-        return conditional_lag_coefficients(x, n_lags)
-    return torch.cat(
-        [lagged_edge_features(x, n_lags), conditional_lag_coefficients(x, n_lags)], -1
-    )
+        return _conditional(target, lags)
+    return torch.cat([_bivariate(target, lags), _conditional(target, lags)], -1)
 
 
 class _MLP(nn.Module):
