@@ -16,7 +16,9 @@ Variants (each a change of the default configuration):
   (``n_graph_types="auto"``; structure only, the regressor has none);
 * ``conditional lags``: the encoder also reads each sender's coefficients in a
   ridge regression of the receiver on every node's lags
-  (``lag_features="both"``).
+  (``lag_features="both"``);
+* ``decoder warm-up``: the decoder first trains alone on random graphs for two
+  epochs (``warmup_epochs=2``).
 
 The ablations take away modules of the paper's model, whose decoder is shared
 by every shop and whose graphs are read shop by shop: each variant keeps
@@ -87,6 +89,7 @@ VARIANTS = (
     ("edge gains", "edge gains", {"edge_gain_scale": 2.0}),
     ("graph types", "graph types", {"n_graph_types": "auto"}),
     ("conditional lags", "lag features", {"lag_features": "both"}),
+    ("decoder warm-up", "training", {"warmup_epochs": 2}),
 )
 #: What every variant starts from: the paper's decoder, shared by all shops,
 #: and graphs read shop by shop.

@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
@@ -154,6 +155,25 @@ def test_lag_features_default_per_estimator_and_bad_values_are_named(panel):
     assert regressor.model_.encoder.lag_features == "bivariate"
     with pytest.raises(ValueError, match="lag_features.*'partial'"):
         CausalGraphDiscoverer(**TINY, lag_features="partial").fit(_nodes(panel))
+
+
+def _same_weights(first, second) -> bool:
+    first, second = first.state_dict(), second.state_dict()
+    return all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_decoder_warm_up_leaves_the_encoder_untrained(panel):
+    def fit(lr, **params):
+        params = {**TINY, "lr": lr, **params}
+        return CausalGraphDiscoverer(**params, random_state=0).fit(_nodes(panel))
+
+    # Two learning rates from one initialisation: only what is trained differs.
+    warm = [fit(lr, warmup_epochs=2).model_ for lr in (1e-3, 1e-2)]
+    assert _same_weights(warm[0].encoder, warm[1].encoder)
+    assert not _same_weights(warm[0].decoder, warm[1].decoder)
+    # without the warm-up (the default) the encoder learns from the first epoch
+    cold = [fit(lr).model_ for lr in (1e-3, 1e-2)]
+    assert not _same_weights(cold[0].encoder, cold[1].encoder)
 
 
 def test_the_regressor_refuses_graph_types(panel):
