@@ -18,7 +18,9 @@ Variants (each a change of the default configuration):
   ridge regression of the receiver on every node's lags
   (``lag_features="both"``);
 * ``decoder warm-up``: the decoder first trains alone on random graphs for two
-  epochs (``warmup_epochs=2``).
+  epochs (``warmup_epochs=2``);
+* ``edge gains + conditional lags``: the regressor's default configuration
+  (edge gains) with both lag features.
 
 The ablations take away modules of the paper's model, whose decoder is shared
 by every shop and whose graphs are read shop by shop: each variant keeps
@@ -90,6 +92,11 @@ VARIANTS = (
     ("graph types", "graph types", {"n_graph_types": "auto"}),
     ("conditional lags", "lag features", {"lag_features": "both"}),
     ("decoder warm-up", "training", {"warmup_epochs": 2}),
+    (
+        "edge gains + conditional lags",
+        "lag features",
+        {"edge_gain_scale": 2.0, "lag_features": "both"},
+    ),
 )
 #: What every variant starts from: the paper's decoder, shared by all shops,
 #: and graphs read shop by shop.
