@@ -13,8 +13,11 @@ Experiments (``--experiments``, comma-separated):
 
 Each fit gives one row of ``discovery.json``: per-shop mean edge AUROC, pooled
 AUROC, AUPRC with the edge density as its chance level, heterogeneity AUROC
-and the fit time. Points shared by several experiments (the Sim-1-like panel
-is in all of them) are fitted once.
+and the fit time. A discoverer that pools graph types (CausalMMM's default)
+also scores, from the same fit, its encoder's own posteriors and the pooled
+graphs at every weight of :data:`POOLING_WEIGHTS` (``pooling`` in the row):
+pooling happens after training, so one fit serves them all. Points shared by
+several experiments (the Sim-1-like panel is in all of them) are fitted once.
 
 Usage::
 
@@ -31,6 +34,7 @@ are recorded as "not installed" when their library is missing.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from functools import cache, partial
@@ -56,6 +60,10 @@ from _common import (  # noqa: E402
     structure_metrics,
 )
 
+from sklearn_causalmmm._discovery import (  # noqa: E402
+    flatten_off_diagonal,
+    unflatten_off_diagonal,
+)
 from sklearn_causalmmm.baselines._timeseries import min_steps_for  # noqa: E402
 from sklearn_causalmmm.baselines.varlingam import varlingam_min_steps  # noqa: E402
 
@@ -132,6 +140,30 @@ def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
     return {"max_lag": fitting} if fitting < default else {}
 
 
+#: Weights of a shop's own evidence against its graph types scored in every row
+#: of a pooling discoverer (``GraphTypeMixture(shop_evidence_weight=...)``).
+POOLING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def pooling_metrics(model, truth) -> dict:
+    """Structure metrics of the encoder's posteriors and of each pooling weight.
+
+    Empty for a discoverer without graph types.
+    """
+    mixture = getattr(model, "graph_type_mixture_", None)
+    if mixture is None:
+        return {}
+    encoder = model.encoder_edge_probabilities_
+    rows = flatten_off_diagonal(encoder)
+    scores = {"encoder": structure_metrics(truth, encoder)}
+    for weight in POOLING_WEIGHTS:
+        reweighted = copy.copy(mixture)
+        reweighted.shop_evidence_weight = weight
+        pooled = unflatten_off_diagonal(reweighted.posterior(rows))
+        scores[str(weight)] = structure_metrics(truth, pooled)
+    return {"pooling": scores}
+
+
 def evaluate(method, seed: int, quick: bool, load) -> dict:
     """Fit one discoverer on the simulated panel ``load()`` and score its graphs."""
     if not method.available():
@@ -150,6 +182,7 @@ def evaluate(method, seed: int, quick: bool, load) -> dict:
         "fit_seconds": timer.seconds,
         "epochs": epochs_run(model, method, params),
         **structure_metrics(data.adjacency, model.edge_probabilities_),
+        **pooling_metrics(model, data.adjacency),
     }
 
 

@@ -28,6 +28,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
@@ -292,6 +294,7 @@ def reproducing_section(results: Path, contents: dict) -> str:
             "shared the cores with other jobs and their wall times are inflated "
             "accordingly; rows record it as `load_average`).",
         ]
+    lines += _machines_note(contents)
     commands = [
         run
         for _, name, _ in SCRIPTS
@@ -312,6 +315,29 @@ def reproducing_section(results: Path, contents: dict) -> str:
             ],
         )
     return "\n".join(lines) + "\n"
+
+
+def _machines_note(contents: dict) -> list[str]:
+    """How many rows each machine computed (rows before this was recorded: none)."""
+    counts = defaultdict(int)
+    for content in contents.values():
+        for row in ok((content or {}).get("rows", [])):
+            counts[row.get("machine", "not recorded")] += 1
+    if not counts:
+        return []
+    return [
+        "",
+        "A seed makes a fit bit-identical on one kind of machine (CPU and library "
+        "builds) with one number of torch threads, not across machines: torch "
+        "picks its kernels, hence the order of floating-point sums, by CPU, and "
+        "training carries the last-digit differences on. Rows record the machine "
+        "that computed them (`machine`):",
+        "",
+        *(
+            f"- {machine}: {n} rows"
+            for machine, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        ),
+    ]
 
 
 def _settings_table() -> list[str]:
@@ -517,6 +543,8 @@ def structure_section(content: dict | None, docs: Path) -> str:
     lines += [f"  - {text}" for _, text in checked]
     lines.append("")
 
+    lines += _pooling_table(rows, experiments, methods)
+
     # Sweeps.
     plots = []
     for name, experiment in experiments.items():
@@ -586,6 +614,57 @@ def structure_section(content: dict | None, docs: Path) -> str:
             "",
         ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
+    """CausalMMM's structure metrics at every weight of a shop's own evidence.
+
+    Read from the ``pooling`` field of its rows: one fit, pooled at each weight.
+    """
+    from _common import config_key
+
+    pooled = [r for r in ok(rows) if r["method"] == "CausalMMM" and "pooling" in r]
+    if not pooled:
+        return []
+    choices = list(pooled[0]["pooling"])
+    configs = {}
+    for experiment in experiments.values():
+        for config in experiment["configs"]:
+            configs.setdefault(config_key(config), config)
+
+    def cell(members: list[dict], choice: str) -> str:
+        auroc = np.mean([r["pooling"][choice]["edge_auroc"] for r in members])
+        auprc = np.mean([r["pooling"][choice]["edge_auprc"] for r in members])
+        return f"{auroc:.4f} / {auprc:.4f}"
+
+    table_rows = []
+    for key, config in configs.items():
+        members = [r for r in pooled if r["config_key"] == key]
+        if members:
+            table_rows.append(
+                [_describe(config), *(cell(members, c) for c in choices), len(members)]
+            )
+    table_rows.append(
+        ["**all fits**", *(cell(pooled, c) for c in choices), len(pooled)]
+    )
+    labels = [
+        "encoder (no pooling)" if c == "encoder" else f"weight {float(c):g}"
+        for c in choices
+    ]
+    return [
+        "### Pooling over graph types",
+        "",
+        "CausalMMM's discoverer pools each shop's graph over graph types after "
+        "training, counting the shop's own evidence at half weight against its "
+        "types' prototypes (`SHOP_EVIDENCE_WEIGHT`). Every CausalMMM row above "
+        "also scores the encoder's own posteriors and the pooled graphs at other "
+        "weights, from the same fit: 0 reports each shop's type prototypes, 1 is "
+        "Bayes' rule with the shop's evidence at full weight. Edge AUROC / AUPRC, "
+        "mean over seeds; the last column counts fits.",
+        "",
+        *table(["panel", *labels, "fits"], table_rows),
+        "",
+    ]
 
 
 def _lag_notes(rows: list[dict], configs: list[dict], axis: str) -> list[str]:

@@ -20,6 +20,14 @@ Under prototype ``k`` the edge is present with probability ``p[k, e]``, so
 
 and the pooled posterior averages the latter over the type's posterior
 probability. ``n_types="auto"`` picks ``K`` by BIC.
+
+``shop_evidence_weight`` raises a shop's own likelihood ratios to that power
+in the reported edge posterior (the types are still chosen on the full
+evidence). An amortised encoder's posterior is not the evidence of the shop's
+series alone: the encoder learned from every shop which edges are common, and
+the prototypes were fitted to those same posteriors, so at full weight what
+the panel shares counts twice. The discoverer counts a shop's own evidence at
+half weight (see :class:`~sklearn_causalmmm.CausalGraphDiscoverer`).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -58,6 +66,12 @@ class GraphTypeMixture:
         with 1 it was 0.990. Posteriors clipped to ``[1e-6, 1 - 1e-6]`` and
         prototypes to ``[1e-4, 1 - 1e-4]`` keep the pooled log odds within
         +-25 at ``w = 1``, well inside float64's resolution near 1.
+    shop_evidence_weight : float, default=1.0
+        Power on each shop's likelihood ratios in :meth:`posterior`, once its
+        types are known: 1 is Bayes' rule with the prototypes as the prior,
+        values below 1 lean each shop toward its types' prototypes (0 reports
+        them as they are). :meth:`type_probabilities` always weighs the full
+        evidence.
     max_types : int, default=10
     n_init : int, default=3
         EM restarts from different shops; the best likelihood is kept.
@@ -96,6 +110,7 @@ class GraphTypeMixture:
         n_types: int | str = "auto",
         prior_edge_probability: float = 0.2,
         evidence_weight: float | np.ndarray = 1.0,
+        shop_evidence_weight: float = 1.0,
         max_types: int = 10,
         n_init: int = 3,
         max_iter: int = 300,
@@ -105,6 +120,7 @@ class GraphTypeMixture:
         self.n_types = n_types
         self.prior_edge_probability = prior_edge_probability
         self.evidence_weight = evidence_weight
+        self.shop_evidence_weight = shop_evidence_weight
         self.max_types = max_types
         self.n_init = n_init
         self.max_iter = max_iter
@@ -122,6 +138,11 @@ class GraphTypeMixture:
         """Fit the types to posteriors of shape ``(n_shops, n_edges)``."""
         from sklearn.utils import check_random_state
 
+        weight = self.shop_evidence_weight
+        if not (isinstance(weight, numbers.Real) and 0.0 <= weight < np.inf):
+            raise ValueError(
+                f"shop_evidence_weight must be a finite number >= 0, got {weight!r}."
+            )
         ratio = self._likelihood_ratio(edge_probabilities, None)
         n_shops, n_edges = ratio.shape
         rng = check_random_state(self.random_state)
@@ -194,9 +215,15 @@ class GraphTypeMixture:
     ) -> np.ndarray:
         """Each shop's edge probabilities under the fitted mixture prior.
 
-        ``evidence_weight`` defaults to the one given at construction.
+        ``evidence_weight`` defaults to the one given at construction; the
+        edges given each type weigh it by ``shop_evidence_weight`` on top.
         """
-        types, edge_given_type = self._posterior(edge_probabilities, evidence_weight)
+        types, _ = self._posterior(edge_probabilities, evidence_weight)
+        if evidence_weight is None:
+            evidence_weight = self.evidence_weight
+        shop_weight = np.asarray(evidence_weight) * self.shop_evidence_weight
+        ratio = self._likelihood_ratio(edge_probabilities, shop_weight)
+        edge_given_type = _edge_posterior(ratio[:, None], self.prototypes_[None])
         return np.einsum("sk,ske->se", types, edge_given_type)
 
     def _posterior(self, edge_probabilities, evidence_weight):

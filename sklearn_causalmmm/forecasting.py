@@ -521,7 +521,8 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         Columns of ``X`` holding shop context rather than graph nodes.
     device : str, default="cpu"
     random_state : int, RandomState or None, default=None
-        Makes CPU fits repeatable bit for bit.
+        Makes CPU fits on one machine with the same number of torch threads
+        repeatable bit for bit.
     verbose : int, default=0
 
     Attributes

@@ -12,8 +12,11 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import _common  # noqa: E402
 import ablations  # noqa: E402
+import discovery  # noqa: E402
 import report  # noqa: E402
 import run_all  # noqa: E402
+
+from sklearn_causalmmm.estimators import SHOP_EVIDENCE_WEIGHT  # noqa: E402
 
 OTHERS_SECTION = "## Structure\n\nWritten by another script; kept as it is.\n"
 
@@ -66,6 +69,27 @@ def test_quick_discovery_scores_every_discoverer_on_every_panel(quick_run):
                 assert 0.0 <= row[metric] <= 1.0
             assert 0.0 < row["edge_density"] < 1.0
             assert row["fit_seconds"] > 0
+
+
+def test_quick_discovery_rows_score_every_pooling_weight_of_one_fit(quick_run):
+    results, _ = quick_run
+    rows = [
+        r
+        for r in _rows(results, "discovery.json")
+        if r["method"] == "CausalMMM" and "error" not in r
+    ]
+    assert rows
+    for row in rows:
+        assert row["machine"] == _common.machine()
+        pooling = row["pooling"]
+        assert set(pooling) == {"encoder", *map(str, discovery.POOLING_WEIGHTS)}
+        # the row's own graphs are the pooled ones at the default weight
+        default = pooling[str(SHOP_EVIDENCE_WEIGHT)]
+        for metric in ("edge_auroc", "edge_auprc", "pooled_edge_auroc"):
+            assert default[metric] == row[metric]
+    # NRI pools nothing, so it has no pooling scores
+    nri = [r for r in _rows(results, "discovery.json") if r["method"] == "NRI"]
+    assert nri and all("pooling" not in r for r in nri)
 
 
 def test_quick_forecasting_matches_a_hand_computed_naive_forecast(quick_run):
@@ -141,6 +165,7 @@ def test_quick_docs_have_every_table_and_plot(quick_run):
         "### Sim-1-like",
         "### Sim-2-like",
         "### Against the paper's table",
+        "### Pooling over graph types",
         "### Graph types R",
         "### Nodes d",
         "### Series length T",

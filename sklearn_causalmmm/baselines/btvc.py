@@ -134,8 +134,9 @@ class BTVCRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
     n_mc_samples : int, default=4
         Posterior draws per ELBO estimate.
     random_state : int, RandomState instance or None, default=None
-        Seeds the Monte-Carlo draws (fits are bit-identical for a fixed seed
-        and leave torch's global RNG untouched).
+        Seeds the Monte-Carlo draws (fits on one machine are bit-identical for
+        a fixed seed and number of torch threads, and leave torch's global RNG
+        untouched).
     context_columns : str or list of str, default=None
         Context columns of a DataFrame X (not used by the model).
     shop_column, time_column : str, default="shop_id", "date"

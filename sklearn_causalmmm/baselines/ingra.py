@@ -287,7 +287,8 @@ class InGRADiscoverer(BaseDiscoverer):
         Print the training loss every ``verbose`` epochs (0: silent).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling; a fixed seed gives bit-identical
-        fits on CPU and leaves the global torch RNG untouched.
+        CPU fits on one machine with the same number of torch threads and
+        leaves the global torch RNG untouched.
 
     Attributes
     ----------

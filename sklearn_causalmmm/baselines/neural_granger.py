@@ -397,7 +397,8 @@ class NeuralGrangerDiscoverer(BaseDiscoverer):
     shop_column, time_column : str, default="shop_id", "date"
         Columns of a long DataFrame.
     random_state : int, RandomState or None, default=None
-        Fixes the initialisation; fits are bit-identical on CPU.
+        Fixes the initialisation; CPU fits on one machine with the same number of torch
+        threads are bit-identical.
 
     Attributes
     ----------

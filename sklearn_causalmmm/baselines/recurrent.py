@@ -105,8 +105,9 @@ class LSTMRegressor(
         Early-stopping patience in epochs on the validation loss (the best
         weights are restored); None or ``validation_fraction=0`` disables it.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and batch order (bit-identical fits on CPU;
-        torch's global RNG is left untouched).
+        Seeds weight initialisation and batch order (bit-identical fits on CPU
+        on one machine with the same number of torch threads; torch's global RNG is left
+        untouched).
     device : str, default="cpu"
     verbose : int, default=0
         skorch's per-epoch log when positive.
