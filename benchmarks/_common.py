@@ -120,8 +120,8 @@ DISCOVERERS = (
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
-        note="bivariate and conditional lag features, graphs pooled over graph "
-        "types (the defaults)",
+        note="bivariate, conditional and summed lag features, graphs pooled over "
+        "graph types (the defaults)",
     ),
     Method(
         "CausalMMM (PAPER_CONFIG)",

@@ -17,6 +17,8 @@ Variants (each a change of the default configuration):
 * ``conditional lags``: the encoder also reads each sender's coefficients in a
   ridge regression of the receiver on every node's lags
   (``lag_features="both"``);
+* ``all lag statistics``: it also reads the coefficients of every node's summed
+  lags (``lag_features="all"``, the discoverer's default);
 * ``decoder warm-up``: the decoder first trains alone on random graphs for two
   epochs (``warmup_epochs=2``);
 * ``edge gains + conditional lags``: the regressor's default configuration
@@ -26,8 +28,8 @@ The ablations take away modules of the paper's model, whose decoder is shared
 by every shop and whose graphs are read shop by shop: each variant keeps
 ``edge_gain_scale=0``, ``n_graph_types=0`` and ``lag_features="bivariate"``
 unless it says otherwise, so the references are not the estimators' defaults
-(the discoverer pools graph types and reads both lag features, the regressor
-has edge gains).
+(the discoverer pools graph types and reads all three lag statistics, the
+regressor has edge gains).
 
 Every variant is scored on both tasks on the Sim-1-like panel (300 shops):
 structure (``CausalGraphDiscoverer``, the metrics of ``discovery.py``) and
@@ -91,6 +93,7 @@ VARIANTS = (
     ("edge gains", "edge gains", {"edge_gain_scale": 2.0}),
     ("graph types", "graph types", {"n_graph_types": "auto"}),
     ("conditional lags", "lag features", {"lag_features": "both"}),
+    ("all lag statistics", "lag features", {"lag_features": "all"}),
     ("decoder warm-up", "training", {"warmup_epochs": 2}),
     (
         "edge gains + conditional lags",

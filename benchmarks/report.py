@@ -409,7 +409,11 @@ def _goal_best(stats: dict, methods, target="CausalMMM") -> str:
             continue
         best = max(others, key=others.get)
         if others[best] > mine:
-            losses.append(f"{label}: {best} {others[best]:.3f} > {mine:.3f}")
+            # enough digits that the two numbers differ on the page
+            digits = 3 if f"{others[best]:.3f}" != f"{mine:.3f}" else 4
+            losses.append(
+                f"{label}: {best} {others[best]:.{digits}f} > {mine:.{digits}f}"
+            )
     return "yes" if not losses else "no (" + "; ".join(losses) + ")"
 
 
@@ -874,11 +878,12 @@ def ablations_section(content: dict | None) -> str:
         "keeps `edge_gain_scale=0`, `n_graph_types=0` and "
         "`lag_features='bivariate'` unless it changes them: edge gains give each "
         "shop its own, as the regressor does by default (the forecasting "
-        "section's CausalMMM); graph types pool the discoverer's graphs and "
+        "section's CausalMMM); graph types pool the discoverer's graphs, "
         "conditional lags add each sender's ridge VAR coefficients to the "
-        "encoder's features, as the discoverer does by default (the structure "
-        "section's CausalMMM has both; the regressor has no graph types, hence no "
-        "forecast).",
+        "encoder's features, and all lag statistics add the coefficients of "
+        "every node's summed lags too, as the discoverer does by default (the "
+        "structure section's CausalMMM has graph types and all lag statistics; "
+        "the regressor has no graph types, hence no forecast).",
         "",
     ]
     if content is None:

@@ -37,9 +37,10 @@ MIN_UPDATES = 300
 #: With graph types, the discoverer counts a shop's own evidence at this power
 #: against its types' prototypes (``GraphTypeMixture(shop_evidence_weight=...)``).
 #: Over the 33 fits of the structure benchmark (11 panels, 3 seeds), half
-#: weight raised the mean edge AUROC from 0.9909 to 0.9925 and the mean AUPRC
-#: from 0.9701 to 0.9763, and on Sim-2-like panels, whose shops deviate from
-#: their types, AUROC and AUPRC peaked between 0.4 and 0.5 (``docs/model.md``).
+#: weight raised the mean edge AUROC from 0.9930 to 0.9945 and the mean AUPRC
+#: from 0.9765 to 0.9824 against full weight; a quarter scored 0.9948 / 0.9844
+#: but lost 0.003 / 0.009 on Sim-2-like panels, whose shops deviate from their
+#: types (``docs/model.md``).
 SHOP_EVIDENCE_WEIGHT = 0.5
 
 __all__ = [
@@ -84,7 +85,7 @@ class _CausalMMMBase(BaseEstimator):
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
         n_lags: int = 5,
-        lag_features: str | None = None,
+        lag_features: str | tuple[str, ...] | None = None,
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         horizon: int | None = None,
@@ -154,7 +155,7 @@ class _CausalMMMBase(BaseEstimator):
     #: ``validation_fraction``, ``edge_gain_scale`` and ``n_graph_types``.
     _defaults = {
         "horizon": 1,
-        "lag_features": "both",
+        "lag_features": "all",
         "max_epochs": 15,
         "validation_fraction": 0.0,
         "edge_gain_scale": 0.0,
@@ -344,22 +345,27 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Lagged partial correlations fed to the encoder beside the node
         embeddings (0 reproduces the authors' encoder). They make the encoder
         see Granger evidence directly and speed up training.
-    lag_features : {"bivariate", "conditional", "both"}, default=None
+    lag_features : str or sequence of str, default=None
         What those features are: each sender's lagged correlation with the
         receiver's residual after its own lags (``"bivariate"``), each
-        sender's coefficient in a ridge regression of the receiver on every
+        sender's coefficients in a ridge regression of the receiver on every
         node's lags (``"conditional"``: a sender that reaches the receiver
-        only through another node is explained away), or both. None means
-        ``"both"`` for the discoverer and ``"bivariate"`` for the regressor.
-        On 300 Sim-1-like shops with 20 nodes, ``"both"`` raised the
-        discoverer's edge AUROC from 0.978 to 0.991 and its AUPRC from 0.855
-        to 0.941 (3 seeds, ``docs/benchmarks.md``; ``"conditional"`` alone
-        fell to 0.963 on 12 nodes, seed 0). With the regressor's edge gains
-        it changed the 1 / 7 / 30-day errors on Sim-1-like shops from
-        0.0158 / 0.0271 / 0.0254 to 0.0160 / 0.0246 / 0.0254 (3 seeds, the
-        ablations); the regressor keeps ``"bivariate"`` for now, since the
-        forecasts of the demo data and of the sktime benchmark have not been
-        redone with both.
+        only through another node is explained away), the same regression on
+        every node's sum of lags ``1..w``, for each window ``w``
+        (``"summed"``: one unknown per node and window, so it stays well posed
+        when nodes are many and series short), a sequence of these names,
+        ``"both"`` (the first two) or ``"all"`` (the three). None means
+        ``"all"`` for the discoverer and ``"bivariate"`` for the regressor.
+        Against ``"both"``, ``"all"`` raised the discoverer's edge AUROC /
+        AUPRC on 300 Sim-2-like shops from 0.969 / 0.924 to 0.981 / 0.950,
+        and with 12 nodes from 0.997 / 0.983 to 0.999 / 0.992 (3 seeds,
+        ``docs/model.md``). ``"both"`` had raised them on 20 nodes from
+        0.978 / 0.855 (``"bivariate"``) to 0.991 / 0.941. With the
+        regressor's edge gains, ``"both"`` changed the 1 / 7 / 30-day errors
+        on Sim-1-like shops from 0.0158 / 0.0271 / 0.0254 to 0.0160 / 0.0246
+        / 0.0254 (3 seeds, the ablations); the regressor keeps
+        ``"bivariate"`` for now, since the forecasts of the demo data and of
+        the sktime benchmark have not been redone with more.
     encoder_norm : {"layer", "batch", None}, default="layer"
         The authors use batch normalisation, which makes a shop's graph depend
         on the other shops in its batch; layer normalisation does not.

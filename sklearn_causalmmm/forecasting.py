@@ -486,7 +486,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         Variance of the Gaussian reconstruction likelihood.
     n_lags : int, default=5
         Lagged partial correlations fed to the encoder.
-    lag_features : {"bivariate", "conditional", "both"}, default="bivariate"
+    lag_features : str or sequence of str, default="bivariate"
         What those features are (see :class:`~sklearn_causalmmm.CausalMMMRegressor`).
     encoder_norm : {"layer", "batch", None}, default="layer"
     dropout : float, default=0.0
@@ -596,7 +596,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
         n_lags: int = 5,
-        lag_features: str = "bivariate",
+        lag_features: str | tuple[str, ...] = "bivariate",
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         horizon: int = 7,

@@ -223,6 +223,25 @@ def test_mean_std_and_formatting():
     assert report.fmt(*_common.mean_std([])) == "—"
 
 
+def test_goal_names_who_wins_each_column_with_digits_that_differ():
+    def scores(auroc, heterogeneity):
+        return {
+            "edge_auroc": (auroc, 0.0, 3),
+            "pooled_edge_auroc": (0.5, 0.0, 3),
+            "edge_auprc": (0.5, 0.0, 3),
+            "heterogeneity_auroc": (heterogeneity, 0.0, 3),
+        }
+
+    stats = {("CausalMMM",): scores(0.95, 0.9998), ("InGRA",): scores(0.90, 0.99996)}
+    verdict = report._goal_best(stats, ["CausalMMM", "InGRA"])
+    assert verdict == "no (heterogeneity AUROC: InGRA 1.0000 > 0.9998)"
+    stats[("InGRA",)] = scores(0.96, 0.5)
+    verdict = report._goal_best(stats, ["CausalMMM", "InGRA"])
+    assert verdict == "no (edge AUROC: InGRA 0.960 > 0.950)"
+    stats[("InGRA",)] = scores(0.90, 0.5)
+    assert report._goal_best(stats, ["CausalMMM", "InGRA"]) == "yes"
+
+
 def test_results_file_replaces_rows_resumes_and_keeps_errors(tmp_path):
     path = tmp_path / "rows.json"
     results = _common.ResultsFile(path, quick=False)

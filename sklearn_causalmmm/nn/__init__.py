@@ -5,7 +5,9 @@ from sklearn_causalmmm.nn.elbo import edge_kl, gaussian_nll, log_edge_prior
 from sklearn_causalmmm.nn.encoder import (
     CausalRelationalEncoder,
     conditional_lag_coefficients,
+    lag_feature_kinds,
     lagged_edge_features,
+    summed_lag_coefficients,
 )
 from sklearn_causalmmm.nn.gumbel import edge_probability, sample_edges
 from sklearn_causalmmm.nn.model import CausalMMM
@@ -21,7 +23,9 @@ __all__ = [
     "edge_probability",
     "gaussian_nll",
     "hill",
+    "lag_feature_kinds",
     "lagged_edge_features",
     "log_edge_prior",
     "sample_edges",
+    "summed_lag_coefficients",
 ]

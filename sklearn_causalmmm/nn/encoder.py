@@ -17,8 +17,10 @@ __all__ = [
     "CausalRelationalEncoder",
     "conditional_lag_coefficients",
     "edge_lag_features",
+    "lag_feature_kinds",
     "lagged_edge_features",
     "off_diagonal_mask",
+    "summed_lag_coefficients",
 ]
 
 
@@ -27,8 +29,10 @@ def off_diagonal_mask(n_nodes: int, device=None) -> torch.Tensor:
     return 1.0 - torch.eye(n_nodes, device=device)
 
 
-#: Lag features the encoder can read (see :class:`CausalRelationalEncoder`).
-LAG_FEATURES = ("bivariate", "conditional", "both")
+#: Lag statistics the encoder can read (see :class:`CausalRelationalEncoder`).
+LAG_FEATURES = ("bivariate", "conditional", "summed")
+#: Names for several statistics read side by side.
+_LAG_FEATURE_SETS = {"both": ("bivariate", "conditional"), "all": LAG_FEATURES}
 #: Ridge penalty per step of the conditional regressions: on 100-step shops
 #: with 20 nodes and 5 lags they have 100 coefficients and 95 equations.
 _CONDITIONAL_RIDGE = 0.1
@@ -123,17 +127,101 @@ def _conditional(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
     return coef.reshape(n_shops, n_nodes, n_lags, n_nodes).transpose(-1, -2)
 
 
-def edge_lag_features(x: torch.Tensor, n_lags: int, kind: str) -> torch.Tensor:
-    """The encoder's pair features: bivariate, conditional or both, concatenated.
+def summed_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
+    """Ridge coefficients of summed lags, a well-conditioned conditional statistic.
+
+    For each window ``w`` in ``1..n_lags``, every node's lags ``1..w`` are
+    summed (a flat carryover kernel) and standardised, and each standardised
+    node is regressed on the sums of every node at once (its own included),
+    with a ridge penalty of 0.1 per step; feature ``[s, i, j, w - 1]`` is the
+    coefficient of the sender ``i``'s sum in the receiver ``j``'s regression.
+    Like :func:`conditional_lag_coefficients` it explains away a sender that
+    reaches ``j`` only through another node, but with one coefficient per node
+    instead of ``n_lags``: 20 nodes and 5 lags make 20 unknowns per window
+    instead of 100, which 95 steps pin down.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_shops, n_nodes, n_steps)
+    n_lags : int
+
+    Returns
+    -------
+    Tensor of shape (n_shops, n_nodes, n_nodes, n_lags)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_causalmmm.nn import summed_lag_coefficients
+    >>> x = torch.randn(1, 3, 400, generator=torch.Generator().manual_seed(0))
+    >>> x[:, 2, 2:] += 0.6 * x[:, 0, 1:-1] + 0.3 * x[:, 0, :-2]  # carryover
+    >>> coefficients = summed_lag_coefficients(x, n_lags=2)
+    >>> int(coefficients[0, :, 2, 1].abs().argmax())  # node 2's sender, window 2
+    0
+    """
+    return _summed(*_standardised_lags(x, n_lags))
+
+
+def _summed(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
+    n_shops, n_nodes, n_steps, n_lags = lags.shape
+    sums = lags.cumsum(-1)
+    sums = sums / sums.std(2, keepdim=True).clamp_min(1e-6)
+    # one design per window: (shops, windows, steps, nodes)
+    design = sums.permute(0, 3, 2, 1)
+    eye = torch.eye(n_nodes, dtype=lags.dtype, device=lags.device)
+    gram = design.transpose(-1, -2) @ design + _CONDITIONAL_RIDGE * n_steps * eye
+    coef = torch.linalg.solve(
+        gram, design.transpose(-1, -2) @ target.transpose(1, 2)[:, None]
+    )
+    # rows of coef run over senders, columns over receivers
+    return coef.permute(0, 2, 3, 1)
+
+
+_STATISTICS = {
+    "bivariate": _bivariate,
+    "conditional": _conditional,
+    "summed": _summed,
+}
+
+
+def lag_feature_kinds(lag_features: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The statistics a ``lag_features`` value names, in the order they are read.
+
+    A name of :data:`LAG_FEATURES`, ``"both"`` (bivariate and conditional),
+    ``"all"`` (the three) or a sequence of names.
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm.nn import lag_feature_kinds
+    >>> lag_feature_kinds("both")
+    ('bivariate', 'conditional')
+    >>> lag_feature_kinds(["bivariate", "summed"])
+    ('bivariate', 'summed')
+    """
+    if isinstance(lag_features, str):
+        kinds = _LAG_FEATURE_SETS.get(lag_features, (lag_features,))
+    else:
+        kinds = tuple(lag_features)
+    unknown = [kind for kind in kinds if kind not in LAG_FEATURES]
+    if unknown or not kinds or len(set(kinds)) != len(kinds):
+        raise ValueError(
+            f"lag_features must be one of {LAG_FEATURES}, 'both', 'all', or a "
+            f"sequence of distinct names among them, got {lag_features!r}."
+        )
+    return kinds
+
+
+def edge_lag_features(
+    x: torch.Tensor, n_lags: int, kind: str | tuple[str, ...]
+) -> torch.Tensor:
+    """The encoder's pair features: every statistic ``kind`` names, concatenated.
 
     The series are standardised and lagged once, whichever statistics are read.
     """
     target, lags = _standardised_lags(x, n_lags)
-    if kind == "bivariate":
-        return _bivariate(target, lags)
-    if kind == "conditional":
-        return _conditional(target, lags)
-    return torch.cat([_bivariate(target, lags), _conditional(target, lags)], -1)
+    return torch.cat(
+        [_STATISTICS[name](target, lags) for name in lag_feature_kinds(kind)], -1
+    )
 
 
 class _MLP(nn.Module):
@@ -194,10 +282,14 @@ class CausalRelationalEncoder(nn.Module):
     n_lags : int, default=0
         When positive, lag features of every pair over this many lags are fed
         to the first edge MLP beside the node embeddings.
-    lag_features : {"bivariate", "conditional", "both"}, default="bivariate"
-        Which: :func:`lagged_edge_features` (each sender against the
-        receiver alone), :func:`conditional_lag_coefficients` (every sender
-        at once, so indirect senders are explained away) or both.
+    lag_features : str or sequence of str, default="bivariate"
+        Which statistics, side by side (see :func:`lag_feature_kinds`):
+        :func:`lagged_edge_features` (``"bivariate"``: each sender against the
+        receiver alone), :func:`conditional_lag_coefficients`
+        (``"conditional"``: every sender's lags at once, so indirect senders
+        are explained away), :func:`summed_lag_coefficients` (``"summed"``:
+        the same with each sender's lags summed, far fewer unknowns);
+        ``"both"`` is the first two, ``"all"`` the three.
     norm : {"batch", "layer", None}, default="layer"
         Normalisation closing every MLP. ``"batch"`` is the authors' choice but
         makes a shop's graph depend on the other shops in its batch during
@@ -214,18 +306,15 @@ class CausalRelationalEncoder(nn.Module):
         n_lags: int = 0,
         norm: str | None = "layer",
         dropout: float = 0.0,
-        lag_features: str = "bivariate",
+        lag_features: str | tuple[str, ...] = "bivariate",
     ) -> None:
         super().__init__()
-        if lag_features not in LAG_FEATURES:
-            raise ValueError(
-                f"lag_features must be one of {LAG_FEATURES}, got {lag_features!r}."
-            )
+        n_kinds = len(lag_feature_kinds(lag_features))
         self.n_nodes = n_nodes
         self.n_inputs = n_inputs
         self.n_lags = n_lags
         self.lag_features = lag_features
-        n_pair = 2 * n_lags if lag_features == "both" else n_lags
+        n_pair = n_kinds * n_lags
         self.node_embedding = _MLP(n_inputs, hidden, norm, dropout)
         self.edge_embedding = _PairMLP(hidden, n_pair, hidden, norm, dropout)
         self.node_update = _MLP(hidden, hidden, norm, dropout)

@@ -32,7 +32,7 @@ class CausalMMM(nn.Module):
     n_edge_types : int
     n_lags : int
         Lagged edge features fed to the encoder (0 disables them).
-    lag_features : {"bivariate", "conditional", "both"}
+    lag_features : str or sequence of str
         Which lag features (see :class:`CausalRelationalEncoder`).
     encoder_norm : {"batch", "layer", None}
     dropout : float
@@ -69,7 +69,7 @@ class CausalMMM(nn.Module):
         messages: str = "sender",
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
-        lag_features: str = "bivariate",
+        lag_features: str | tuple[str, ...] = "bivariate",
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):

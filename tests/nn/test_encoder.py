@@ -5,7 +5,10 @@ import torch
 from sklearn_causalmmm.nn.encoder import (
     CausalRelationalEncoder,
     conditional_lag_coefficients,
+    edge_lag_features,
+    lag_feature_kinds,
     lagged_edge_features,
+    summed_lag_coefficients,
 )
 
 
@@ -84,7 +87,58 @@ def test_conditional_coefficients_are_a_ridge_regression_on_all_lags():
             )
 
 
-@pytest.mark.parametrize("kind, n_pair", [("conditional", 3), ("both", 6)])
+def _standardised(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean(1, keepdims=True)) / values.std(1, ddof=1)[:, None]
+
+
+def test_summed_coefficients_explain_away_an_indirect_sender():
+    summed = summed_lag_coefficients(_chain(), n_lags=2)
+    assert summed.shape == (1, 3, 3, 2)
+    # window 1 is a ridge VAR(1): a reaches c only through b
+    assert abs(summed[0, 0, 2, 0]) < 0.1
+    assert summed[0, 1, 2, 0] > 0.4 and summed[0, 0, 1, 0] > 0.4
+    assert summed[0, 2, :2].abs().max() < 0.1  # c drives nothing
+
+
+def test_summed_coefficients_are_a_ridge_regression_on_lag_sums():
+    x = torch.randn(2, 3, 40, generator=torch.Generator().manual_seed(1))
+    n_lags = 3
+    coefficients = summed_lag_coefficients(x, n_lags).numpy()
+    n_rows = 40 - n_lags
+    for shop in range(2):
+        z = _standardised(x[shop].numpy().astype(np.float64))
+        for window in (1, 2, 3):
+            sums = sum(z[:, n_lags - lag : 40 - lag] for lag in range(1, window + 1))
+            design = (sums / sums.std(1, ddof=1)[:, None]).T  # (rows, senders)
+            gram = design.T @ design + 0.1 * n_rows * np.eye(3)
+            expected = np.linalg.solve(gram, design.T @ z[:, n_lags:].T)
+            np.testing.assert_allclose(
+                coefficients[shop, :, :, window - 1], expected, rtol=1e-4, atol=1e-5
+            )
+
+
+def test_lag_feature_kinds_read_names_aliases_and_sequences():
+    assert lag_feature_kinds("summed") == ("summed",)
+    assert lag_feature_kinds("both") == ("bivariate", "conditional")
+    assert lag_feature_kinds(("summed", "bivariate")) == ("summed", "bivariate")
+    x = torch.randn(2, 3, 30, generator=torch.Generator().manual_seed(2))
+    together = edge_lag_features(x, 2, ["bivariate", "summed"])
+    torch.testing.assert_close(together[..., :2], lagged_edge_features(x, 2))
+    torch.testing.assert_close(together[..., 2:], summed_lag_coefficients(x, 2))
+    for bad in ("partial", (), ("summed", "summed"), ["bivariate", "both"]):
+        with pytest.raises(ValueError, match="lag_features"):
+            lag_feature_kinds(bad)
+
+
+@pytest.mark.parametrize(
+    "kind, n_pair",
+    [
+        ("conditional", 3),
+        ("both", 6),
+        ("summed", 3),
+        (("bivariate", "conditional", "summed"), 9),
+    ],
+)
 def test_encoder_reads_the_chosen_lag_features(kind, n_pair):
     torch.manual_seed(0)
     encoder = CausalRelationalEncoder(4, 30, 8, n_lags=3, lag_features=kind)
