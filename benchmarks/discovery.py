@@ -18,6 +18,9 @@ also scores, from the same fit, its encoder's own posteriors and the pooled
 graphs at every weight of :data:`POOLING_WEIGHTS` (``pooling`` in the row):
 pooling happens after training, so one fit serves them all. Points shared by
 several experiments (the Sim-1-like panel is in all of them) are fitted once.
+``CausalMMM (lag_features='both')`` is the discoverer without summed lags, its
+default before them; the goals count CausalMMM's own variants as
+configurations, not rivals.
 
 Usage::
 

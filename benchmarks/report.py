@@ -318,11 +318,16 @@ def reproducing_section(results: Path, contents: dict) -> str:
 
 
 def _machines_note(contents: dict) -> list[str]:
-    """How many rows each machine computed (rows before this was recorded: none)."""
+    """Which rows each machine computed (rows before this was recorded: none)."""
     counts = defaultdict(int)
-    for content in contents.values():
+    methods = defaultdict(set)
+    for results_file, content in contents.items():
         for row in ok((content or {}).get("rows", [])):
-            counts[row.get("machine", "not recorded")] += 1
+            where = row.get("machine", "not recorded")
+            counts[where] += 1
+            name = row.get("method") or row.get("variant")
+            if name:
+                methods[where].add(f"{name} ({results_file.removesuffix('.json')})")
     if not counts:
         return []
     return [
@@ -334,7 +339,7 @@ def _machines_note(contents: dict) -> list[str]:
         "that computed them (`machine`):",
         "",
         *(
-            f"- {machine}: {n} rows"
+            f"- {machine}: {n} rows: " + ", ".join(sorted(methods[machine]))
             for machine, n in sorted(counts.items(), key=lambda kv: -kv[1])
         ),
     ]
@@ -394,23 +399,30 @@ def _structure_rows(rows, config_key, methods, with_time=True):
 
 
 def _goal_best(stats: dict, methods, target="CausalMMM") -> str:
-    """Is ``target`` best in every structure column? Names who beats it."""
+    """Is ``target`` best in every structure column? Names who beats it.
+
+    Its own variants (``"CausalMMM (...)"``) are configurations of it, not
+    competitors.
+    """
     if (target,) not in stats:
         return "not run"
+    rivals = [m for m in methods if m.split(" (")[0] != target]
     losses = []
     for metric, label in STRUCTURE_METRICS:
         mine = stats[(target,)][metric][0]
         others = {
             m: stats[(m,)][metric][0]
-            for m in methods
-            if m != target and (m,) in stats and not math.isnan(stats[(m,)][metric][0])
+            for m in rivals
+            if (m,) in stats and not math.isnan(stats[(m,)][metric][0])
         }
         if not others:
             continue
         best = max(others, key=others.get)
         if others[best] > mine:
             # enough digits that the two numbers differ on the page
-            digits = 3 if f"{others[best]:.3f}" != f"{mine:.3f}" else 4
+            digits = 3
+            while f"{others[best]:.{digits}f}" == f"{mine:.{digits}f}" and digits < 6:
+                digits += 1
             losses.append(
                 f"{label}: {best} {others[best]:.{digits}f} > {mine:.{digits}f}"
             )

@@ -35,6 +35,7 @@ from sklearn_causalmmm.metrics import (
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from _common import machine  # noqa: E402
 from speed import _replace_section  # noqa: E402
 
 
@@ -59,6 +60,8 @@ def evaluate(name: str, params: dict, n_shops: int, seed: int) -> dict:
         "edge_auprc": edge_auprc(truth, scores),
         "edge_density": edge_density(truth),
         "heterogeneity_auroc": heterogeneity_auroc(truth, scores),
+        "machine": machine(),
+        "torch_threads": torch.get_num_threads(),
     }
 
 

@@ -138,11 +138,7 @@ class GraphTypeMixture:
         """Fit the types to posteriors of shape ``(n_shops, n_edges)``."""
         from sklearn.utils import check_random_state
 
-        weight = self.shop_evidence_weight
-        if not (isinstance(weight, numbers.Real) and 0.0 <= weight < np.inf):
-            raise ValueError(
-                f"shop_evidence_weight must be a finite number >= 0, got {weight!r}."
-            )
+        _check_shop_evidence_weight(self.shop_evidence_weight)
         ratio = self._likelihood_ratio(edge_probabilities, None)
         n_shops, n_edges = ratio.shape
         rng = check_random_state(self.random_state)
@@ -208,7 +204,9 @@ class GraphTypeMixture:
 
         ``evidence_weight`` defaults to the one given at construction.
         """
-        return self._posterior(edge_probabilities, evidence_weight)[0]
+        ratio = self._likelihood_ratio(edge_probabilities, evidence_weight)
+        log_joint, _ = _e_step(ratio, self.prototypes_, self.weights_)
+        return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
     def posterior(
         self, edge_probabilities: np.ndarray, evidence_weight=None
@@ -218,7 +216,9 @@ class GraphTypeMixture:
         ``evidence_weight`` defaults to the one given at construction; the
         edges given each type weigh it by ``shop_evidence_weight`` on top.
         """
-        types, _ = self._posterior(edge_probabilities, evidence_weight)
+        # checked here too: the weight may be changed on a fitted mixture
+        _check_shop_evidence_weight(self.shop_evidence_weight)
+        types = self.type_probabilities(edge_probabilities, evidence_weight)
         if evidence_weight is None:
             evidence_weight = self.evidence_weight
         shop_weight = np.asarray(evidence_weight) * self.shop_evidence_weight
@@ -226,11 +226,13 @@ class GraphTypeMixture:
         edge_given_type = _edge_posterior(ratio[:, None], self.prototypes_[None])
         return np.einsum("sk,ske->se", types, edge_given_type)
 
-    def _posterior(self, edge_probabilities, evidence_weight):
-        ratio = self._likelihood_ratio(edge_probabilities, evidence_weight)
-        log_joint, edge_given_type = _e_step(ratio, self.prototypes_, self.weights_)
-        types = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
-        return types, edge_given_type
+
+def _check_shop_evidence_weight(weight) -> None:
+    valid = isinstance(weight, numbers.Real) and not isinstance(weight, bool)
+    if not (valid and 0.0 <= weight < np.inf):
+        raise ValueError(
+            f"shop_evidence_weight must be a finite number >= 0, got {weight!r}."
+        )
 
 
 def _e_step(ratio: np.ndarray, prototypes: np.ndarray, weights: np.ndarray):

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -85,7 +86,7 @@ class _CausalMMMBase(BaseEstimator):
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
         n_lags: int = 5,
-        lag_features: str | tuple[str, ...] | None = None,
+        lag_features: str | Sequence[str] | None = None,
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         horizon: int | None = None,
@@ -359,13 +360,10 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Against ``"both"``, ``"all"`` raised the discoverer's edge AUROC /
         AUPRC on 300 Sim-2-like shops from 0.969 / 0.924 to 0.981 / 0.950,
         and with 12 nodes from 0.997 / 0.983 to 0.999 / 0.992 (3 seeds,
-        ``docs/model.md``). ``"both"`` had raised them on 20 nodes from
-        0.978 / 0.855 (``"bivariate"``) to 0.991 / 0.941. With the
-        regressor's edge gains, ``"both"`` changed the 1 / 7 / 30-day errors
-        on Sim-1-like shops from 0.0158 / 0.0271 / 0.0254 to 0.0160 / 0.0246
-        / 0.0254 (3 seeds, the ablations); the regressor keeps
-        ``"bivariate"`` for now, since the forecasts of the demo data and of
-        the sktime benchmark have not been redone with more.
+        ``docs/model.md``). With the regressor's edge gains, ``"both"``
+        moved the 1 / 7 / 30-day errors on Sim-1-like shops from 0.0161 /
+        0.0261 / 0.0254 to 0.0160 / 0.0262 / 0.0267 (3 seeds, the
+        ablations), no gain, so the regressor keeps ``"bivariate"``.
     encoder_norm : {"layer", "batch", None}, default="layer"
         The authors use batch normalisation, which makes a shop's graph depend
         on the other shops in its batch; layer normalisation does not.

@@ -15,6 +15,8 @@ channels it is not given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -596,7 +598,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
         n_lags: int = 5,
-        lag_features: str | tuple[str, ...] = "bivariate",
+        lag_features: str | Sequence[str] = "bivariate",
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         horizon: int = 7,

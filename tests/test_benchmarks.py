@@ -240,6 +240,10 @@ def test_goal_names_who_wins_each_column_with_digits_that_differ():
     assert verdict == "no (edge AUROC: InGRA 0.960 > 0.950)"
     stats[("InGRA",)] = scores(0.90, 0.5)
     assert report._goal_best(stats, ["CausalMMM", "InGRA"]) == "yes"
+    # a configuration of CausalMMM itself is no rival
+    stats[("CausalMMM (PAPER_CONFIG)",)] = scores(0.99, 1.0)
+    methods = ["CausalMMM", "CausalMMM (PAPER_CONFIG)", "InGRA"]
+    assert report._goal_best(stats, methods) == "yes"
 
 
 def test_results_file_replaces_rows_resumes_and_keeps_errors(tmp_path):

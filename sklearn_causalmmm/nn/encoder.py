@@ -9,6 +9,8 @@ graph in the package. Diagonal entries are computed but never used.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -33,9 +35,10 @@ def off_diagonal_mask(n_nodes: int, device=None) -> torch.Tensor:
 LAG_FEATURES = ("bivariate", "conditional", "summed")
 #: Names for several statistics read side by side.
 _LAG_FEATURE_SETS = {"both": ("bivariate", "conditional"), "all": LAG_FEATURES}
-#: Ridge penalty per step of the conditional regressions: on 100-step shops
-#: with 20 nodes and 5 lags they have 100 coefficients and 95 equations.
-_CONDITIONAL_RIDGE = 0.1
+#: Ridge penalty per step of the conditional and summed regressions: on
+#: 100-step shops with 20 nodes and 5 lags the conditional one has 100
+#: coefficients and 95 equations.
+_LAG_RIDGE = 0.1
 
 
 def _standardised_lags(x: torch.Tensor, n_lags: int):
@@ -118,7 +121,7 @@ def conditional_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
 def _conditional(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
     n_shops, n_nodes, n_steps, n_lags = lags.shape
     design = lags.transpose(1, 2).reshape(n_shops, n_steps, n_nodes * n_lags)
-    ridge = _CONDITIONAL_RIDGE * n_steps
+    ridge = _LAG_RIDGE * n_steps
     gram = design.transpose(-1, -2) @ design
     eye = torch.eye(gram.shape[-1], dtype=lags.dtype, device=lags.device)
     gram = gram + ridge * eye
@@ -130,15 +133,19 @@ def _conditional(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
 def summed_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
     """Ridge coefficients of summed lags, a well-conditioned conditional statistic.
 
-    For each window ``w`` in ``1..n_lags``, every node's lags ``1..w`` are
-    summed (a flat carryover kernel) and standardised, and each standardised
-    node is regressed on the sums of every node at once (its own included),
-    with a ridge penalty of 0.1 per step; feature ``[s, i, j, w - 1]`` is the
-    coefficient of the sender ``i``'s sum in the receiver ``j``'s regression.
-    Like :func:`conditional_lag_coefficients` it explains away a sender that
-    reaches ``j`` only through another node, but with one coefficient per node
-    instead of ``n_lags``: 20 nodes and 5 lags make 20 unknowns per window
-    instead of 100, which 95 steps pin down.
+    For each window ``w`` in ``1..n_lags``, every node's standardised lags
+    ``1..w`` are summed (a flat carryover kernel) and scaled to unit standard
+    deviation, and each standardised node is regressed on the sums of every
+    node at once (its own included), with a ridge penalty of 0.1 per step;
+    feature ``[s, i, j, w - 1]`` is the coefficient of the sender ``i``'s sum
+    in the receiver ``j``'s regression. Like
+    :func:`conditional_lag_coefficients` it holds a sender that reaches ``j``
+    only through another node below its bivariate correlation, though not at
+    zero when the window is longer than the path's delay (the sum of the node
+    in between then mixes lags that carry the sender's effect with lags that
+    do not). It has one coefficient per node instead of ``n_lags``: 20 nodes
+    and 5 lags make 20 unknowns per window instead of 100, which 95 steps pin
+    down.
 
     Parameters
     ----------
@@ -169,7 +176,7 @@ def _summed(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
     # one design per window: (shops, windows, steps, nodes)
     design = sums.permute(0, 3, 2, 1)
     eye = torch.eye(n_nodes, dtype=lags.dtype, device=lags.device)
-    gram = design.transpose(-1, -2) @ design + _CONDITIONAL_RIDGE * n_steps * eye
+    gram = design.transpose(-1, -2) @ design + _LAG_RIDGE * n_steps * eye
     coef = torch.linalg.solve(
         gram, design.transpose(-1, -2) @ target.transpose(1, 2)[:, None]
     )
@@ -184,11 +191,26 @@ _STATISTICS = {
 }
 
 
-def lag_feature_kinds(lag_features: str | tuple[str, ...]) -> tuple[str, ...]:
+def lag_feature_kinds(lag_features: str | Sequence[str]) -> tuple[str, ...]:
     """The statistics a ``lag_features`` value names, in the order they are read.
 
-    A name of :data:`LAG_FEATURES`, ``"both"`` (bivariate and conditional),
-    ``"all"`` (the three) or a sequence of names.
+    Parameters
+    ----------
+    lag_features : str or sequence of str
+        A name of :data:`LAG_FEATURES`, ``"both"`` (bivariate and
+        conditional), ``"all"`` (the three) or a sequence (list or tuple) of
+        distinct names; unordered collections such as sets are refused, since
+        the order fixes the encoder's input columns.
+
+    Returns
+    -------
+    tuple of str
+        Names of :data:`LAG_FEATURES`.
+
+    Raises
+    ------
+    ValueError
+        If ``lag_features`` names anything else, repeats a name or is empty.
 
     Examples
     --------
@@ -200,8 +222,10 @@ def lag_feature_kinds(lag_features: str | tuple[str, ...]) -> tuple[str, ...]:
     """
     if isinstance(lag_features, str):
         kinds = _LAG_FEATURE_SETS.get(lag_features, (lag_features,))
-    else:
+    elif isinstance(lag_features, list | tuple):
         kinds = tuple(lag_features)
+    else:
+        kinds = ()
     unknown = [kind for kind in kinds if kind not in LAG_FEATURES]
     if unknown or not kinds or len(set(kinds)) != len(kinds):
         raise ValueError(
@@ -212,16 +236,15 @@ def lag_feature_kinds(lag_features: str | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def edge_lag_features(
-    x: torch.Tensor, n_lags: int, kind: str | tuple[str, ...]
+    x: torch.Tensor, n_lags: int, lag_features: str | Sequence[str]
 ) -> torch.Tensor:
-    """The encoder's pair features: every statistic ``kind`` names, concatenated.
+    """The encoder's pair features: the statistics ``lag_features`` names, side by side.
 
     The series are standardised and lagged once, whichever statistics are read.
     """
     target, lags = _standardised_lags(x, n_lags)
-    return torch.cat(
-        [_STATISTICS[name](target, lags) for name in lag_feature_kinds(kind)], -1
-    )
+    kinds = lag_feature_kinds(lag_features)
+    return torch.cat([_STATISTICS[name](target, lags) for name in kinds], -1)
 
 
 class _MLP(nn.Module):
@@ -306,15 +329,15 @@ class CausalRelationalEncoder(nn.Module):
         n_lags: int = 0,
         norm: str | None = "layer",
         dropout: float = 0.0,
-        lag_features: str | tuple[str, ...] = "bivariate",
+        lag_features: str | Sequence[str] = "bivariate",
     ) -> None:
         super().__init__()
-        n_kinds = len(lag_feature_kinds(lag_features))
+        self._lag_kinds = lag_feature_kinds(lag_features)
         self.n_nodes = n_nodes
         self.n_inputs = n_inputs
         self.n_lags = n_lags
         self.lag_features = lag_features
-        n_pair = n_kinds * n_lags
+        n_pair = len(self._lag_kinds) * n_lags
         self.node_embedding = _MLP(n_inputs, hidden, norm, dropout)
         self.edge_embedding = _PairMLP(hidden, n_pair, hidden, norm, dropout)
         self.node_update = _MLP(hidden, hidden, norm, dropout)
@@ -329,7 +352,7 @@ class CausalRelationalEncoder(nn.Module):
         """
         pair = None
         if self.n_lags:
-            pair = edge_lag_features(x, self.n_lags, self.lag_features)
+            pair = edge_lag_features(x, self.n_lags, self._lag_kinds)
         node = self.node_embedding(x)
         edge = self.edge_embedding(node, pair)
         skip = edge

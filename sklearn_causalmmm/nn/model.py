@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -69,7 +71,7 @@ class CausalMMM(nn.Module):
         messages: str = "sender",
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
-        lag_features: str | tuple[str, ...] = "bivariate",
+        lag_features: str | Sequence[str] = "bivariate",
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
