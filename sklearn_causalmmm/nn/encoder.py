@@ -118,14 +118,23 @@ def conditional_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
     return _conditional(*_standardised_lags(x, n_lags))
 
 
+def _ridge(design: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Ridge coefficients ``(..., n_features, n_targets)``, penalty per step.
+
+    ``design`` is ``(..., n_steps, n_features)``, ``target`` ``(..., n_steps,
+    n_targets)``.
+    """
+    n_steps, n_features = design.shape[-2:]
+    gram = design.transpose(-1, -2) @ design
+    eye = torch.eye(n_features, dtype=design.dtype, device=design.device)
+    gram = gram + _LAG_RIDGE * n_steps * eye
+    return torch.linalg.solve(gram, design.transpose(-1, -2) @ target)
+
+
 def _conditional(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
     n_shops, n_nodes, n_steps, n_lags = lags.shape
     design = lags.transpose(1, 2).reshape(n_shops, n_steps, n_nodes * n_lags)
-    ridge = _LAG_RIDGE * n_steps
-    gram = design.transpose(-1, -2) @ design
-    eye = torch.eye(gram.shape[-1], dtype=lags.dtype, device=lags.device)
-    gram = gram + ridge * eye
-    coef = torch.linalg.solve(gram, design.transpose(-1, -2) @ target.transpose(-1, -2))
+    coef = _ridge(design, target.transpose(-1, -2))
     # rows of coef run over (sender, lag); columns over receivers
     return coef.reshape(n_shops, n_nodes, n_lags, n_nodes).transpose(-1, -2)
 
@@ -170,16 +179,10 @@ def summed_lag_coefficients(x: torch.Tensor, n_lags: int) -> torch.Tensor:
 
 
 def _summed(target: torch.Tensor, lags: torch.Tensor) -> torch.Tensor:
-    n_shops, n_nodes, n_steps, n_lags = lags.shape
     sums = lags.cumsum(-1)
     sums = sums / sums.std(2, keepdim=True).clamp_min(1e-6)
     # one design per window: (shops, windows, steps, nodes)
-    design = sums.permute(0, 3, 2, 1)
-    eye = torch.eye(n_nodes, dtype=lags.dtype, device=lags.device)
-    gram = design.transpose(-1, -2) @ design + _LAG_RIDGE * n_steps * eye
-    coef = torch.linalg.solve(
-        gram, design.transpose(-1, -2) @ target.transpose(1, 2)[:, None]
-    )
+    coef = _ridge(sums.permute(0, 3, 2, 1), target.transpose(1, 2)[:, None])
     # rows of coef run over senders, columns over receivers
     return coef.permute(0, 2, 3, 1)
 
