@@ -39,6 +39,8 @@ import numbers
 import numpy as np
 from scipy.special import logit, logsumexp
 
+from sklearn_causalmmm._validation import check_finite_non_negative
+
 __all__ = ["GraphTypeMixture"]
 
 # Posteriors are clipped away from 0 and 1: an exact 0 or 1 would be infinite
@@ -138,7 +140,7 @@ class GraphTypeMixture:
         """Fit the types to posteriors of shape ``(n_shops, n_edges)``."""
         from sklearn.utils import check_random_state
 
-        _check_shop_evidence_weight(self.shop_evidence_weight)
+        check_finite_non_negative(self.shop_evidence_weight, "shop_evidence_weight")
         ratio = self._likelihood_ratio(edge_probabilities, None)
         n_shops, n_edges = ratio.shape
         rng = check_random_state(self.random_state)
@@ -217,7 +219,7 @@ class GraphTypeMixture:
         edges given each type weigh it by ``shop_evidence_weight`` on top.
         """
         # checked here too: the weight may be changed on a fitted mixture
-        _check_shop_evidence_weight(self.shop_evidence_weight)
+        check_finite_non_negative(self.shop_evidence_weight, "shop_evidence_weight")
         types = self.type_probabilities(edge_probabilities, evidence_weight)
         if evidence_weight is None:
             evidence_weight = self.evidence_weight
@@ -225,14 +227,6 @@ class GraphTypeMixture:
         ratio = self._likelihood_ratio(edge_probabilities, shop_weight)
         edge_given_type = _edge_posterior(ratio[:, None], self.prototypes_[None])
         return np.einsum("sk,ske->se", types, edge_given_type)
-
-
-def _check_shop_evidence_weight(weight) -> None:
-    valid = isinstance(weight, numbers.Real) and not isinstance(weight, bool)
-    if not (valid and 0.0 <= weight < np.inf):
-        raise ValueError(
-            f"shop_evidence_weight must be a finite number >= 0, got {weight!r}."
-        )
 
 
 def _e_step(ratio: np.ndarray, prototypes: np.ndarray, weights: np.ndarray):

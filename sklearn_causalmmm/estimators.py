@@ -26,6 +26,7 @@ from sklearn_causalmmm._training import (
     make_inputs,
     seeded,
 )
+from sklearn_causalmmm._validation import check_finite_non_negative
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel
 
@@ -242,12 +243,7 @@ class _CausalMMMBase(BaseEstimator):
 
     def _edge_gain_scale(self) -> float:
         scale = self._resolved("edge_gain_scale")
-        valid = isinstance(scale, numbers.Real) and not isinstance(scale, bool)
-        if not (valid and 0.0 <= scale < np.inf):
-            raise ValueError(
-                f"edge_gain_scale must be a finite number >= 0, got {scale!r}."
-            )
-        return float(scale)
+        return check_finite_non_negative(scale, "edge_gain_scale")
 
     def _make_model(self, panel: Panel, n_history: int) -> CausalMMM:
         gain_scale = self._edge_gain_scale()
