@@ -15,8 +15,9 @@ Each fit gives one row of ``discovery.json``: per-shop mean edge AUROC, pooled
 AUROC, AUPRC with the edge density as its chance level, heterogeneity AUROC
 and the fit time. A discoverer that pools graph types (CausalMMM's default)
 also scores, from the same fit, its encoder's own posteriors and the pooled
-graphs at every weight of :data:`POOLING_WEIGHTS` (``pooling`` in the row):
-pooling happens after training, so one fit serves them all. Points shared by
+graphs at every weight of :data:`POOLING_WEIGHTS` and without the types'
+Granger tests (``pooling`` in the row): pooling happens after training, so one
+fit serves them all. Points shared by
 several experiments (the Sim-1-like panel is in all of them) are fitted once.
 ``CausalMMM (lag_features='both')`` is the discoverer without summed lags, its
 default before them; the goals count CausalMMM's own variants as
@@ -146,6 +147,8 @@ def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
 #: Weights of a shop's own evidence against its graph types scored in every row
 #: of a pooling discoverer (``GraphTypeMixture(shop_evidence_weight=...)``).
 POOLING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Key of the pooled graphs without the types' Granger tests (default weight).
+NO_TYPE_TEST = "no type test"
 
 
 def pooling_metrics(model, truth) -> dict:
@@ -164,6 +167,11 @@ def pooling_metrics(model, truth) -> dict:
         reweighted.shop_evidence_weight = weight
         pooled = unflatten_off_diagonal(reweighted.posterior(rows))
         scores[str(weight)] = structure_metrics(truth, pooled)
+    # the discoverer's own weight, with the prototypes alone as the types' graphs
+    untested = copy.copy(mixture)
+    untested.edge_prototypes_ = mixture.prototypes_
+    pooled = unflatten_off_diagonal(untested.posterior(rows))
+    scores[NO_TYPE_TEST] = structure_metrics(truth, pooled)
     return {"pooling": scores}
 
 

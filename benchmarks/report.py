@@ -638,6 +638,7 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
     Read from the ``pooling`` field of its rows: one fit, pooled at each weight.
     """
     from _common import config_key
+    from discovery import NO_TYPE_TEST
 
     pooled = [r for r in ok(rows) if r["method"] == "CausalMMM" and "pooling" in r]
     if not pooled:
@@ -663,20 +664,28 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
     table_rows.append(
         ["**all fits**", *(cell(pooled, c) for c in choices), len(pooled)]
     )
-    labels = [
-        "encoder (no pooling)" if c == "encoder" else f"weight {float(c):g}"
-        for c in choices
-    ]
+
+    def label(choice: str) -> str:
+        if choice == "encoder":
+            return "encoder (no pooling)"
+        if choice == NO_TYPE_TEST:
+            return "weight 0.5, no type test"
+        return f"weight {float(choice):g}"
+
+    labels = [label(c) for c in choices]
     return [
         "### Pooling over graph types",
         "",
         "CausalMMM's discoverer pools each shop's graph over graph types after "
         "training, counting the shop's own evidence at half weight against its "
-        "types' prototypes (`SHOP_EVIDENCE_WEIGHT`). Every CausalMMM row above "
-        "also scores the encoder's own posteriors and the pooled graphs at other "
-        "weights, from the same fit: 0 reports each shop's type prototypes, 1 is "
-        "Bayes' rule with the shop's evidence at full weight. Edge AUROC / AUPRC, "
-        "mean over seeds; the last column counts fits.",
+        "types' graphs (`SHOP_EVIDENCE_WEIGHT`); a type's graph pools the "
+        "prototype fitted to the encoder's posteriors with a Granger test on the "
+        "series of the type's shops (`sklearn_causalmmm/_type_granger.py`). Every "
+        "CausalMMM row above also scores, from the same fit, the encoder's own "
+        "posteriors, the pooled graphs at other weights (0 reports each shop's "
+        "type graphs, 1 is Bayes' rule with the shop's evidence at full weight) "
+        "and the default weight with the prototypes alone (no type test). Edge "
+        "AUROC / AUPRC, mean over seeds; the last column counts fits.",
         "",
         *table(["panel", *labels, "fits"], table_rows),
         "",

@@ -28,6 +28,12 @@ series alone: the encoder learned from every shop which edges are common, and
 the prototypes were fitted to those same posteriors, so at full weight what
 the panel shares counts twice. The discoverer counts a shop's own evidence at
 half weight (see :class:`~sklearn_causalmmm.CausalGraphDiscoverer`).
+
+:meth:`GraphTypeMixture.pool_type_evidence` adds evidence read from each
+type's own series (see :mod:`sklearn_causalmmm._type_granger`): a type's edge
+probability in :meth:`~GraphTypeMixture.posterior` becomes the logarithmic
+opinion pool, with equal weights, of its prototype and the posterior that
+evidence gives under ``rho``. The prototypes still choose the types.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -37,7 +43,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.special import logit, logsumexp
+from scipy.special import expit, logit, logsumexp
 
 from sklearn_causalmmm._validation import check_finite_non_negative
 
@@ -86,7 +92,11 @@ class GraphTypeMixture:
     ----------
     n_types_ : int
     prototypes_ : ndarray of shape (n_types_, n_edges)
-        Edge probability of each type.
+        Edge probability of each type, fitted to the shops' posteriors.
+    edge_prototypes_ : ndarray of shape (n_types_, n_edges)
+        The edge probability of each type that :meth:`posterior` uses:
+        ``prototypes_``, pooled with the types' own evidence once
+        :meth:`pool_type_evidence` was called.
     weights_ : ndarray of shape (n_types_,)
     bic_ : dict of int to float
         BIC of every number of types tried.
@@ -166,6 +176,40 @@ class GraphTypeMixture:
             elif n_types - best[0] >= 2:
                 break
         self.n_types_, (_, self.prototypes_, self.weights_) = best
+        self.edge_prototypes_ = self.prototypes_
+        return self
+
+    def pool_type_evidence(self, log_bayes_factors: np.ndarray) -> GraphTypeMixture:
+        """Pool each type's prototype with evidence read from the type itself.
+
+        Parameters
+        ----------
+        log_bayes_factors : ndarray of shape (n_types_, n_edges)
+            Log Bayes factor of every edge of every type, e.g. from a test on
+            the type's pooled series. A row of NaN (a type without enough
+            data) leaves that type's prototype as it is.
+
+        Returns
+        -------
+        self
+            With ``edge_prototypes_`` = ``expit((logit(prototypes_) +
+            logit(evidence posterior)) / 2)``, where the evidence posterior is
+            that of the Bayes factors under ``prior_edge_probability``,
+            clipped like the prototypes.
+        """
+        evidence = np.asarray(log_bayes_factors, dtype=np.float64)
+        if evidence.shape != self.prototypes_.shape:
+            raise ValueError(
+                f"log_bayes_factors has shape {evidence.shape}, but the mixture "
+                f"has {self.prototypes_.shape} (types, edges)."
+            )
+        bound = logit(1 - _PROTOTYPE_CLIP)
+        posterior = np.clip(
+            logit(self.prior_edge_probability) + evidence, -bound, bound
+        )
+        pooled = expit(0.5 * (logit(self.prototypes_) + posterior))
+        usable = np.isfinite(evidence).all(axis=1)
+        self.edge_prototypes_ = np.where(usable[:, None], pooled, self.prototypes_)
         return self
 
     def _best_of_restarts(self, ratio: np.ndarray, n_types: int, rng):
@@ -225,7 +269,7 @@ class GraphTypeMixture:
             evidence_weight = self.evidence_weight
         shop_weight = np.asarray(evidence_weight) * self.shop_evidence_weight
         ratio = self._likelihood_ratio(edge_probabilities, shop_weight)
-        edge_given_type = _edge_posterior(ratio[:, None], self.prototypes_[None])
+        edge_given_type = _edge_posterior(ratio[:, None], self.edge_prototypes_[None])
         return np.einsum("sk,ske->se", types, edge_given_type)
 
 

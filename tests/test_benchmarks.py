@@ -82,7 +82,11 @@ def test_quick_discovery_rows_score_every_pooling_weight_of_one_fit(quick_run):
     for row in rows:
         assert row["machine"] == _common.machine()
         pooling = row["pooling"]
-        assert set(pooling) == {"encoder", *map(str, discovery.POOLING_WEIGHTS)}
+        assert set(pooling) == {
+            "encoder",
+            discovery.NO_TYPE_TEST,
+            *map(str, discovery.POOLING_WEIGHTS),
+        }
         # the row's own graphs are the pooled ones at the default weight
         default = pooling[str(SHOP_EVIDENCE_WEIGHT)]
         for metric in ("edge_auroc", "edge_auprc", "pooled_edge_auroc"):

@@ -1,3 +1,4 @@
+import copy
 import pickle
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_causalmmm import PAPER_CONFIG, CausalGraphDiscoverer, CausalMMMRegressor
 from sklearn_causalmmm._discovery import flatten_off_diagonal, unflatten_off_diagonal
 from sklearn_causalmmm._training import SHOP_PARAMETER_LR_FACTOR
+from sklearn_causalmmm._type_granger import type_granger_log_bayes_factors
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.estimators import SHOP_EVIDENCE_WEIGHT
 from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
@@ -108,6 +110,14 @@ def test_graph_types_pool_shops_that_share_a_structure(structure):
     types = discoverer.graph_type_probabilities_.argmax(axis=1)
     assert adjusted_rand_score(data.graph_type, types) > 0.9
     assert discoverer.graph_types_.shape == (3, 6, 6)
+    # each type's graph, pooled with the Granger test of its shops' series, is
+    # the simulator's graph of the shops it holds
+    off_diagonal = ~np.eye(6, dtype=bool)
+    for k in range(3):
+        members = data.graph_type[types == k]
+        truth = data.adjacency[data.graph_type == np.bincount(members).argmax()][0]
+        found = discoverer.graph_types_[k] > 0.5
+        np.testing.assert_array_equal(found[off_diagonal], truth[off_diagonal] == 1)
     # pooling ranks edges better than the encoder's own posteriors: it at
     # least halves the share of misordered edge pairs
     pooled = edge_auroc(data.adjacency, discoverer.edge_probabilities_)
@@ -140,6 +150,32 @@ def test_without_graph_types_the_encoders_graphs_are_reported(panel):
     )
     fixed = CausalGraphDiscoverer(**TINY, n_graph_types=2, random_state=0)
     assert fixed.fit(_nodes(panel)).n_graph_types_ == 2
+
+
+def test_graph_types_pool_the_granger_test_of_their_series(panel):
+    tested = CausalGraphDiscoverer(**TINY, n_graph_types=2, random_state=0)
+    mixture = tested.fit(_nodes(panel)).graph_type_mixture_
+    np.testing.assert_array_equal(
+        tested.graph_types_, unflatten_off_diagonal(mixture.edge_prototypes_)
+    )
+    values = _nodes(panel)
+    evidence = type_granger_log_bayes_factors(
+        values,
+        np.ones((len(values), values.shape[-1]), dtype=bool),
+        tested.graph_type_probabilities_,
+        TINY["n_lags"],
+    )
+    expected = copy.copy(mixture).pool_type_evidence(flatten_off_diagonal(evidence))
+    np.testing.assert_allclose(
+        mixture.edge_prototypes_, expected.edge_prototypes_, rtol=1e-6
+    )
+    assert not np.allclose(mixture.edge_prototypes_, mixture.prototypes_)
+    # without lag statistics (the authors' encoder) the prototypes stand alone
+    untested = CausalGraphDiscoverer(
+        **{**TINY, "n_lags": 0}, n_graph_types=2, random_state=0
+    ).fit(_nodes(panel))
+    mixture = untested.graph_type_mixture_
+    assert mixture.edge_prototypes_ is mixture.prototypes_
 
 
 @pytest.mark.parametrize("n_graph_types", [-1, 1.5, "some", True])

@@ -8,6 +8,7 @@ from sklearn_causalmmm._graph_types import GraphTypeMixture
 def _fitted(prototypes, weights, **params) -> GraphTypeMixture:
     mixture = GraphTypeMixture(**params)
     mixture.prototypes_ = np.asarray(prototypes, dtype=float)
+    mixture.edge_prototypes_ = mixture.prototypes_
     mixture.weights_ = np.asarray(weights, dtype=float)
     mixture.n_types_ = len(mixture.weights_)
     return mixture
@@ -155,3 +156,53 @@ def test_invalid_numbers_of_types_are_refused(n_types):
     posteriors, _, _ = _noisy_posteriors(2, n_shops=60)
     with pytest.raises(ValueError, match="60"):
         GraphTypeMixture(n_types=n_types).fit(posteriors)
+
+
+def test_type_evidence_is_pooled_with_the_prototypes_by_log_odds():
+    # prior 0.2 and a Bayes factor of 4 give the type's evidence odds 1 (0.5);
+    # pooled with a prototype of 0.8 (odds 4) at equal weights: odds 2, i.e. 2/3
+    mixture = _fitted([[0.8, 0.3], [0.6, 0.1]], [0.5, 0.5], prior_edge_probability=0.2)
+    evidence = np.array([[np.log(4.0), 0.0], [np.nan, np.nan]])
+    mixture.pool_type_evidence(evidence)
+    np.testing.assert_allclose(mixture.edge_prototypes_[0, 0], 2 / 3)
+    # no evidence (log Bayes factor 0) pools the prototype with the prior
+    np.testing.assert_allclose(
+        mixture.edge_prototypes_[0, 1], 1 / (1 + np.sqrt(7 / 3 * 4))
+    )
+    # a type without evidence (NaN) keeps its prototype; the prototypes stay
+    np.testing.assert_array_equal(mixture.edge_prototypes_[1], [0.6, 0.1])
+    np.testing.assert_array_equal(mixture.prototypes_, [[0.8, 0.3], [0.6, 0.1]])
+    # the posterior reads the pooled prototypes: weight 0 reports them
+    mixture.shop_evidence_weight = 0.0
+    np.testing.assert_allclose(
+        mixture.posterior(np.array([[0.5, 0.5]])),
+        mixture.type_probabilities(np.array([[0.5, 0.5]])) @ mixture.edge_prototypes_,
+    )
+
+
+def test_decisive_type_evidence_is_clipped_like_the_prototypes():
+    mixture = _fitted([[0.5, 0.5]], [1.0], prior_edge_probability=0.5)
+    mixture.pool_type_evidence(np.array([[1e6, -1e6]]))
+    # logit 0 pooled with +-logit(1 - 1e-4): half of that log odds
+    bound = np.log((1 - 1e-4) / 1e-4)
+    np.testing.assert_allclose(
+        mixture.edge_prototypes_,
+        [[1 / (1 + np.exp(-bound / 2)), 1 / (1 + np.exp(bound / 2))]],
+    )
+
+
+def test_type_evidence_of_the_wrong_shape_is_refused():
+    mixture = _fitted([[0.8, 0.3]], [1.0])
+    with pytest.raises(ValueError, match=r"\(1, 2\) \(types, edges\)"):
+        mixture.pool_type_evidence(np.zeros((2, 2)))
+
+
+def test_fit_resets_the_pooled_prototypes():
+    rng = np.random.RandomState(0)
+    posteriors = np.clip(rng.rand(40, 4), 0.01, 0.99)
+    mixture = GraphTypeMixture(n_types=2, random_state=0).fit(posteriors)
+    np.testing.assert_array_equal(mixture.edge_prototypes_, mixture.prototypes_)
+    mixture.pool_type_evidence(np.full((2, 4), 5.0))
+    assert not np.allclose(mixture.edge_prototypes_, mixture.prototypes_)
+    mixture.fit(posteriors)
+    np.testing.assert_array_equal(mixture.edge_prototypes_, mixture.prototypes_)

@@ -29,14 +29,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from sklearn_causalmmm._series import standardise_observed, valid_windows
 from sklearn_causalmmm.baselines._base import BaseDiscoverer
 from sklearn_causalmmm.panel import Panel
 
 __all__ = ["InGRADiscoverer"]
 
-# Floor of a node's standard deviation inside one shop: a node that is constant
-# in a shop carries no Granger information there and must not blow up to inf.
-_STD_FLOOR = 1e-6
 # Offset inside the square root of the sparsity penalty, whose gradient is
 # infinite at exactly zero attention.
 _SQRT_EPS = 1e-4
@@ -45,34 +43,6 @@ _SQRT_EPS = 1e-4
 # ---------------------------------------------------------------------------
 # Data preparation (numpy -> torch tensors)
 # ---------------------------------------------------------------------------
-
-
-def _standardise(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Z-score every node within every shop over the shop's observed steps.
-
-    Returns a new float32 array; masked steps are 0 (the shop's mean).
-    """
-    weights = mask[:, None, :].astype(np.float64)
-    count = np.maximum(weights.sum(axis=-1, keepdims=True), 1.0)
-    mean = (values * weights).sum(axis=-1, keepdims=True) / count
-    centred = (values - mean) * weights
-    std = np.sqrt((centred**2).sum(axis=-1, keepdims=True) / count)
-    out = centred / np.maximum(std, _STD_FLOOR)
-    return out.astype(np.float32)
-
-
-def _valid_windows(mask: np.ndarray, max_lag: int) -> np.ndarray:
-    """``(n_shops, n_steps - max_lag)`` float32: 1 where a window is usable.
-
-    Window ``w`` reads steps ``w .. w + max_lag - 1`` and predicts step
-    ``w + max_lag``; it counts only if all of them are observed, so the steps a
-    ragged shop lacks never enter the loss.
-    """
-    n_windows = mask.shape[-1] - max_lag
-    observed = np.stack(
-        [mask[:, lag : lag + n_windows] for lag in range(max_lag + 1)], -1
-    )
-    return observed.all(axis=-1).astype(np.float32)
 
 
 def _split_windows(z: torch.Tensor, max_lag: int):
@@ -387,12 +357,12 @@ class InGRADiscoverer(BaseDiscoverer):
     @staticmethod
     def _prepare(panel: Panel, max_lag: int):
         mask = np.asarray(panel.mask, dtype=bool)
-        z = _standardise(np.asarray(panel.values, dtype=np.float64), mask)
+        z = standardise_observed(np.asarray(panel.values, dtype=np.float64), mask)
         features = _lagged_correlations(z, mask, max_lag)
         return (
             torch.from_numpy(features),
             torch.from_numpy(z),
-            torch.from_numpy(_valid_windows(mask, max_lag)),
+            torch.from_numpy(valid_windows(mask, max_lag)),
         )
 
     # ------------------------------------------------------------- fitting
