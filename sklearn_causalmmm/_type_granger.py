@@ -114,25 +114,28 @@ def type_wald_statistics(
         raise ValueError(
             f"type_probabilities has {weights.shape[0]} rows for {n_shops} shops."
         )
-    z = standardise_observed(np.asarray(values, dtype=np.float64), mask, np.float64)
-    rows = valid_windows(mask, n_lags).astype(np.float64)
     n_unknowns = n_nodes * n_lags
     n_types = weights.shape[1]
     gram = np.zeros((n_types, n_unknowns, n_unknowns))
     cross = np.zeros((n_types, n_unknowns, n_nodes))
     squares = np.zeros((n_types, n_nodes))
+    n_rows = np.zeros(n_types)
+    # standardising is per shop, so a block of shops needs only its own series
     for start in range(0, n_shops, _SHOPS_PER_BLOCK):
         block = slice(start, start + _SHOPS_PER_BLOCK)
-        design, target = _lag_design(z[block], n_lags)
+        values_block = np.asarray(values[block], dtype=np.float64)
+        z = standardise_observed(values_block, mask[block], np.float64)
+        rows = valid_windows(mask[block], n_lags).astype(np.float64)
+        design, target = _lag_design(z, n_lags)
         design = design.reshape(-1, n_unknowns)
         target = target.reshape(-1, n_nodes)
         for k in range(n_types):
-            row_weights = (weights[block, k, None] * rows[block]).reshape(-1, 1)
+            row_weights = (weights[block, k, None] * rows).reshape(-1, 1)
             weighted = row_weights * design
             gram[k] += weighted.T @ design
             cross[k] += weighted.T @ target
             squares[k] += row_weights[:, 0] @ target**2
-    n_rows = np.einsum("sk,sw->k", weights, rows)
+        n_rows += np.einsum("sk,sw->k", weights[block], rows)
     statistics = np.full((n_types, n_nodes, n_nodes), np.nan)
     for k in range(n_types):
         if n_rows[k] > n_unknowns + 1:
