@@ -64,7 +64,7 @@ from _common import (  # noqa: E402
     structure_metrics,
 )
 
-from sklearn_causalmmm._discovery import (  # noqa: E402
+from sklearn_causalmmm.base import (  # noqa: E402
     flatten_off_diagonal,
     unflatten_off_diagonal,
 )

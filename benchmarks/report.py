@@ -680,7 +680,7 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
         "training, counting the shop's own evidence at half weight against its "
         "types' graphs (`SHOP_EVIDENCE_WEIGHT`); a type's graph pools the "
         "prototype fitted to the encoder's posteriors with a Granger test on the "
-        "series of the type's shops (`sklearn_causalmmm/_type_granger.py`). Every "
+        "series of the type's shops (`sklearn_causalmmm/_causalmmm/pooling.py`). Every "
         "CausalMMM row above also scores, from the same fit, the encoder's own "
         "posteriors, the pooled graphs at other weights (0 reports each shop's "
         "type graphs, 1 is Bayes' rule with the shop's evidence at full weight) "

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
         PAPER_CONFIG,
         CausalGraphDiscoverer,
         CausalMMMRegressor,
+        GraphTypePooling,
+        NRIDiscoverer,
     )
     from sklearn_causalmmm.forecasting import (
         CausalMMMForecaster,
@@ -30,6 +32,8 @@ _LAZY_EXPORTS = {
     "PAPER_CONFIG": "estimators",
     "CausalGraphDiscoverer": "estimators",
     "CausalMMMRegressor": "estimators",
+    "GraphTypePooling": "estimators",
+    "NRIDiscoverer": "estimators",
     "CausalMMMForecaster": "forecasting",
     "PanelRegressorForecaster": "forecasting",
 }
@@ -39,6 +43,8 @@ __all__ = [
     "CausalGraphDiscoverer",
     "CausalMMMForecaster",
     "CausalMMMRegressor",
+    "GraphTypePooling",
+    "NRIDiscoverer",
     "PanelRegressorForecaster",
 ]
 

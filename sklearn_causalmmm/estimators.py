@@ -1,4 +1,11 @@
-"""CausalMMM under the scikit-learn API: a graph discoverer and a GMV regressor."""
+"""CausalMMM under the scikit-learn API: a graph discoverer and a target regressor.
+
+:class:`CausalGraphDiscoverer` learns a Granger-causal graph per shop,
+:class:`CausalMMMRegressor` forecasts the target from a media plan through its
+learned graph, and :class:`NRIDiscoverer` is the ablation without the marketing
+decoder. Each class declares its own parameters with literal defaults; the
+measurements behind the defaults are in ``docs/model.md``.
+"""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -9,53 +16,38 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_causalmmm._discovery import (
-    BaseDiscoverer,
-    flatten_off_diagonal,
-    unflatten_off_diagonal,
-)
-from sklearn_causalmmm._forecast import PanelForecasterMixin
-from sklearn_causalmmm._graph_types import GraphTypeMixture
-from sklearn_causalmmm._training import (
+from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
+from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
     PanelModule,
     build_net,
     make_inputs,
-    seeded,
 )
-from sklearn_causalmmm._type_granger import type_granger_log_bayes_factors
-from sklearn_causalmmm._validation import check_finite_non_negative
+from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel
-
-#: With ``max_epochs=None`` training runs at least this many optimiser updates.
-#: An epoch of a small panel is a few batches: 15 epochs of 50 Sim-1-like
-#: shops (105 updates) left the graph at edge AUROC 0.68, 45 epochs (315
-#: updates) reached 0.96, as 15 epochs of 300 shops (570 updates) do.
-MIN_UPDATES = 300
-
-#: With graph types, the discoverer counts a shop's own evidence at this power
-#: against its types' prototypes (``GraphTypeMixture(shop_evidence_weight=...)``).
-#: Over the 33 fits of the structure benchmark (11 panels, 3 seeds), half
-#: weight raised the mean edge AUROC from 0.9930 to 0.9945 and the mean AUPRC
-#: from 0.9765 to 0.9824 against full weight; a quarter scored 0.9948 / 0.9844
-#: but lost 0.003 / 0.009 on Sim-2-like panels, whose shops deviate from their
-#: types (``docs/model.md``).
-SHOP_EVIDENCE_WEIGHT = 0.5
+from sklearn_causalmmm.utils.random import seeded
+from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
 __all__ = [
     "CausalGraphDiscoverer",
     "CausalMMMRegressor",
+    "GraphTypePooling",
     "MIN_UPDATES",
+    "NRIDiscoverer",
     "PAPER_CONFIG",
-    "SHOP_EVIDENCE_WEIGHT",
 ]
 
-#: Constructor arguments reproducing the settings of the authors' released code.
-#: Differences of the defaults, and why, are listed in the class docstrings.
+#: With ``max_epochs="auto"`` training runs at least this many optimiser
+#: updates: an epoch of a small panel is a few batches (``docs/model.md``).
+MIN_UPDATES = 300
+
+#: Constructor arguments reproducing the settings of the authors' released code
+#: (for :class:`CausalGraphDiscoverer` and :class:`CausalMMMRegressor` alike).
+#: Differences of the defaults, and why, are in ``docs/model.md``.
 PAPER_CONFIG = {
     "hidden": 256,
     "tau": 0.5,
@@ -69,83 +61,86 @@ PAPER_CONFIG = {
     "encoder_norm": "batch",
     "residual": False,
     "messages": "pair",
-    "edge_gain_scale": 0.0,
-    "n_graph_types": 0,
     "lr_schedule": None,
 }
 
 
-class _CausalMMMBase(BaseEstimator):
-    """Parameters, training and graph inference shared by both estimators."""
+def _is_lag_features(value) -> bool:
+    """a name among 'bivariate', 'conditional', 'summed', 'both', 'all', or a list."""
+    from sklearn_causalmmm.nn import lag_feature_kinds
 
-    def __init__(
-        self,
-        *,
-        hidden: int = 64,
-        tau: float = 0.5,
-        hard: bool = False,
-        kl_weight: float = 1.0,
-        edge_prior: float | None = 0.2,
-        nll_variance: float | str = "learned",
-        n_lags: int = 5,
-        lag_features: str | Sequence[str] | None = None,
-        encoder_norm: str | None = "layer",
-        dropout: float = 0.0,
-        horizon: int | None = None,
-        saturation: bool = True,
-        recurrent: bool = True,
-        residual: bool = True,
-        messages: str = "sender",
-        graph: str = "learned",
-        edge_gain_scale: float | None = None,
-        n_graph_types: int | str | None = None,
-        lr: float = 3e-3,
-        batch_size: int = 8,
-        max_epochs: int | None = None,
-        validation_fraction: float | None = None,
-        patience: int = 10,
-        warmup_epochs: int = 0,
-        lr_schedule: str | None = "plateau",
-        context_columns: list[str] | None = None,
-        shop_column: str = "shop_id",
-        time_column: str = "date",
-        target_name: str = "gmv",
-        device: str = "cpu",
-        random_state=None,
-        verbose: int = 0,
-    ) -> None:
-        self.hidden = hidden
-        self.tau = tau
-        self.hard = hard
-        self.kl_weight = kl_weight
-        self.edge_prior = edge_prior
-        self.nll_variance = nll_variance
-        self.n_lags = n_lags
-        self.lag_features = lag_features
-        self.encoder_norm = encoder_norm
-        self.dropout = dropout
-        self.horizon = horizon
-        self.saturation = saturation
-        self.recurrent = recurrent
-        self.residual = residual
-        self.messages = messages
-        self.graph = graph
-        self.edge_gain_scale = edge_gain_scale
-        self.n_graph_types = n_graph_types
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.warmup_epochs = warmup_epochs
-        self.lr_schedule = lr_schedule
-        self.context_columns = context_columns
-        self.shop_column = shop_column
-        self.time_column = time_column
-        self.target_name = target_name
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    try:
+        lag_feature_kinds(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_variance(value) -> bool:
+    """'learned' or a float > 0."""
+    return value == "learned" or (
+        isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0
+    )
+
+
+def _is_column_list(value) -> bool:
+    """a list of column names."""
+    return isinstance(value, str) or (
+        isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
+    )
+
+
+#: What the parameters every CausalMMM estimator shares accept.
+_SHARED_CONSTRAINTS: dict[str, list] = {
+    "hidden": [Interval(numbers.Integral, 1, None)],
+    "tau": [Interval(numbers.Real, 0, None, closed="neither")],
+    "hard": ["boolean"],
+    "kl_weight": [Interval(numbers.Real, 0, None)],
+    "edge_prior": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+    "nll_variance": [_is_variance],
+    "n_lags": [Interval(numbers.Integral, 0, None)],
+    "lag_features": [_is_lag_features],
+    "encoder_norm": [Options(str, {"layer", "batch"}), None],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "horizon": [Interval(numbers.Integral, 1, None)],
+    "residual": ["boolean"],
+    "messages": [Options(str, {"sender", "pair"})],
+    "graph": [Options(str, {"learned", "full"})],
+    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+    "batch_size": [Interval(numbers.Integral, 1, None)],
+    "max_epochs": [Interval(numbers.Integral, 1, None), Options(str, {"auto"})],
+    "validation_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
+    "patience": [Interval(numbers.Integral, 0, None)],
+    "warmup_epochs": [Interval(numbers.Integral, 0, None)],
+    "lr_schedule": [Options(str, {"plateau"}), None],
+    "context_columns": [_is_column_list, None],
+    "shop_column": [str],
+    "time_column": [str],
+    "target_name": [str],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+_DECODER_CONSTRAINTS: dict[str, list] = {
+    "saturation": [Options(str, {"hill"}), None],
+    "carryover": [Options(str, {"recurrent", "markov"})],
+}
+
+
+class _CausalMMMBase(BaseEstimator):
+    """Training and graph inference shared by every CausalMMM estimator.
+
+    Subclasses declare their parameters; this class reads them by name.
+    """
+
+    #: ``max_epochs="auto"``: at least this many epochs, or MIN_UPDATES updates.
+    _auto_epochs = 15
+    #: Edge gains per fitted shop (the regressor's ``edge_gain_scale``).
+    _edge_gain_scale = 0.0
+    #: The KL of a longer shop's graph counts once per this many of its
+    #: observed steps (None: once per shop); see ``PanelNet``.
+    _kl_reference_steps: int | None = KL_REFERENCE_STEPS
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -154,43 +149,18 @@ class _CausalMMMBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    #: What ``None`` means for ``horizon``, ``max_epochs``,
-    #: ``validation_fraction``, ``edge_gain_scale`` and ``n_graph_types``.
-    _defaults = {
-        "horizon": 1,
-        "lag_features": "all",
-        "max_epochs": 15,
-        "validation_fraction": 0.0,
-        "edge_gain_scale": 0.0,
-        "n_graph_types": "auto",
-    }
-
-    #: The KL of a longer shop's graph counts once per this many of its
-    #: observed steps (None: once per shop); see ``PanelNet``.
-    _kl_reference_steps: int | None = KL_REFERENCE_STEPS
-
-    def _resolved(self, name: str):
-        value = getattr(self, name)
-        return self._defaults[name] if value is None else value
-
     def _epoch_budget(self, n_shops: int) -> int:
-        """``max_epochs``, or with None enough epochs for :data:`MIN_UPDATES` steps."""
-        if self.max_epochs is not None:
+        """``max_epochs``, or with "auto" enough epochs for :data:`MIN_UPDATES`."""
+        if self.max_epochs != "auto":
             return self.max_epochs
         batches_per_epoch = -(-n_shops // self.batch_size)
-        return max(self._defaults["max_epochs"], -(-MIN_UPDATES // batches_per_epoch))
+        return max(self._auto_epochs, -(-MIN_UPDATES // batches_per_epoch))
 
     def _window_sizes(self, panel: Panel) -> tuple[int, int]:
         """Return ``(n_valid, n_history)``, or raise naming the shortfall."""
         n_steps = panel.n_steps
-        horizon = self._resolved("horizon")
-        fraction = self._resolved("validation_fraction")
-        if not 0.0 <= fraction < 0.5:
-            raise ValueError(
-                f"validation_fraction must lie in [0, 0.5), got {fraction}."
-            )
-        if horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {horizon}.")
+        horizon = self.horizon
+        fraction = self.validation_fraction
         n_valid = max(horizon, round(n_steps * fraction)) if fraction > 0 else 0
         n_history = n_steps - n_valid - horizon
         needed = max(2, 2 * self.n_lags + 1)
@@ -227,10 +197,7 @@ class _CausalMMMBase(BaseEstimator):
             scored_nodes=None if known_nodes is None else ~known_nodes.numpy(),
         )
         inputs = make_inputs(
-            panel.scaled(),
-            panel.mask,
-            panel.context,
-            panel.n_steps - self._resolved("horizon"),
+            panel.scaled(), panel.mask, panel.context, panel.n_steps - self.horizon
         )
         seeded(seed, net.fit, inputs, None)
         self.net_ = net
@@ -242,12 +209,8 @@ class _CausalMMMBase(BaseEstimator):
         ]
         self.edge_probabilities_ = self._infer_graph(panel)
 
-    def _edge_gain_scale(self) -> float:
-        scale = self._resolved("edge_gain_scale")
-        return check_finite_non_negative(scale, "edge_gain_scale")
-
     def _make_model(self, panel: Panel, n_history: int) -> CausalMMM:
-        gain_scale = self._edge_gain_scale()
+        gain_scale = self._edge_gain_scale
         return CausalMMM(
             n_nodes=panel.n_nodes,
             n_history=n_history,
@@ -256,7 +219,7 @@ class _CausalMMMBase(BaseEstimator):
             tau=self.tau,
             hard=self.hard,
             n_lags=self.n_lags,
-            lag_features=self._resolved("lag_features"),
+            lag_features=self.lag_features,
             encoder_norm=self.encoder_norm,
             dropout=self.dropout,
             graph=self.graph,
@@ -269,7 +232,10 @@ class _CausalMMMBase(BaseEstimator):
 
     def _decoder_modules(self) -> dict[str, bool]:
         """Which marketing modules the decoder has (subclasses may fix them)."""
-        return {"saturation": self.saturation, "recurrent": self.recurrent}
+        return {
+            "saturation": self.saturation == "hill",
+            "recurrent": self.carryover == "recurrent",
+        }
 
     # -- graph inference ----------------------------------------------------
 
@@ -312,151 +278,89 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     probability of each directed edge; the Marketing Response Decoder, trained
     with it as a variational autoencoder, can only use an edge ``i -> j`` to
     predict ``j`` from ``i``'s past, so the learned edges are Granger-causal.
-    New shops get their graph from :meth:`predict_graph` without retraining.
+    After training, a pooling component (by default
+    :class:`GraphTypePooling`) reconciles each shop's graph with the shops of
+    its graph type. New shops get their graph from :meth:`predict_graph`
+    without retraining.
 
     Parameters
     ----------
     hidden : int, default=64
-        Width of every layer (the authors use 256; 64 recovers graphs as well on
-        the benchmarks at a fraction of the cost).
+        Width of every layer (the authors use 256).
     tau : float, default=0.5
         Gumbel-Softmax temperature.
     hard : bool, default=False
-        Straight-through one-hot edge samples (exactly Granger: an absent edge
-        carries nothing) instead of soft ones (the authors' choice).
+        Straight-through one-hot edge samples (an absent edge carries nothing)
+        instead of soft ones (the authors' choice).
     kl_weight : float, default=1.0
         Weight of KL(q(edges) || prior) in the ELBO, counted once per shop
-        and, beyond 100 observed steps, once per 100: the likelihood sums
-        over steps, so a fixed weight would let the prior fade on long series
-        (on 720-step Sim-1-like shops every edge probability then saturated
-        at 1, edge AUROC 0.51). The regressor counts it once per shop (see
-        there).
+        and, beyond 100 observed steps, once per 100, so that the prior does
+        not fade on long series.
     edge_prior : float or None, default=0.2
-        Prior probability of an edge (a sparsity prior, as the paper's text
-        describes). None is the uniform prior of the authors' code.
+        Prior probability of an edge (a sparsity prior). None is the uniform
+        prior of the authors' code.
     nll_variance : float or "learned", default="learned"
-        Variance of the Gaussian reconstruction likelihood on scaled data:
-        ``"learned"`` fits one variance per node, so that bursty spend does not
-        drown the evidence about edges into GMV; the authors fix 5e-7, which
-        also makes the KL term negligible.
+        Variance of the Gaussian likelihood on scaled data: ``"learned"`` fits
+        one per node, so that bursty spend does not drown the evidence about
+        edges into the target; the authors fix 5e-7.
     n_lags : int, default=5
-        Lagged partial correlations fed to the encoder beside the node
-        embeddings (0 reproduces the authors' encoder). They make the encoder
-        see Granger evidence directly and speed up training.
-    lag_features : str or sequence of str, default=None
-        What those features are: each sender's lagged correlation with the
-        receiver's residual after its own lags (``"bivariate"``), each
-        sender's coefficients in a ridge regression of the receiver on every
-        node's lags (``"conditional"``: a sender that reaches the receiver
-        only through another node is explained away), the same regression on
-        every node's sum of lags ``1..w``, for each window ``w``
-        (``"summed"``: one unknown per node and window, so it stays well posed
-        when nodes are many and series short), a sequence of these names,
-        ``"both"`` (the first two) or ``"all"`` (the three). None means
-        ``"all"`` for the discoverer and ``"bivariate"`` for the regressor.
-        Against ``"both"``, ``"all"`` raised the discoverer's edge AUROC /
-        AUPRC on 300 Sim-2-like shops from 0.974 / 0.935 to 0.984 / 0.951,
-        and on 50 shops from 0.981 / 0.952 to 0.988 / 0.973 (3 seeds,
-        ``docs/model.md``). With the regressor's edge gains, ``"both"``
-        moved the 1 / 7 / 30-day errors on Sim-1-like shops from 0.0161 /
-        0.0261 / 0.0254 to 0.0160 / 0.0262 / 0.0267 (3 seeds, the
-        ablations), no gain, so the regressor keeps ``"bivariate"``.
-    encoder_norm : {"layer", "batch", None}, default="layer"
-        The authors use batch normalisation, which makes a shop's graph depend
-        on the other shops in its batch; layer normalisation does not.
+        Lags of the Granger statistics fed to the encoder beside the node
+        embeddings (0 reproduces the authors' encoder).
+    lag_features : str or sequence of str, default="all"
+        Which statistics (see :func:`~sklearn_causalmmm.nn.lag_feature_kinds`):
+        ``"bivariate"`` (each sender's lagged correlation with the receiver's
+        residual after its own lags), ``"conditional"`` (ridge VAR
+        coefficients: indirect senders are explained away), ``"summed"``
+        (the same on sums of lags, well posed with many nodes), a sequence of
+        these, ``"both"`` (the first two) or ``"all"`` (the three).
+    encoder_norm : {"layer", "batch"} or None, default="layer"
+        Normalisation closing every encoder block. ``"batch"`` (the authors')
+        makes a shop's graph depend on the other shops of its batch.
     dropout : float, default=0.0
-    horizon : int, default=None
-        Steps rolled out autoregressively at the end of every training window
-        (the encoder never reads them). None means 1 for the discoverer: the
-        Granger objective is one step ahead, and rolling out bursty spend the
-        model cannot forecast would punish the edges it drives. The regressor
-        uses 7, its channels teacher-forced from the plan.
-    saturation : bool, default=True
-        Context-shaped Hill curves on the decoder's non-target inputs.
-    recurrent : bool, default=True
-        Recurrent (carryover) state in the decoder.
+    horizon : int, default=1
+        Steps rolled out at the end of every training window: one step ahead
+        is the Granger objective.
+    saturation : {"hill"} or None, default="hill"
+        Context-shaped Hill curves on the decoder's media inputs; None drops
+        them (the paper's "CM-rw" ablation).
+    carryover : {"recurrent", "markov"}, default="recurrent"
+        The decoder's memory: a recurrent state, or one rebuilt from the
+        current input at every step (the paper's "CM-markov" ablation).
     residual : bool, default=True
-        The decoder predicts the change from the current value (the authors
-        predict the value).
+        The decoder predicts the change from the current value.
     messages : {"sender", "pair"}, default="sender"
         What an edge ``i -> j`` carries: a function of ``i``'s state only, or
-        of ``[h_i, h_j]`` as in the authors' decoder (see
-        :class:`~sklearn_causalmmm.nn.MarketingResponseDecoder`).
+        of ``[h_i, h_j]`` as in the authors' decoder.
     graph : {"learned", "full"}, default="learned"
-        ``"full"`` fixes the fully connected graph (an ablation).
-    edge_gain_scale : float, default=None
-        Shops that share a graph may still differ in how strongly a parent
-        drives a child. With a positive value every fitted shop scales the
-        message of each edge ``i -> j`` by its own gain ``exp(g)``, learned
-        with the network under the prior ``g ~ N(0, edge_gain_scale**2)``
-        (the shop-level coefficients of a hierarchical marketing mix model);
-        0 shares the whole decoder across shops. An absent edge stays silent
-        whatever its gain. None means 0 for the discoverer, whose graphs must
-        carry over to new shops, and 2 for the regressor, which forecasts the
-        shops it was fitted on: its 7-day error fell from 0.0265 to 0.0135
-        on the demo data and from 0.0336 to 0.0261 on Sim-1-like shops (3
-        seeds, ``docs/benchmarks.md``).
-    n_graph_types : int, "auto" or None, default=None
-        Shops of one business tend to share a few causal structures, while
-        each shop's posterior is read from its own short series. With graph
-        types, a mixture of that many prototype graphs is fitted by EM to the
-        evidence the encoder's posteriors carry, and ``edge_probabilities_``
-        is each shop's posterior under that learned prior (empirical Bayes;
-        see :mod:`sklearn_causalmmm._graph_types`): an edge its own series
-        leaves uncertain is decided by the shops of its type. A shop's own
-        evidence counts at half weight there
-        (:data:`~sklearn_causalmmm.estimators.SHOP_EVIDENCE_WEIGHT`): the
-        encoder learned from every shop which edges are common, so its
-        posteriors already lean on what the prototypes share. With
-        ``n_lags > 0`` each type's graph also pools a Granger test on the
-        series of its shops (see :mod:`sklearn_causalmmm._type_granger`):
-        one regression over a type's shops has a hundred times a shop's data,
-        enough to tell a parent from a sibling that shares its parents.
-        ``"auto"`` picks the number by BIC (up to 10); 0 reports the
-        encoder's posteriors as they are (the paper). None means ``"auto"``
-        for the discoverer. Pooling takes seconds after training and changes
-        nothing in the trained network; on 300 Sim-1-like shops it raised the
-        edge AUROC from 0.983 to 1.000, and on 20 nodes from 0.890 to 1.000
-        (3 seeds; ``docs/model.md``). The regressor takes only 0: its graph
-        is the one its decoder forecasts with.
+        ``"full"`` fixes the fully connected graph (the "CM-full" ablation).
+    pooling : "graph_types", GraphTypePooling or None, default="graph_types"
+        What happens to the encoder's graphs after training:
+        ``"graph_types"`` is :class:`GraphTypePooling` with its defaults; a
+        :class:`GraphTypePooling` sets its options; None reports the
+        encoder's posteriors as they are (the paper).
     lr : float, default=3e-3
     batch_size : int, default=8
-        Shops per batch: small batches give the encoder enough updates on
-        panels of a few hundred shops.
-    max_epochs : int, default=None
-        Upper bound on training epochs. None means 15 for the discoverer (on
-        300 Sim-1-like shops: edge AUROC 0.97-0.98 in under two minutes on 2
-        cores; see ``benchmarks/structure.py``) and 60 for the regressor,
-        which early-stops on its validation forecasts (on 300 simulated shops
-        its 7-step error kept falling until about epoch 45), or more on small
-        panels: enough epochs for
-        :data:`~sklearn_causalmmm.estimators.MIN_UPDATES` optimiser updates
-        (e.g. 43 epochs of 50 shops at ``batch_size=8``): below about 160
-        shops for the discoverer (40 for the regressor) the fit time stops
-        shrinking, while the graph stays as good.
-    validation_fraction : float, default=None
+        Shops per batch.
+    max_epochs : int or "auto", default="auto"
+        Training epochs. "auto" is 15, or more on small panels: enough epochs
+        for :data:`MIN_UPDATES` optimiser updates.
+    validation_fraction : float, default=0.0
         Share of the final steps of every shop held out to early-stop on the
-        forecast error; 0 trains on everything for ``max_epochs``. None means
-        0 for the discoverer (forecast error stops structure learning too
-        early) and 0.1 for the regressor, which early-stops on the mean
-        squared error of its scaled GMV forecast only (the one-step errors of
-        the channels, which it is given, would otherwise dominate).
+        forecast error (0: none; forecast error stops structure learning too
+        early).
     patience : int, default=10
-        Early-stopping patience in epochs.
+        Early-stopping patience in epochs (with a validation share).
     warmup_epochs : int, default=0
         Epochs during which the decoder trains alone on random graphs before
-        the encoder starts learning. Two epochs rescued an edge the encoder
-        had switched off in every shop of its graph type (720-step
-        Sim-1-like panel, seed 1: edge AUROC 0.985 to 1.000), but over the 33
-        fits of the structure benchmark they left the mean edge AUROC
-        unchanged and lowered the AUPRC by 0.002 (``docs/model.md``).
-    lr_schedule : {"plateau", None}, default="plateau"
+        the encoder starts learning.
+    lr_schedule : {"plateau"} or None, default="plateau"
         Halve the learning rate when the monitored loss stops improving.
     context_columns : list of str, default=None
         DataFrame columns holding shop context (not graph nodes).
     shop_column, time_column : str, default="shop_id", "date"
         Columns of a long DataFrame.
     target_name : str, default="gmv"
+        Name of the target node when ``y`` is passed to :meth:`fit`.
     device : str, default="cpu"
     random_state : int, RandomState or None, default=None
         Fixes initialisation, batch order and Gumbel noise: CPU fits on one
@@ -467,22 +371,19 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     Attributes
     ----------
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
-        ``[s, i, j]`` = P(node i -> node j) for shop s; zero diagonal. Pooled
-        over graph types unless ``n_graph_types=0``.
+        ``[s, i, j]`` = P(node i -> node j) for shop s; zero diagonal.
     encoder_edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         The encoder's posterior of each shop, before pooling.
-    n_graph_types_ : int
-        Graph types used (0: no pooling).
-    graph_types_ : ndarray of shape (n_graph_types_, n_nodes, n_nodes)
-        Edge probabilities of each graph type (with graph types only): its
-        prototype, pooled with a Granger test on its shops' series when
-        ``n_lags > 0``.
-    graph_type_probabilities_ : ndarray of shape (n_shops, n_graph_types_)
-        Posterior probability of each graph type for every shop: which shops
-        share a structure (with graph types only).
-    graph_type_mixture_ : GraphTypeMixture or None
-        The fitted mixture; it also pools the graphs of new shops in
+    pooling_ : GraphTypePooling or None
+        The fitted pooling component; it also pools new shops' graphs in
         :meth:`predict_graph`.
+    n_graph_types_ : int
+        Graph types found by the pooling (0 without pooling).
+    graph_types_ : ndarray of shape (n_graph_types_, n_nodes, n_nodes)
+        Edge probabilities of each graph type (with graph-type pooling).
+    graph_type_probabilities_ : ndarray of shape (n_shops, n_graph_types_)
+        Posterior probability of each graph type for every shop (with
+        graph-type pooling).
     node_names_ : list of str
     shop_ids_ : list
     n_features_in_ : int
@@ -496,7 +397,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
 
     See Also
     --------
-    CausalMMMRegressor : the same model, predicting GMV from a channel plan.
+    CausalMMMRegressor : the same model, forecasting the target from a plan.
 
     Examples
     --------
@@ -513,78 +414,296 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     """
 
     _inductive = True
+    _parameter_constraints: dict = {
+        **_SHARED_CONSTRAINTS,
+        **_DECODER_CONSTRAINTS,
+        "pooling": [Options(str, {"graph_types"}), GraphTypePooling, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 64,
+        tau: float = 0.5,
+        hard: bool = False,
+        kl_weight: float = 1.0,
+        edge_prior: float | None = 0.2,
+        nll_variance: float | str = "learned",
+        n_lags: int = 5,
+        lag_features: str | Sequence[str] = "all",
+        encoder_norm: str | None = "layer",
+        dropout: float = 0.0,
+        horizon: int = 1,
+        saturation: str | None = "hill",
+        carryover: str = "recurrent",
+        residual: bool = True,
+        messages: str = "sender",
+        graph: str = "learned",
+        pooling: str | GraphTypePooling | None = "graph_types",
+        lr: float = 3e-3,
+        batch_size: int = 8,
+        max_epochs: int | str = "auto",
+        validation_fraction: float = 0.0,
+        patience: int = 10,
+        warmup_epochs: int = 0,
+        lr_schedule: str | None = "plateau",
+        context_columns: list[str] | None = None,
+        shop_column: str = "shop_id",
+        time_column: str = "date",
+        target_name: str = "gmv",
+        device: str = "cpu",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.tau = tau
+        self.hard = hard
+        self.kl_weight = kl_weight
+        self.edge_prior = edge_prior
+        self.nll_variance = nll_variance
+        self.n_lags = n_lags
+        self.lag_features = lag_features
+        self.encoder_norm = encoder_norm
+        self.dropout = dropout
+        self.horizon = horizon
+        self.saturation = saturation
+        self.carryover = carryover
+        self.residual = residual
+        self.messages = messages
+        self.graph = graph
+        self.pooling = pooling
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.warmup_epochs = warmup_epochs
+        self.lr_schedule = lr_schedule
+        self.context_columns = context_columns
+        self.shop_column = shop_column
+        self.time_column = time_column
+        self.target_name = target_name
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     def _score_graphs(self, panel: Panel, rng) -> np.ndarray:
-        n_types = self._graph_type_count()
+        validate_params(self)
         self._train(panel, rng, known_nodes=None)
         self.encoder_edge_probabilities_ = self.edge_probabilities_
-        self.graph_type_mixture_ = None
+        self.pooling_ = self._pooling_component()
         self.n_graph_types_ = 0
-        if n_types == 0:
+        if self.pooling_ is None:
             return self.encoder_edge_probabilities_
-        mixture = GraphTypeMixture(
-            n_types,
+        self.pooling_.fit(
+            self.encoder_edge_probabilities_,
+            panel.values,
+            panel.mask,
             prior_edge_probability=self._prior_edge_probability(),
-            shop_evidence_weight=SHOP_EVIDENCE_WEIGHT,
+            n_lags=self.n_lags,
             random_state=rng,
         )
-        encoder_rows = flatten_off_diagonal(self.encoder_edge_probabilities_)
-        self.graph_type_mixture_ = mixture.fit(encoder_rows)
-        self.n_graph_types_ = mixture.n_types_
-        self.graph_type_probabilities_ = mixture.type_probabilities(encoder_rows)
-        if self.n_lags > 0:
-            evidence = type_granger_log_bayes_factors(
-                panel.values, panel.mask, self.graph_type_probabilities_, self.n_lags
-            )
-            mixture.pool_type_evidence(flatten_off_diagonal(evidence))
-        self.graph_types_ = unflatten_off_diagonal(mixture.edge_prototypes_)
-        return unflatten_off_diagonal(mixture.posterior(encoder_rows))
+        self.n_graph_types_ = self.pooling_.n_types_
+        self.graph_types_ = self.pooling_.graph_types_
+        self.graph_type_probabilities_ = self.pooling_.type_probabilities_
+        return self.pooling_.transform(self.encoder_edge_probabilities_)
+
+    def _pooling_component(self) -> GraphTypePooling | None:
+        if self.pooling is None:
+            return None
+        if isinstance(self.pooling, str):
+            return GraphTypePooling()
+        return clone(self.pooling)
 
     def _score_new(self, panel: Panel) -> np.ndarray:
         return self._pooled(self._infer_graph(panel))
 
     def _pooled(self, encoder_graphs: np.ndarray) -> np.ndarray:
-        """Each shop's graph under the fitted graph-type prior (if any)."""
-        if self.graph_type_mixture_ is None:
+        """Each shop's graph under the fitted pooling (if any)."""
+        if self.pooling_ is None:
             return encoder_graphs
-        pooled = self.graph_type_mixture_.posterior(
-            flatten_off_diagonal(encoder_graphs)
-        )
-        return unflatten_off_diagonal(pooled)
-
-    def _graph_type_count(self) -> int | str:
-        n_types = self._resolved("n_graph_types")
-        valid = n_types == "auto" or (
-            isinstance(n_types, numbers.Integral)
-            and not isinstance(n_types, bool)
-            and n_types >= 0
-        )
-        if not valid:
-            raise ValueError(
-                f"n_graph_types must be 'auto', None or an int >= 0, got {n_types!r}."
-            )
-        return n_types
+        return self.pooling_.transform(encoder_graphs)
 
     def _prior_edge_probability(self) -> float:
         # the uniform prior over the two edge types gives P(edge) = 1/2
         return 0.5 if self.edge_prior is None else float(self.edge_prior)
 
 
-class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
-    """Forecast GMV from a channel plan with CausalMMM.
+class NRIDiscoverer(CausalGraphDiscoverer):
+    """CausalMMM minus the marketing decoder: the ACD/NRI comparison.
 
-    The decoder reads each shop's fitted history, then rolls GMV forward over
-    the steps of the plan passed to :meth:`predict`, with the planned channels
-    teacher-forced. See :mod:`sklearn_causalmmm._forecast` for where a plan
-    starts. Parameters are those of :class:`CausalGraphDiscoverer`, except
-    that ``kl_weight`` weighs the KL once per shop, whatever its length: the
-    graph serves the forecast here, and counting it per 100 steps raised the
-    7-day error of the forecasting benchmark on the demo data (335 fitted
-    steps) from 0.026 to 0.030 (one seed). ``n_graph_types`` must be 0 or
-    None (see there). And ``edge_gain_scale`` is 2 by
-    default: each fitted shop has its own edge gains (see
-    :meth:`~sklearn_causalmmm.nn.CausalMMM.edge_gains`), so a forecast is for
-    shops seen in ``fit``, as the forecasting contract already requires.
+    The same amortised relational encoder and ELBO as
+    :class:`CausalGraphDiscoverer`, but the decoder is a plain one-step graph
+    network: no recurrent carryover state and no Hill saturation. Comparing
+    the two isolates what the marketing response decoder adds to structure
+    learning. As published, NRI reads each graph from its own series
+    (``pooling=None``) with the bivariate lag statistics.
+
+    Parameters are those of :class:`CausalGraphDiscoverer` without
+    ``saturation`` and ``carryover``; ``lag_features`` defaults to
+    ``"bivariate"`` and ``pooling`` to None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.estimators import NRIDiscoverer
+    >>> from sklearn_causalmmm.datasets import make_causal_mmm
+    >>> data = make_causal_mmm(n_shops=6, n_steps=60, random_state=0)
+    >>> X = np.concatenate([data.X, data.y[:, None]], axis=1)
+    >>> model = NRIDiscoverer(hidden=8, max_epochs=1, random_state=0)
+    >>> model.fit(X).edge_probabilities_.shape
+    (6, 8, 8)
+    """
+
+    _parameter_constraints: dict = {
+        **_SHARED_CONSTRAINTS,
+        "pooling": [Options(str, {"graph_types"}), GraphTypePooling, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 64,
+        tau: float = 0.5,
+        hard: bool = False,
+        kl_weight: float = 1.0,
+        edge_prior: float | None = 0.2,
+        nll_variance: float | str = "learned",
+        n_lags: int = 5,
+        lag_features: str | Sequence[str] = "bivariate",
+        encoder_norm: str | None = "layer",
+        dropout: float = 0.0,
+        horizon: int = 1,
+        residual: bool = True,
+        messages: str = "sender",
+        graph: str = "learned",
+        pooling: str | GraphTypePooling | None = None,
+        lr: float = 3e-3,
+        batch_size: int = 8,
+        max_epochs: int | str = "auto",
+        validation_fraction: float = 0.0,
+        patience: int = 10,
+        warmup_epochs: int = 0,
+        lr_schedule: str | None = "plateau",
+        context_columns: list[str] | None = None,
+        shop_column: str = "shop_id",
+        time_column: str = "date",
+        target_name: str = "gmv",
+        device: str = "cpu",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.tau = tau
+        self.hard = hard
+        self.kl_weight = kl_weight
+        self.edge_prior = edge_prior
+        self.nll_variance = nll_variance
+        self.n_lags = n_lags
+        self.lag_features = lag_features
+        self.encoder_norm = encoder_norm
+        self.dropout = dropout
+        self.horizon = horizon
+        self.residual = residual
+        self.messages = messages
+        self.graph = graph
+        self.pooling = pooling
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.warmup_epochs = warmup_epochs
+        self.lr_schedule = lr_schedule
+        self.context_columns = context_columns
+        self.shop_column = shop_column
+        self.time_column = time_column
+        self.target_name = target_name
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _decoder_modules(self) -> dict[str, bool]:
+        return {"saturation": False, "recurrent": False}
+
+
+class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
+    """Forecast the target from a media plan with CausalMMM.
+
+    The decoder reads each shop's fitted history, then rolls the target
+    forward over the steps of the plan passed to :meth:`predict`, with the
+    planned drivers teacher-forced. Drivers the plan lacks (a column left out,
+    or NaN cells) are forecast by the model along the way. See
+    :mod:`sklearn_causalmmm.base` for where a plan starts; :meth:`extend`
+    appends new observations to the history forecasts start from.
+
+    Parameters
+    ----------
+    hidden : int, default=64
+        Width of every layer (the authors use 256).
+    tau : float, default=0.5
+        Gumbel-Softmax temperature.
+    hard : bool, default=False
+        Straight-through one-hot edge samples instead of soft ones.
+    kl_weight : float, default=1.0
+        Weight of KL(q(edges) || prior) in the ELBO, counted once per shop
+        whatever its length: the graph serves the forecast here.
+    edge_prior : float or None, default=0.2
+        Prior probability of an edge; None is the uniform prior.
+    nll_variance : float or "learned", default="learned"
+        Variance of the Gaussian likelihood on scaled data (one learned per
+        node, or fixed).
+    n_lags : int, default=5
+        Lags of the Granger statistics fed to the encoder (0: none).
+    lag_features : str or sequence of str, default="bivariate"
+        Which statistics (see :class:`CausalGraphDiscoverer`).
+    encoder_norm : {"layer", "batch"} or None, default="layer"
+    dropout : float, default=0.0
+    horizon : int, default=7
+        Steps rolled out at the end of every training window, the drivers
+        teacher-forced as in a plan; the forecasts of :meth:`predict` may be
+        longer.
+    saturation : {"hill"} or None, default="hill"
+        Context-shaped Hill curves on the decoder's media inputs.
+    carryover : {"recurrent", "markov"}, default="recurrent"
+        The decoder's memory (see :class:`CausalGraphDiscoverer`).
+    residual : bool, default=True
+        The decoder predicts the change from the current value.
+    messages : {"sender", "pair"}, default="sender"
+    graph : {"learned", "full"}, default="learned"
+    edge_gain_scale : float, default=2.0
+        Shops that share a graph may differ in how strongly a parent drives a
+        child: every fitted shop scales the message of each edge ``i -> j`` by
+        its own gain ``exp(g)``, learned under the prior
+        ``g ~ N(0, edge_gain_scale**2)`` (the shop-level coefficients of a
+        hierarchical marketing mix model); 0 shares the whole decoder across
+        shops.
+    lr : float, default=3e-3
+    batch_size : int, default=8
+        Shops per batch.
+    max_epochs : int or "auto", default="auto"
+        Upper bound on training epochs, which early-stop on the validation
+        forecasts. "auto" is 60, or more on small panels: enough epochs for
+        :data:`MIN_UPDATES` optimiser updates.
+    validation_fraction : float, default=0.1
+        Share of the final steps of every shop held out to early-stop on the
+        squared error of the target's forecast (0: train for ``max_epochs``).
+    patience : int, default=10
+        Early-stopping patience in epochs.
+    warmup_epochs : int, default=0
+        Epochs during which the decoder trains alone on random graphs.
+    lr_schedule : {"plateau"} or None, default="plateau"
+    context_columns : list of str, default=None
+        DataFrame columns holding shop context (not graph nodes).
+    shop_column, time_column : str, default="shop_id", "date"
+        Columns of a long DataFrame.
+    target_name : str, default="gmv"
+        Name of the target when ``y`` is not a named Series or column.
+    device : str, default="cpu"
+    random_state : int, RandomState or None, default=None
+        Makes CPU fits on one machine with the same number of torch threads
+        repeatable bit for bit.
+    verbose : int, default=0
 
     Attributes
     ----------
@@ -592,12 +711,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         Learned graph over X's nodes followed by the target.
     edge_gains_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         ``[s, i, j]`` = the factor on the message of edge ``i -> j`` in shop
-        ``s`` (1 on the diagonal, and everywhere with ``edge_gain_scale=0``):
-        how much more or less strongly ``i`` drives ``j`` there than in the
-        shared decoder. It matters only where the edge is present.
+        ``s`` (1 on the diagonal, and everywhere with ``edge_gain_scale=0``).
     node_names_ : list of str
     panel_ : Panel
-        The fitted history (needed to continue each shop's series).
+        The history forecasts continue (the fitted one, or longer after
+        :meth:`extend`).
     model_, net_, history_, n_history_
         As in :class:`CausalGraphDiscoverer`.
 
@@ -612,23 +730,89 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     (8, 7)
     """
 
-    _defaults = {
-        "horizon": 7,
-        "lag_features": "bivariate",
-        "max_epochs": 60,
-        "validation_fraction": 0.1,
-        "edge_gain_scale": 2.0,
-        "n_graph_types": 0,
-    }
+    _auto_epochs = 60
     _kl_reference_steps = None
+    _parameter_constraints: dict = {
+        **_SHARED_CONSTRAINTS,
+        **_DECODER_CONSTRAINTS,
+        "edge_gain_scale": [Interval(numbers.Real, 0, np.inf, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 64,
+        tau: float = 0.5,
+        hard: bool = False,
+        kl_weight: float = 1.0,
+        edge_prior: float | None = 0.2,
+        nll_variance: float | str = "learned",
+        n_lags: int = 5,
+        lag_features: str | Sequence[str] = "bivariate",
+        encoder_norm: str | None = "layer",
+        dropout: float = 0.0,
+        horizon: int = 7,
+        saturation: str | None = "hill",
+        carryover: str = "recurrent",
+        residual: bool = True,
+        messages: str = "sender",
+        graph: str = "learned",
+        edge_gain_scale: float = 2.0,
+        lr: float = 3e-3,
+        batch_size: int = 8,
+        max_epochs: int | str = "auto",
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        warmup_epochs: int = 0,
+        lr_schedule: str | None = "plateau",
+        context_columns: list[str] | None = None,
+        shop_column: str = "shop_id",
+        time_column: str = "date",
+        target_name: str = "gmv",
+        device: str = "cpu",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.tau = tau
+        self.hard = hard
+        self.kl_weight = kl_weight
+        self.edge_prior = edge_prior
+        self.nll_variance = nll_variance
+        self.n_lags = n_lags
+        self.lag_features = lag_features
+        self.encoder_norm = encoder_norm
+        self.dropout = dropout
+        self.horizon = horizon
+        self.saturation = saturation
+        self.carryover = carryover
+        self.residual = residual
+        self.messages = messages
+        self.graph = graph
+        self.edge_gain_scale = edge_gain_scale
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.warmup_epochs = warmup_epochs
+        self.lr_schedule = lr_schedule
+        self.context_columns = context_columns
+        self.shop_column = shop_column
+        self.time_column = time_column
+        self.target_name = target_name
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    _fills_plan = True
+
+    @property
+    def _edge_gain_scale(self) -> float:
+        return float(self.edge_gain_scale)
 
     def _fit_panel(self, panel: Panel, rng) -> None:
-        if self._resolved("n_graph_types") != 0:
-            raise ValueError(
-                f"n_graph_types={self.n_graph_types!r}: graph types pool the "
-                "graphs CausalGraphDiscoverer reports. The regressor's graph is "
-                "the one its decoder forecasts with, so it takes only 0 or None."
-            )
+        validate_params(self)
         self._train(panel, rng, known_nodes=self._known_nodes(panel.n_nodes))
         # panel_ may later be replaced by a longer history of the same shops
         self._shop_rows = {shop: row for row, shop in enumerate(panel.shop_ids)}
@@ -647,13 +831,15 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         return known
 
     def predict(self, X, context=None, *, edge_probabilities=None, edge_gains=None):
-        """Forecast GMV over the steps of the channel plan ``X``.
+        """Forecast the target over the steps of the plan ``X``.
 
         Parameters
         ----------
         X : array-like or DataFrame
-            Channel plan of fitted shops (see :mod:`sklearn_causalmmm._forecast`
-            for how its first step is placed after the fitted history).
+            Plan of fitted shops (see :mod:`sklearn_causalmmm.base` for how
+            its first step is placed after the fitted history). A DataFrame
+            may leave driver columns out, or hold NaN in them: the model
+            forecasts those values.
         context : array-like, default=None
             Ignored for fitted shops (their context is known).
         edge_probabilities : array-like of shape (n_shops, n_nodes, n_nodes), \
@@ -663,8 +849,6 @@ default=None
             (0), force one (1), or give a shop another shop's graph, to see how
             much the forecast relies on the graph (see
             :func:`~sklearn_causalmmm.analysis.graph_check.graph_reliance`).
-            Passing ``edge_probabilities_`` itself reproduces the forecast of a
-            plan that continues the fitted window, up to float rounding.
             The diagonal is ignored.
         edge_gains : array-like of shape (n_shops, n_nodes, n_nodes), \
 default=None
@@ -675,10 +859,8 @@ default=None
         Returns
         -------
         ndarray or Series
-            GMV in the layout of ``X``.
+            The target in the layout of ``X``.
         """
-        if edge_probabilities is None and edge_gains is None:
-            return super().predict(X, context)
         graphs = gains = None
         if edge_probabilities is not None:
             graphs = self._check_graphs(edge_probabilities, "edge_probabilities")
@@ -692,18 +874,78 @@ default=None
             diagonal = np.arange(gains.shape[1])
             gains[:, diagonal, diagonal] = 1.0
         plan, history, start, rows = self._locate_plan(X, context)
-        forecast = self._forecast(
+        nodes = self._roll(
             history,
             plan,
             start,
             None if graphs is None else graphs[rows],
             None if gains is None else gains[rows],
         )
-        return plan.target_to_layout(np.asarray(forecast, dtype=np.float64))
+        return plan.target_to_layout(nodes[:, -1])
 
-    def _forecast(
+    def rollout(self, X, context=None):
+        """Every node over the steps of the plan ``X``: drivers and the target.
+
+        Drivers the plan gives are returned as given; those it lacks (left
+        out of a DataFrame plan, or NaN) are the model's forecast, as
+        :meth:`predict` uses them.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            A plan, as for :meth:`predict`.
+        context : array-like, default=None
+            Ignored for fitted shops.
+
+        Returns
+        -------
+        ndarray or DataFrame
+            ``(n_shops, n_nodes, n_steps)`` for arrays; for DataFrames, the
+            plan's rows with every driver column filled and the target as the
+            last column.
+        """
+        plan, history, start, _ = self._locate_plan(X, context)
+        nodes = self._roll(history, plan, start)
+        drivers = plan.nodes_to_layout(nodes[:, :-1])
+        if not hasattr(drivers, "columns"):
+            return nodes if plan.layout == "numpy3d" else nodes[0].T
+        target = plan.target_to_layout(nodes[:, -1])
+        return drivers.assign(**{self.node_names_[-1]: target.to_numpy()})
+
+    def extend(self, X, y):
+        """Append new observations of fitted shops to the history forecasts continue.
+
+        The network is not refitted: the steps of ``X`` and ``y`` become the
+        history that :meth:`predict` starts from (the encoder re-reads the
+        graph from the latest window when a plan starts after it).
+
+        Parameters
+        ----------
+        X : DataFrame
+            Drivers of fitted shops for steps after (or overlapping) the
+            current history, in the layout used in :meth:`fit`.
+        y : Series or array-like
+            The target on X's rows.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "panel_")
+        new = self._convert(X, y, None, min_steps=1, check_constant=False)
+        self.panel_ = _concatenate_history(self.panel_, new)
+        return self
+
+    def _roll(
         self, history: Panel, plan: Panel, start: int, graphs=None, gains=None
     ) -> np.ndarray:
+        """Every node over the plan's steps, raw units ``(n_shops, d, n_steps)``.
+
+        Drivers the plan gives (all but those ``plan.observed`` marks missing)
+        are teacher-forced; the others and the target are the decoder's
+        rollout.
+        """
+        given = plan.observed
         scale = history.scale
         past = history.scaled()[..., :start]
         if start == 0:
@@ -716,6 +958,11 @@ default=None
         graph_source = past if start >= self.n_history_ else history.scaled()
         start = past.shape[-1]
         known = self._known_nodes(history.n_nodes)
+        if given is not None and not given.all():
+            steps = np.ones((plan.n_shops, history.n_nodes, window.shape[-1]), bool)
+            steps[:, -1] = False
+            steps[:, :-1, start:] = given
+            known = torch.as_tensor(steps)
         # a shop's edge gains are its row among the shops it was fitted with
         shops = torch.as_tensor([self._shop_rows[shop] for shop in history.shop_ids])
         chunks = []
@@ -727,14 +974,23 @@ default=None
                     torch.as_tensor(window[rows]),
                     torch.as_tensor(history.context[rows]),
                     start,
-                    known,
+                    known if known.dim() == 1 else known[rows],
                     torch.as_tensor(graph_source[rows]),
                     None if graphs is None else torch.as_tensor(graphs[rows]),
                     shops[rows],
                     None if gains is None else torch.as_tensor(gains[rows]),
                 )
-                chunks.append(prediction[:, -1, start - 1 :].numpy())
-        return np.concatenate(chunks) * scale[:, -1, None]
+                chunks.append(prediction[:, :, start - 1 :].numpy())
+        nodes = np.concatenate(chunks) * scale[..., None]
+        # planned drivers are returned as given, the rest as forecast
+        if given is None:
+            nodes[:, :-1] = plan.values
+        else:
+            nodes[:, :-1] = np.where(given, plan.values, nodes[:, :-1])
+        return nodes.astype(np.float64)
+
+    def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
+        return self._roll(history, plan, start)[:, -1]
 
     def _check_graphs(self, values, name: str) -> np.ndarray:
         """``values`` as float32 laid out like ``edge_probabilities_``, finite."""
@@ -751,7 +1007,7 @@ default=None
         return graphs
 
     def predict_graph(self, X, y, context=None) -> np.ndarray:
-        """Edge probabilities ``(n_shops, d, d)`` of shops with channels X, GMV y."""
+        """Edge probabilities ``(n_shops, d, d)`` of shops with drivers X, target y."""
         check_is_fitted(self, "model_")
         return self._infer_graph(self._convert(X, y, context, min_steps=2))
 
@@ -760,3 +1016,10 @@ default=None
         tags.target_tags.positive_only = True
         tags.regressor_tags.poor_score = True
         return tags
+
+
+def _concatenate_history(old: Panel, new: Panel) -> Panel:
+    """``old`` continued by ``new`` (same shops, ``new`` wins where both hold)."""
+    from sklearn_causalmmm.panel import concatenate_steps
+
+    return concatenate_steps(old, new)

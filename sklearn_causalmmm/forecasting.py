@@ -2,7 +2,7 @@
 
 :class:`PanelRegressorForecaster` puts any regressor that follows the package's
 forecasting contract (``fit(X, y)`` on a panel of shops, ``predict(X_plan)``
-over a channel plan, see :mod:`sklearn_causalmmm._forecast`) behind sktime's
+over a channel plan, see :mod:`sklearn_causalmmm.base`) behind sktime's
 ``BaseForecaster``: :class:`~sklearn_causalmmm.CausalMMMRegressor` and the
 forecasting baselines then run in sktime's ``evaluate``, splitters and
 benchmarks like any sktime forecaster. :class:`CausalMMMForecaster` is that
@@ -15,8 +15,6 @@ channels it is not given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -26,39 +24,6 @@ __all__ = ["CausalMMMForecaster", "PanelRegressorForecaster"]
 
 #: Name of the driver node a forecaster fitted without X uses (see Notes).
 TIME_STEP_NODE = "time_step"
-
-# Constructor parameters passed unchanged to CausalMMMRegressor; its layout
-# parameters (shop_column, time_column, target_name) are set by the forecaster.
-_REGRESSOR_PARAMS = (
-    "hidden",
-    "tau",
-    "hard",
-    "kl_weight",
-    "edge_prior",
-    "nll_variance",
-    "n_lags",
-    "lag_features",
-    "encoder_norm",
-    "dropout",
-    "horizon",
-    "saturation",
-    "recurrent",
-    "residual",
-    "messages",
-    "graph",
-    "edge_gain_scale",
-    "lr",
-    "batch_size",
-    "max_epochs",
-    "validation_fraction",
-    "patience",
-    "warmup_epochs",
-    "lr_schedule",
-    "context_columns",
-    "device",
-    "random_state",
-    "verbose",
-)
 
 
 class PanelRegressorForecaster(BaseForecaster):
@@ -70,14 +35,15 @@ class PanelRegressorForecaster(BaseForecaster):
     regressor's ``context_columns``, shop context on the same index. One clone
     of ``regressor`` is fitted on all shops.
 
-    At ``predict``, ``X`` must hold every column seen in ``fit`` for every
-    step from the cutoff to the last step of ``fh`` (also the steps between
-    those of a non-contiguous ``fh``): it is the channel plan the regressor
-    rolls GMV forward over, and a regressor cannot forecast the channels
-    themselves (:class:`CausalMMMForecaster` can). In-sample steps (``fh <= 0``)
-    are forecast from what the regressor knew just before the first requested
-    step, with the observed channels (or those given in ``X``) as the plan,
-    i.e. a back-test from that date.
+    At ``predict``, ``X`` is the plan the regressor rolls the target forward
+    over, for every step from the cutoff to the last step of ``fh`` (also the
+    steps between those of a non-contiguous ``fh``). A regressor that can
+    forecast the drivers a plan lacks (:class:`~sklearn_causalmmm.CausalMMMRegressor`)
+    fills the columns or steps ``X`` leaves out (or all of them when ``X`` is
+    None); for the others ``X`` must hold every column seen in ``fit``.
+    In-sample steps (``fh <= 0``) are forecast from what the regressor knew
+    just before the first requested step, with the observed drivers (or
+    those given in ``X``) as the plan, i.e. a back-test from that date.
 
     Parameters
     ----------
@@ -117,11 +83,13 @@ class PanelRegressorForecaster(BaseForecaster):
     continued over the horizon), which carries only the position in time.
 
     ``update`` with ``update_params=True`` refits the regressor on the whole
-    history. With ``update_params=False`` the fitted regressor is kept and
-    the new observations only extend the history: forecasts still start from
-    the end of the history the regressor was fitted on, with the new steps'
-    channels as the first steps of the plan (their GMV is not read). Shops
-    are those seen in ``fit``.
+    history. With ``update_params=False`` the fitted regressor is kept: a
+    regressor with an ``extend(X, y)`` method (as
+    :class:`~sklearn_causalmmm.CausalMMMRegressor`) appends the new
+    observations to the history its forecasts start from; for the others,
+    forecasts still start from the end of the history the regressor was
+    fitted on, with the new steps' drivers as the first steps of the plan
+    (their target is not read). Shops are those seen in ``fit``.
 
     Examples
     --------
@@ -190,7 +158,7 @@ class PanelRegressorForecaster(BaseForecaster):
         -------
         self
         """
-        template = self.regressor
+        template = getattr(self, "_template", self.regressor)
         if isinstance(template, type) or not (
             hasattr(template, "fit") and hasattr(template, "predict")
         ):
@@ -214,7 +182,7 @@ class PanelRegressorForecaster(BaseForecaster):
         return self
 
     def _refit(self) -> None:
-        regressor = clone(self.regressor)
+        regressor = clone(getattr(self, "_template", self.regressor))
         if "target_name" in regressor.get_params(deep=False):
             regressor.set_params(target_name=self._target)
         else:
@@ -278,17 +246,16 @@ class PanelRegressorForecaster(BaseForecaster):
             self._history_X = _append(self._history_X, self._internal(X)[columns])
         if update_params:
             self._refit()
-        else:
-            self._extend_history()
+        elif hasattr(self.regressor_, "extend"):
+            # the unchanged regressor continues the extended history
+            new = (
+                self._history_y.index.get_level_values(1)
+                > self._grid()[self._n_read - 1]
+            )
+            drivers = self._drivers_history()[new]
+            self.regressor_.extend(drivers, self._history_y[new])
+            self._n_read = len(self._grid())
         return self
-
-    def _extend_history(self) -> None:
-        """Make the unchanged regressor continue the extended history.
-
-        A regressor of the contract may tie what it learned to the steps it
-        was fitted on, so by default it keeps its history and forecasts start
-        from its end (see ``_predict``).
-        """
 
     # --------------------------------------------------------------- predict
     def _predict(self, fh: ForecastingHorizon, X: pd.DataFrame | None = None):
@@ -322,11 +289,8 @@ class PanelRegressorForecaster(BaseForecaster):
             )
         steps = np.arange(first, last + 1)
         # a panel's time level, unlike a plain time index, carries no
-        # frequency; the regressor's time grid knows it
-        fitted_grid = getattr(
-            getattr(self.regressor_, "panel_", None), "time_index", None
-        )
-        freq = fh.freq or getattr(fitted_grid, "freq", None)
+        # frequency; the grid of the history tells it
+        freq = fh.freq or _grid_frequency(grid)
         times = ForecastingHorizon(steps, is_relative=True, freq=freq)
         times = times.to_absolute_index(cutoff)
         in_sample = grid[n_history - 1 + first : n_history + min(last, 0)]
@@ -360,12 +324,14 @@ class PanelRegressorForecaster(BaseForecaster):
             means = history[context].groupby(level=0).mean()
             known = means.reindex(plan.index.get_level_values(0)).set_axis(plan.index)
             plan[context] = plan[context].fillna(known)
-        if plan.isna().to_numpy().any():
-            plan = self._fill_plan(plan, int((steps > 0).sum()))
+        if plan.isna().to_numpy().any() and not getattr(
+            self.regressor_, "_fills_plan", False
+        ):
+            self._refuse_missing(plan)
         return plan
 
-    def _fill_plan(self, plan: pd.DataFrame, n_future: int) -> pd.DataFrame:
-        """Fill plan values neither X nor the history holds (here: refuse)."""
+    def _refuse_missing(self, plan: pd.DataFrame) -> None:
+        """Name the first plan value neither X nor the history holds."""
         shop, time = plan.index[np.flatnonzero(plan.isna().to_numpy().any(axis=1))[0]]
         column = plan.columns[plan.loc[(shop, time)].isna().to_numpy()][0]
         where = f"at {time}"
@@ -374,9 +340,9 @@ class PanelRegressorForecaster(BaseForecaster):
             where = f"of shop {getattr(key, 'item', lambda: key)()!r} {where}"
         raise ValueError(
             f"X lacks {column!r} {where}: "
-            f"{type(self.regressor_).__name__} forecasts GMV from a full channel "
+            f"{type(self.regressor_).__name__} forecasts the target from a full "
             "plan, so X must hold every column seen in fit for every step to "
-            "forecast (CausalMMMForecaster can forecast missing channels itself)."
+            "forecast (CausalMMMForecaster can forecast missing drivers itself)."
         )
 
     # --------------------------------------------------------------- helpers
@@ -452,80 +418,34 @@ class PanelRegressorForecaster(BaseForecaster):
 
 
 class CausalMMMForecaster(PanelRegressorForecaster):
-    """Forecast GMV of one shop or many with CausalMMM, channels as exogenous X.
+    """Forecast the target of one shop or many with CausalMMM, drivers as X.
 
-    ``y`` is GMV: one series, or a panel of shops with a ``(shop, time)``
-    MultiIndex (or a hierarchical index, every level but the last naming the
-    shop). ``X`` holds the channels, funnel nodes and, named by
-    ``context_columns``, shop context on the same index. One global
-    :class:`~sklearn_causalmmm.CausalMMMRegressor` is fitted on all shops; its
-    learned causal graph per shop is :attr:`edge_probabilities_`.
+    :class:`PanelRegressorForecaster` around a
+    :class:`~sklearn_causalmmm.CausalMMMRegressor`. ``y`` is the target: one
+    series, or a panel of shops with a ``(shop, time)`` MultiIndex (or a
+    hierarchical index, every level but the last naming the shop). ``X`` holds
+    the media, funnel nodes and, named by the regressor's ``context_columns``,
+    shop context on the same index. One global regressor is fitted on all
+    shops; its learned causal graph per shop is :attr:`edge_probabilities_`.
 
-    At ``predict``, GMV is rolled out over the horizon from the history:
+    At ``predict``, the target is rolled out over the horizon from the
+    history:
 
-    * channel values given in ``X`` for the forecast steps are used as a plan
+    * driver values given in ``X`` for the forecast steps are the plan
       (what-if forecasting: pass the spend you intend to make);
-    * channels, funnel nodes or steps missing from ``X`` (or ``X=None``) are
-      filled with the model's own free rollout of those nodes from the fitted
-      history (its forecast of spend and funnel, clipped at 0);
+    * drivers or steps missing from ``X`` (or ``X=None``) are forecast by the
+      model along the way, with the given drivers as the plan;
     * in-sample steps (``fh <= 0``) are forecast from what the model knew just
-      before the first requested step, with the observed channels (or those
+      before the first requested step, with the observed drivers (or those
       given in ``X``) as the plan, i.e. a back-test from that date.
 
     Parameters
     ----------
-    hidden : int, default=64
-        Width of every layer.
-    tau : float, default=0.5
-        Gumbel-Softmax temperature.
-    hard : bool, default=False
-        Straight-through one-hot edge samples instead of soft ones.
-    kl_weight : float, default=1.0
-        Weight of the KL term of the ELBO.
-    edge_prior : float or None, default=0.2
-        Prior probability of an edge; None is the uniform prior.
-    nll_variance : float or "learned", default="learned"
-        Variance of the Gaussian reconstruction likelihood.
-    n_lags : int, default=5
-        Lagged partial correlations fed to the encoder.
-    lag_features : str or sequence of str, default="bivariate"
-        What those features are (see :class:`~sklearn_causalmmm.CausalMMMRegressor`).
-    encoder_norm : {"layer", "batch", None}, default="layer"
-    dropout : float, default=0.0
-    horizon : int, default=7
-        Steps rolled out at the end of every training window; independent of
-        the ``fh`` passed to ``predict``.
-    saturation : bool, default=True
-        Context-shaped Hill curves on the decoder's non-target inputs.
-    recurrent : bool, default=True
-        Recurrent (carryover) state in the decoder.
-    residual : bool, default=True
-        The decoder predicts the change from the current value.
-    messages : {"sender", "pair"}, default="sender"
-        What an edge carries: the sender's state, or both endpoints' states.
-    graph : {"learned", "full"}, default="learned"
-    edge_gain_scale : float, default=2.0
-        Prior standard deviation of each shop's log edge gains, which let
-        shops with the same graph differ in effect sizes (0 shares the
-        decoder across shops).
-    lr : float, default=3e-3
-    batch_size : int, default=8
-        Shops per batch.
-    max_epochs : int, default=None
-        Upper bound on training epochs; None means the regressor's 60.
-    validation_fraction : float, default=0.1
-        Share of the final steps held out for early stopping (0 disables it).
-    patience : int, default=10
-    warmup_epochs : int, default=0
-        Epochs the decoder trains alone on random graphs before the encoder.
-    lr_schedule : {"plateau", None}, default="plateau"
-    context_columns : list of str, default=None
-        Columns of ``X`` holding shop context rather than graph nodes.
-    device : str, default="cpu"
-    random_state : int, RandomState or None, default=None
-        Makes CPU fits on one machine with the same number of torch threads
-        repeatable bit for bit.
-    verbose : int, default=0
+    regressor : CausalMMMRegressor or None, default=None
+        The model to fit, cloned (never fitted itself); None is
+        ``CausalMMMRegressor()`` with its defaults. Set its parameters there,
+        e.g. ``CausalMMMForecaster(CausalMMMRegressor(hidden=32))``, or through
+        ``set_params(regressor__hidden=32)``.
 
     Attributes
     ----------
@@ -533,7 +453,7 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         The fitted model.
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         ``[s, i, j]`` = P(node i -> node j) for shop s, nodes as in
-        ``node_names_`` (GMV last). Also in ``get_fitted_params()``.
+        ``node_names_`` (the target last). Also in ``get_fitted_params()``.
     edge_gains_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         Each shop's factor on the message of each edge (see
         :class:`~sklearn_causalmmm.CausalMMMRegressor`). Also in
@@ -550,17 +470,19 @@ class CausalMMMForecaster(PanelRegressorForecaster):
 
     Notes
     -----
-    Fitted without ``X``, the model is univariate in GMV: the regressor needs a
-    driver node, so the graph holds GMV and one deterministic node,
-    ``"time_step"`` (1, 2, ... along the time grid, continued over the
-    horizon), which carries only the position in time.
+    Fitted without ``X``, the model is univariate in the target: the
+    regressor needs a driver node, so the graph holds the target and one
+    deterministic node, ``"time_step"`` (1, 2, ... along the time grid,
+    continued over the horizon), which carries only the position in time.
 
     ``update`` with ``update_params=False`` appends the new observations to the
-    history forecasts start from; with ``update_params=True`` it also refits
-    the model on the whole history. Shops are those seen in ``fit``.
+    history forecasts start from (:meth:`CausalMMMRegressor.extend`); with
+    ``update_params=True`` it also refits the model on the whole history.
+    Shops are those seen in ``fit``.
 
     Examples
     --------
+    >>> from sklearn_causalmmm import CausalMMMRegressor
     >>> from sklearn_causalmmm.forecasting import CausalMMMForecaster
     >>> from sklearn_causalmmm.datasets import make_causal_mmm
     >>> frame = make_causal_mmm(
@@ -569,163 +491,36 @@ class CausalMMMForecaster(PanelRegressorForecaster):
     >>> y, X = frame[["gmv"]], frame.drop(columns="gmv")
     >>> y_train = y.groupby(level=0).head(40)
     >>> X_train = X.groupby(level=0).head(40)
-    >>> forecaster = CausalMMMForecaster(
+    >>> regressor = CausalMMMRegressor(
     ...     hidden=8, max_epochs=2, context_columns=["context_0", "context_1"],
     ...     random_state=0,
     ... )
-    >>> forecaster = forecaster.fit(y_train, X=X_train)
+    >>> forecaster = CausalMMMForecaster(regressor).fit(y_train, X=X_train)
     >>> forecaster.edge_probabilities_.shape
     (4, 8, 8)
     >>> forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7], X=X).shape
     (28, 1)
-    >>> forecaster.predict(fh=[1, 2, 3]).shape  # channels rolled out
+    >>> forecaster.predict(fh=[1, 2, 3]).shape  # drivers forecast too
     (12, 1)
     """
 
     _tags = {
         "python_dependencies": ["torch", "skorch"],
-        # channels X lacks between forecast steps are rolled out
+        # drivers X lacks between forecast steps are forecast
         "capability:non_contiguous_X": True,
-        "capability:random_state": True,
     }
 
-    def __init__(
-        self,
-        hidden: int = 64,
-        tau: float = 0.5,
-        hard: bool = False,
-        kl_weight: float = 1.0,
-        edge_prior: float | None = 0.2,
-        nll_variance: float | str = "learned",
-        n_lags: int = 5,
-        lag_features: str | Sequence[str] = "bivariate",
-        encoder_norm: str | None = "layer",
-        dropout: float = 0.0,
-        horizon: int = 7,
-        saturation: bool = True,
-        recurrent: bool = True,
-        residual: bool = True,
-        messages: str = "sender",
-        graph: str = "learned",
-        edge_gain_scale: float = 2.0,
-        lr: float = 3e-3,
-        batch_size: int = 8,
-        max_epochs: int | None = None,
-        validation_fraction: float = 0.1,
-        patience: int = 10,
-        warmup_epochs: int = 0,
-        lr_schedule: str | None = "plateau",
-        context_columns: list[str] | None = None,
-        device: str = "cpu",
-        random_state=None,
-        verbose: int = 0,
-    ) -> None:
-        self.hidden = hidden
-        self.tau = tau
-        self.hard = hard
-        self.kl_weight = kl_weight
-        self.edge_prior = edge_prior
-        self.nll_variance = nll_variance
-        self.n_lags = n_lags
-        self.lag_features = lag_features
-        self.encoder_norm = encoder_norm
-        self.dropout = dropout
-        self.horizon = horizon
-        self.saturation = saturation
-        self.recurrent = recurrent
-        self.residual = residual
-        self.messages = messages
-        self.graph = graph
-        self.edge_gain_scale = edge_gain_scale
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.warmup_epochs = warmup_epochs
-        self.lr_schedule = lr_schedule
-        self.context_columns = context_columns
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        # ``regressor`` is derived from the parameters above, not one of them
-        BaseForecaster.__init__(self)
+    def __init__(self, regressor=None) -> None:
+        super().__init__(regressor)
 
-    @property
-    def regressor(self):
-        """The unfitted :class:`~sklearn_causalmmm.CausalMMMRegressor` to fit."""
-        from sklearn_causalmmm.estimators import CausalMMMRegressor
+    def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh):
+        if self.regressor is None:
+            from sklearn_causalmmm.estimators import CausalMMMRegressor
 
-        return CausalMMMRegressor(
-            **{name: getattr(self, name) for name in _REGRESSOR_PARAMS}
-        )
-
-    def _extend_history(self) -> None:
-        from sklearn_causalmmm.panel import to_panel
-
-        # Forecasts continue ``panel_``: the new steps become the history the
-        # unchanged network reads (its parameters are not tied to a length).
-        self.regressor_.panel_ = to_panel(
-            self._drivers_history(),
-            self._history_y,
-            context_columns=self.context_columns,
-            target_name=self._target,
-        )
-        self._n_read = len(self._grid())
-
-    def _fill_plan(self, plan: pd.DataFrame, n_future: int) -> pd.DataFrame:
-        """Fill the future steps X lacks with the model's rollout."""
-        if not n_future:
-            return plan
-        n_shops, columns = len(self._instances), plan.columns
-        n_steps = len(plan) // n_shops
-        rollout = self._roll_out(n_future)  # (n_shops, n_future, n_columns)
-        fill = np.full((n_shops, n_steps, len(columns)), np.nan)
-        fill[:, -n_future:] = rollout
-        return plan.fillna(
-            pd.DataFrame(fill.reshape(-1, len(columns)), plan.index, columns)
-        )
-
-    def _roll_out(self, n_steps: int) -> np.ndarray:
-        """The model's free rollout of the drivers, ``(n_shops, n_steps, n_cols)``.
-
-        Nodes are rolled out by the network (no node is teacher-forced) and
-        clipped at 0, as spend and funnel counts are non-negative; context
-        columns are held at each shop's value.
-        """
-        import torch
-
-        regressor = self.regressor_
-        history = regressor.panel_
-        past = history.scaled()
-        start = past.shape[-1]
-        window = np.concatenate(
-            [past, np.zeros((*past.shape[:2], n_steps), np.float32)], axis=-1
-        )
-        chunks = []
-        with torch.no_grad():
-            for rows in np.array_split(
-                np.arange(history.n_shops), max(1, history.n_shops // 256)
-            ):
-                prediction, _ = regressor.model_(
-                    torch.as_tensor(window[rows]),
-                    torch.as_tensor(history.context[rows]),
-                    start,
-                    None,
-                    torch.as_tensor(past[rows]),
-                )
-                chunks.append(prediction[:, :, start - 1 :].numpy())
-        nodes = np.concatenate(chunks) * history.scale[..., None]
-        nodes = np.clip(nodes[:, :-1], 0.0, None).astype(np.float64)
-        by_name = dict(zip(history.node_names, range(history.n_nodes), strict=False))
-        context = dict(zip(history.context_names, history.context.T, strict=False))
-        out = []
-        for column in self._history_X.columns:
-            if column in by_name:
-                out.append(nodes[:, by_name[column]])
-            else:
-                out.append(np.repeat(context[column][:, None], n_steps, axis=1))
-        return np.stack(out, axis=-1)
+            self._template = CausalMMMRegressor()
+        else:
+            self._template = self.regressor
+        return super()._fit(y, X, fh)
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
@@ -739,6 +534,8 @@ class CausalMMMForecaster(PanelRegressorForecaster):
         -------
         list of dict
         """
+        from sklearn_causalmmm.estimators import CausalMMMRegressor
+
         fast = {
             "horizon": 2,
             "n_lags": 1,
@@ -748,9 +545,22 @@ class CausalMMMForecaster(PanelRegressorForecaster):
             "random_state": 0,
         }
         return [
-            {**fast, "hidden": 4},
-            {**fast, "hidden": 8, "hard": True, "saturation": False, "n_lags": 0},
+            {"regressor": CausalMMMRegressor(**fast, hidden=4)},
+            {
+                "regressor": CausalMMMRegressor(
+                    **{**fast, "n_lags": 0}, hidden=8, hard=True, saturation=None
+                )
+            },
         ]
+
+
+def _grid_frequency(grid: pd.Index):
+    """The frequency of a sorted time grid, or None (integer steps need none)."""
+    if getattr(grid, "freq", None) is not None:
+        return grid.freq
+    if isinstance(grid, pd.DatetimeIndex) and len(grid) >= 3:
+        return pd.infer_freq(grid)
+    return None
 
 
 def _instance_keys(index: pd.Index) -> pd.Index:

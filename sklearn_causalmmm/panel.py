@@ -51,7 +51,7 @@ import scipy.sparse as sp
 from pandas.api import types as ptypes
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["Panel", "to_panel", "check_min_steps"]
+__all__ = ["Panel", "check_min_steps", "concatenate_steps", "to_panel"]
 
 # A time grid may be at most this many times longer than the number of distinct
 # times (plus a little slack): ragged shops leave some global holes, but a grid
@@ -96,6 +96,10 @@ class Panel:
         For DataFrame layouts, the caller's row index, to return outputs on it.
     shop_column, time_column : str or None
         Column names for the ``"long"`` layout.
+    observed : ndarray of shape (n_shops, n_nodes, n_steps), bool, or None
+        Cell by cell, which values were given, when some were missing (NaN in
+        the input, read with ``missing="mask"``); None means every value of an
+        observed step (``mask``) was given. Missing values are 0 in ``values``.
     extra : dict
         Free-form metadata. The key ``"_layout"`` is private to this module: it
         maps the caller's rows to (shop, step) and remembers the caller's
@@ -116,6 +120,7 @@ class Panel:
     row_index: pd.Index | None = None
     shop_column: str | None = None
     time_column: str | None = None
+    observed: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -176,6 +181,7 @@ class Panel:
             shop_ids=tuple(self.shop_ids[i] for i in idx),
             context=self.context[idx],
             scale=self.scale[idx],
+            observed=None if self.observed is None else self.observed[idx],
             extra={**self.extra, "_layout": info},
             **changes,
         )
@@ -198,6 +204,47 @@ class Panel:
         n = min(_positive_int(n_steps, "n_steps"), self.n_steps)
         return self._take_steps(self.n_steps - n, self.n_steps)
 
+    def take_nodes(self, names: Sequence[str]) -> Panel:
+        """Return a panel with the nodes ``names``, in that order.
+
+        For a panel converted from user data whose columns came in another
+        order than the one an estimator was fitted with. Outputs in the
+        caller's layout (:meth:`target_to_layout`) are unchanged.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Node names of this panel (a permutation of, or a subset of,
+            ``node_names``).
+
+        Returns
+        -------
+        panel : Panel
+        """
+        unknown = [name for name in names if name not in self.node_names]
+        if unknown:
+            raise ValueError(f"unknown nodes {_fmt_list(unknown)}")
+        order = [self.node_names.index(name) for name in names]
+        if order == list(range(self.n_nodes)):
+            return self
+        info = self.extra.get("_layout")
+        if info is not None:
+            info = dataclasses.replace(
+                info,
+                dtypes=tuple(info.dtypes[j] for j in order),
+                node_labels=tuple(
+                    info.node_labels[j] for j in order if j < len(info.node_labels)
+                ),
+            )
+        return dataclasses.replace(
+            self,
+            values=self.values[:, order],
+            node_names=tuple(names),
+            scale=self.scale[:, order],
+            observed=None if self.observed is None else self.observed[:, order],
+            extra={**self.extra, "_layout": info},
+        )
+
     def _take_steps(self, start: int, stop: int) -> Panel:
         info = self.extra.get("_layout")
         changes = {}
@@ -213,6 +260,7 @@ class Panel:
             mask=mask,
             time_index=self.time_index[start:stop],
             scale=_scale(values, mask),
+            observed=None if self.observed is None else self.observed[..., start:stop],
             extra={**self.extra, "_layout": info},
             **changes,
         )
@@ -367,6 +415,7 @@ def to_panel(
     drop_short: bool = False,
     allow_negative: bool = False,
     check_constant: bool = True,
+    missing: str = "error",
 ) -> Panel:
     """Convert any accepted layout (plus optional ``y`` and context) to a Panel.
 
@@ -406,6 +455,9 @@ def to_panel(
     check_constant : bool, default=True
         Raise when a node is constant in every shop. Estimators turn this off
         for short prediction windows.
+    missing : {"error", "mask"}, default="error"
+        What a NaN value of X means: an error naming it, or a missing value
+        (0 in ``values``, False in ``observed``). Inf is always an error.
 
     Returns
     -------
@@ -467,7 +519,15 @@ def to_panel(
     elif raw.context is None:
         raw.context = np.zeros((len(raw.shop_ids), 0))
 
+    if missing not in ("error", "mask"):
+        raise ValueError(f"missing must be 'error' or 'mask'; got {missing!r}")
     has_target = y is not None
+    observed = None
+    if missing == "mask":
+        absent = np.isnan(raw.values)
+        if absent.any():
+            observed = ~absent & raw.mask[:, None, :]
+            raw.values = np.where(absent, 0.0, raw.values)
     _check_values(raw, has_target, allow_negative)
     values = np.ascontiguousarray(raw.values, dtype=np.float32)
     panel = Panel(
@@ -485,6 +545,7 @@ def to_panel(
         row_index=raw.row_index,
         shop_column=shop_column if raw.layout == "long" else None,
         time_column=time_column if raw.layout == "long" else None,
+        observed=observed,
         extra={"_layout": raw.info},
     )
 
@@ -523,6 +584,79 @@ def check_min_steps(panel: Panel, min_steps: int) -> None:
 
 
 # ---------------------------------------------------------------------- reading
+def concatenate_steps(first: Panel, second: Panel) -> Panel:
+    """``first`` continued by ``second``: the same shops on the union of their grids.
+
+    Where both hold a step, ``second``'s values win. Both must have the same
+    shops (in any order) and nodes. The result has no caller layout (it is a
+    history, not something returned to a user); ``scale`` is recomputed.
+
+    Parameters
+    ----------
+    first, second : Panel
+
+    Returns
+    -------
+    panel : Panel
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.panel import concatenate_steps, to_panel
+    >>> frame = pd.DataFrame({
+    ...     "shop_id": ["a"] * 4, "date": pd.date_range("2024-01-01", periods=4),
+    ...     "tv": [1.0, 2.0, 3.0, 4.0], "gmv": [5.0, 6.0, 7.0, 8.0],
+    ... })
+    >>> early = to_panel(frame.iloc[:3], y="gmv")
+    >>> late = to_panel(frame.iloc[2:], y="gmv")
+    >>> concatenate_steps(early, late).values[0, 1].tolist()
+    [5.0, 6.0, 7.0, 8.0]
+    """
+    if set(first.shop_ids) != set(second.shop_ids) or len(first.shop_ids) != len(
+        second.shop_ids
+    ):
+        raise ValueError("both panels must hold the same shops")
+    if first.node_names != second.node_names:
+        raise ValueError(
+            f"both panels must hold the same nodes: {first.node_names} and "
+            f"{second.node_names}"
+        )
+    order = [second.shop_ids.index(shop) for shop in first.shop_ids]
+    second = second.subset(order)
+    grid = first.time_index.union(second.time_index)
+    freq = getattr(first.time_index, "freq", None)
+    if isinstance(grid, pd.DatetimeIndex) and freq is not None:
+        grid = pd.date_range(grid[0], grid[-1], freq=freq, name=grid.name)
+    shape = (first.n_shops, first.n_nodes, len(grid))
+    values = np.zeros(shape, dtype=np.float32)
+    mask = np.zeros((first.n_shops, len(grid)), dtype=bool)
+    observed = None
+    if first.observed is not None or second.observed is not None:
+        observed = np.zeros(shape, dtype=bool)
+    for part in (first, second):
+        at = grid.get_indexer(part.time_index)
+        if (at < 0).any():
+            raise ValueError("the panels' time grids do not line up")
+        keep = part.mask
+        values[..., at] = np.where(keep[:, None], part.values, values[..., at])
+        mask[:, at] |= keep
+        if observed is not None:
+            given = part.observed if part.observed is not None else keep[:, None]
+            observed[..., at] = np.where(keep[:, None], given, observed[..., at])
+    _check_gaps(mask, list(first.shop_ids), grid)
+    return dataclasses.replace(
+        first,
+        values=values,
+        mask=mask,
+        time_index=grid,
+        scale=_scale(values, mask),
+        observed=observed,
+        row_index=None,
+        extra={k: v for k, v in first.extra.items() if k != "_layout"},
+    )
+
+
 def _read_array(X, y, target_name: str) -> _Raw:
     """numpy3d and 2d arrays."""
     if sp.issparse(X):

@@ -32,6 +32,7 @@ FAST = {
     "random_state": 0,
 }
 CONTEXT = ["context_0", "context_1"]
+REGRESSOR = CausalMMMRegressor(**FAST, context_columns=CONTEXT)
 
 
 # The only expected failure of sktime's suite: the fixtures of this check draw
@@ -84,24 +85,27 @@ def panel():
 @pytest.fixture(scope="module")
 def fitted(panel):
     y, X = panel
-    forecaster = CausalMMMForecaster(**FAST, context_columns=CONTEXT)
+    forecaster = CausalMMMForecaster(REGRESSOR)
     return forecaster.fit(_head(y, 33), X=_head(X, 33))
 
 
-def test_parameters_mirror_the_regressor():
-    # every modelling parameter of the regressor must reach it from here
-    own = set(inspect.signature(CausalMMMForecaster).parameters)
-    regressor = set(inspect.signature(CausalMMMRegressor).parameters)
-    layout = {"shop_column", "time_column", "target_name"}
-    # the regressor takes only n_graph_types=0: pooling is for discovery
-    discovery_only = {"n_graph_types"}
-    assert own == regressor - layout - discovery_only
+def test_the_regressor_is_a_component_reached_through_nested_parameters():
+    assert list(inspect.signature(CausalMMMForecaster).parameters) == ["regressor"]
+    forecaster = CausalMMMForecaster(CausalMMMRegressor(hidden=4))
+    assert forecaster.get_params()["regressor__hidden"] == 4
+    forecaster.set_params(regressor__hidden=16)
+    assert forecaster.regressor.hidden == 16
+    # None is the regressor's defaults
+    y, X = _panel(n_shops=2, n_steps=30)
+    default = CausalMMMForecaster().set_params()
+    assert default.regressor is None
 
 
 def test_get_test_params_are_small_and_several():
     params = CausalMMMForecaster.get_test_params()
     assert len(params) >= 2
-    assert all(p["max_epochs"] <= 3 and p["hidden"] <= 8 for p in params)
+    regressors = [p["regressor"] for p in params]
+    assert all(r.max_epochs <= 3 and r.hidden <= 8 for r in regressors)
 
 
 def test_fitted_graph_is_exposed(fitted, panel):
@@ -163,20 +167,26 @@ def test_without_future_x_the_channels_are_rolled_out(fitted, panel):
     _, X = panel
     rolled = fitted.predict(fh=[1, 2, 3, 4])
     assert np.isfinite(rolled.to_numpy()).all()
-    # a plan equal to the model's own rollout gives the same forecast
-    drivers = fitted._roll_out(4)  # (n_shops, 4, n_columns)
+    # a plan equal to the model's own rollout of the drivers gives the same
+    # forecast
     times = rolled.index.get_level_values(-1).unique()
+    # the regressor sees the forecaster's shop codes 0, 1, ...
+    codes = pd.MultiIndex.from_product([range(len(fitted.shop_ids_)), times])
+    context = _head(X, 33)[CONTEXT].groupby(level=0).mean().to_numpy()
+    empty = pd.DataFrame(np.nan, index=codes, columns=X.columns)
+    empty[CONTEXT] = np.repeat(context, len(times), axis=0)
+    nodes = fitted.regressor_.rollout(empty)
+    drivers = [c for c in X.columns if c not in CONTEXT]
+    assert not nodes[drivers].isna().to_numpy().any()
     index = pd.MultiIndex.from_product([fitted.shop_ids_, times])
-    plan = pd.DataFrame(
-        drivers.reshape(-1, drivers.shape[-1]),
-        index=index,
-        columns=X.columns,
+    np.testing.assert_allclose(
+        fitted.predict(fh=[1, 2, 3, 4], X=nodes[X.columns].set_axis(index)).to_numpy(),
+        rolled.to_numpy(),
+        rtol=1e-5,
     )
     np.testing.assert_allclose(
-        fitted.predict(fh=[1, 2, 3, 4], X=plan[X.columns]).to_numpy(),
-        rolled.to_numpy(),
+        nodes["gmv"].to_numpy(), rolled.to_numpy()[:, 0], rtol=1e-5
     )
-    assert (drivers >= 0).all()
 
 
 def test_partial_x_fills_missing_columns(fitted, panel):
@@ -202,7 +212,7 @@ def test_in_sample_is_a_back_test_from_the_first_step(fitted, panel):
 def test_single_series_without_x_is_univariate():
     y, _ = _panel(n_shops=1, n_steps=30)
     y = y.droplevel(0)
-    forecaster = CausalMMMForecaster(**FAST).fit(y, fh=[1, 2, 3])
+    forecaster = CausalMMMForecaster(CausalMMMRegressor(**FAST)).fit(y, fh=[1, 2, 3])
     assert forecaster.node_names_ == [TIME_STEP_NODE, "gmv"]
     prediction = forecaster.predict()
     assert prediction.index.equals(
@@ -219,7 +229,7 @@ def test_hierarchical_index_round_trips():
         names=["region", "shop_id", "date"],
     )
     y, X = y.set_axis(hier), X.set_axis(hier)
-    forecaster = CausalMMMForecaster(**FAST, context_columns=CONTEXT)
+    forecaster = CausalMMMForecaster(REGRESSOR)
     prediction = forecaster.fit(y, X=X).predict(fh=[1, 2])
     assert prediction.index.nlevels == 3
     assert list(prediction.index.names) == ["region", "shop_id", "date"]
@@ -229,7 +239,7 @@ def test_hierarchical_index_round_trips():
 
 def test_update_moves_the_forecast_origin(panel):
     y, X = panel
-    forecaster = CausalMMMForecaster(**FAST, context_columns=CONTEXT)
+    forecaster = CausalMMMForecaster(REGRESSOR)
     forecaster.fit(_head(y, 33), X=_head(X, 33))
     weights = forecaster.regressor_.model_.state_dict()
     new_y = y.groupby(level=0).nth([33, 34])
@@ -252,7 +262,7 @@ def test_unseen_shop_in_x_is_rejected(fitted, panel):
 def test_evaluate_with_expanding_window_refits_every_window(panel):
     y, X = panel
     cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=30, step_length=4)
-    forecaster = CausalMMMForecaster(**FAST, context_columns=CONTEXT)
+    forecaster = CausalMMMForecaster(REGRESSOR)
     results = evaluate(
         forecaster, cv, y, X=X, scoring=MeanSquaredError(), return_data=True
     )
@@ -278,14 +288,16 @@ def test_beats_naive_at_every_step_when_gmv_depends_on_spend():
     # one window: fit on 63 steps, forecast the last 7
     cv = ExpandingWindowSplitter(fh=list(range(1, 8)), initial_window=63)
     forecaster = CausalMMMForecaster(
-        hidden=8,
-        horizon=7,
-        max_epochs=30,
-        lr=5e-3,
-        batch_size=8,
-        validation_fraction=0.0,
-        context_columns=CONTEXT,
-        random_state=0,
+        CausalMMMRegressor(
+            hidden=8,
+            horizon=7,
+            max_epochs=30,
+            lr=5e-3,
+            batch_size=8,
+            validation_fraction=0.0,
+            context_columns=CONTEXT,
+            random_state=0,
+        )
     )
     scores = {}
     for name, model in [("ours", forecaster), ("naive", NaiveForecaster())]:
@@ -436,11 +448,10 @@ def test_generic_exposes_a_learned_graph(panel):
 
 def test_causalmmm_forecaster_is_the_generic_one_around_its_regressor(panel):
     y, X = panel
-    special = CausalMMMForecaster(**FAST, context_columns=CONTEXT)
+    special = CausalMMMForecaster(REGRESSOR)
     assert isinstance(special, PanelRegressorForecaster)
     assert isinstance(special.regressor, CausalMMMRegressor)
     assert special.regressor.get_params()["hidden"] == FAST["hidden"]
-    assert "regressor" not in special.get_params()
     generic = PanelRegressorForecaster(special.regressor)
     y_train, X_train = _head(y, 33), _head(X, 33)
     pd.testing.assert_frame_equal(

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from sklearn_causalmmm._type_granger import (
+from sklearn_causalmmm._causalmmm.pooling import (
     _log_bayes_factor,
     type_granger_log_bayes_factors,
     type_wald_statistics,

@@ -14,7 +14,6 @@ from sklearn_causalmmm.baselines.ingra import InGRADiscoverer
 from sklearn_causalmmm.baselines.linear_granger import LinearGrangerDiscoverer
 from sklearn_causalmmm.baselines.naive import SeasonalNaiveRegressor
 from sklearn_causalmmm.baselines.neural_granger import NeuralGrangerDiscoverer
-from sklearn_causalmmm.baselines.nri import NRIDiscoverer
 from sklearn_causalmmm.baselines.pcmci import PCMCIDiscoverer
 from sklearn_causalmmm.baselines.recurrent import LSTMRegressor
 from sklearn_causalmmm.baselines.varlingam import VARLiNGAMDiscoverer
@@ -28,7 +27,6 @@ __all__ = [
     "InGRADiscoverer",
     "LSTMRegressor",
     "LinearGrangerDiscoverer",
-    "NRIDiscoverer",
     "NeuralGrangerDiscoverer",
     "PCMCIDiscoverer",
     "SeasonalNaiveRegressor",

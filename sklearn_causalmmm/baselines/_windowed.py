@@ -20,13 +20,13 @@ import numbers
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.utils._param_validation import Interval, Options
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping
 from threadpoolctl import threadpool_limits
 from torch.utils.data import Subset
 
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
 __all__ = [
     "WINDOWED_CONSTRAINTS",
@@ -200,7 +200,7 @@ class WindowedForecasterMixin:
         return max(int(window) + 1, 2) if valid and window >= 1 else 2
 
     def _fit_panel(self, panel: Panel, rng) -> None:
-        self._validate_params()
+        validate_params(self)
         inputs, target, step = make_windows(
             panel.scaled(), panel.mask, panel.context, self.window
         )

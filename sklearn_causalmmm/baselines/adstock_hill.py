@@ -23,11 +23,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
-from sklearn_causalmmm._forecast import PanelForecasterMixin
+from sklearn_causalmmm.base import PanelForecasterMixin
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
 __all__ = ["AdstockHillRegressor", "geometric_adstock", "hill"]
 
@@ -216,7 +216,7 @@ class AdstockHillRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "adstock_max_lag": [Interval(numbers.Integral, 0, None, closed="left")],
-        "pooling": [StrOptions({"shop", "pooled"})],
+        "pooling": [Options(str, {"shop", "pooled"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "season_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "trend": ["boolean"],
@@ -353,7 +353,7 @@ class AdstockHillRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _fit_panel(self, panel: Panel, rng) -> None:
-        self._validate_params()
+        validate_params(self)
         scaled = panel.scaled().astype(np.float64)
         inputs, target, mask = scaled[:, :-1], scaled[:, -1], panel.mask
         n_shops, n_channels, n_steps = inputs.shape

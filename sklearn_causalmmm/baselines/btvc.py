@@ -33,17 +33,17 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from sklearn_causalmmm._forecast import PanelForecasterMixin, forecast_origin
+from sklearn_causalmmm.base import PanelForecasterMixin, forecast_origin
 from sklearn_causalmmm.baselines.adstock_hill import (
     fitted_rows,
     geometric_adstock,
     hill,
 )
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.validation import Interval, validate_params
 
 __all__ = ["BTVCRegressor", "knot_kernel"]
 
@@ -279,7 +279,7 @@ class BTVCRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
         return root
 
     def _fit_panel(self, panel: Panel, rng) -> None:
-        self._validate_params()
+        validate_params(self)
         scale = panel.scale.astype(np.float64)
         inputs = self._inputs(panel.values[:, :-1].astype(np.float64), scale[:, :-1])
         target = panel.scaled()[:, -1].astype(np.float64)

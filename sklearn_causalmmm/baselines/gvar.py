@@ -27,9 +27,7 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, RegressorMixin
 from torch import nn
 
-from sklearn_causalmmm._forecast import PanelForecasterMixin
-from sklearn_causalmmm._training import seeded
-from sklearn_causalmmm.baselines._base import BaseDiscoverer
+from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.baselines.neural_granger import (
     _check_int,
     _check_real,
@@ -41,6 +39,7 @@ from sklearn_causalmmm.baselines.neural_granger import (
     _weighted_mse,
 )
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.random import seeded
 
 __all__ = ["GVARDiscoverer", "GVARRegressor"]
 
@@ -414,7 +413,7 @@ class GVARRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
     values are scaled with the fitted panel's per-shop scale and the fitted
     per-shop mean and standard deviation. Each predicted step is clipped to
     the range of the shop's past GMV (see ``clip``) before it is fed back.
-    See :mod:`sklearn_causalmmm._forecast` for where a plan starts.
+    See :mod:`sklearn_causalmmm.base` for where a plan starts.
 
     Parameters
     ----------

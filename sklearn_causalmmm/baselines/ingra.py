@@ -29,9 +29,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from sklearn_causalmmm._series import standardise_observed, valid_windows
-from sklearn_causalmmm.baselines._base import BaseDiscoverer
+from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.series import standardise_observed, valid_windows
 
 __all__ = ["InGRADiscoverer"]
 

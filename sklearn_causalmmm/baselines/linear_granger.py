@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, stats
 
-from sklearn_causalmmm.baselines._base import BaseDiscoverer
+from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.baselines._timeseries import (
     DEFAULT_MAX_LAG,
     check_max_lag,

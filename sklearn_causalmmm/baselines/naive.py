@@ -12,10 +12,10 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from sklearn_causalmmm._forecast import PanelForecasterMixin
+from sklearn_causalmmm.base import PanelForecasterMixin
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
 __all__ = ["SeasonalNaiveRegressor"]
 
@@ -59,7 +59,7 @@ class SeasonalNaiveRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator
 
     _parameter_constraints: dict = {
         "season_length": [Interval(numbers.Integral, 1, None, closed="left")],
-        "strategy": [StrOptions({"last", "seasonal", "mean"})],
+        "strategy": [Options(str, {"last", "seasonal", "mean"})],
         "context_columns": [str, list, tuple, None],
         "shop_column": [str],
         "time_column": [str],
@@ -80,7 +80,7 @@ class SeasonalNaiveRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator
         self.time_column = time_column
 
     def _fit_panel(self, panel: Panel, rng) -> None:
-        self._validate_params()
+        validate_params(self)
 
     def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
         gmv = history.values[:, -1, :start].astype(np.float64)

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from sklearn_causalmmm._training import seeded
-from sklearn_causalmmm.baselines._base import BaseDiscoverer
+from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.random import seeded
 
 __all__ = ["NeuralGrangerDiscoverer"]
 

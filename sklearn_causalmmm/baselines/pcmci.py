@@ -27,7 +27,7 @@ import copy
 import numpy as np
 from joblib import Parallel, delayed
 
-from sklearn_causalmmm.baselines._base import BaseDiscoverer
+from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.baselines._timeseries import (
     DEFAULT_MAX_LAG,
     check_max_lag,

@@ -16,14 +16,14 @@ import numbers
 
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from sklearn_causalmmm._forecast import PanelForecasterMixin
+from sklearn_causalmmm.base import PanelForecasterMixin
 from sklearn_causalmmm.baselines._windowed import (
     WINDOWED_CONSTRAINTS,
     WindowedForecasterMixin,
 )
+from sklearn_causalmmm.utils.validation import Interval
 
 __all__ = ["WideDeepModule", "WideDeepRegressor"]
 

@@ -197,9 +197,10 @@ class MarketingResponseDecoder(nn.Module):
             Inputs ``0 .. n_teacher - 1`` are the observed values (teacher
             forcing); from step ``n_teacher`` on, nodes not in ``known_nodes``
             read the decoder's own previous prediction.
-        known_nodes : bool Tensor of shape (d,), default=None
+        known_nodes : bool Tensor of shape (d,) or (B, d, T), default=None
             Nodes whose observed values stay the inputs during the rollout
-            (a channel plan). None means no node is known.
+            (a channel plan), for every step or step by step. None means no
+            node is known.
         edge_gains : Tensor of shape (B, d, d), default=None
             Positive factor on the message of each edge ``[b, i, j]``: how
             strongly ``i`` drives ``j`` in this shop. An absent edge stays
@@ -236,7 +237,10 @@ class MarketingResponseDecoder(nn.Module):
             else:
                 current = prediction
                 if known_nodes is not None:
-                    current = torch.where(known_nodes, observed[step], prediction)
+                    known = known_nodes
+                    if known.dim() > 1:  # step by step
+                        known = known[..., step]
+                    current = torch.where(known, observed[step], prediction)
                 inputs = self.saturate(current, context)
                 window = torch.cat([current[..., None], window[..., :-1]], dim=-1)
                 features = torch.cat([inputs[..., None], window], dim=-1)

@@ -10,8 +10,6 @@ the last ``n_valid`` steps, never on a random subset of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -37,7 +35,6 @@ __all__ = [
     "TimeTailSplit",
     "build_net",
     "make_inputs",
-    "seeded",
 ]
 
 
@@ -294,13 +291,6 @@ def build_net(
         node_weights=node_weights,
         scored_nodes=scored_nodes,
     )
-
-
-def seeded(seed: int, fn: Callable, *args, **kwargs):
-    """Run ``fn`` with torch's global RNG seeded, restoring the caller's state."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return fn(*args, **kwargs)
 
 
 def _silent(*args, **kwargs) -> None:

@@ -19,7 +19,12 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor, baselines
+from sklearn_causalmmm import (
+    CausalGraphDiscoverer,
+    CausalMMMRegressor,
+    baselines,
+    estimators,
+)
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.metrics import edge_auroc_scorer
 from sklearn_causalmmm.model_selection import PanelTimeSplit
@@ -38,7 +43,7 @@ def _needs(module: str):
 #: (estimator, grid) for every discoverer: CV splits shops, y = true graphs.
 DISCOVERERS = [
     (CausalGraphDiscoverer(**TINY_NET, random_state=0), {"tau": [0.5, 1.0]}),
-    (baselines.NRIDiscoverer(**TINY_NET, random_state=0), {"kl_weight": [0.1, 1.0]}),
+    (estimators.NRIDiscoverer(**TINY_NET, random_state=0), {"kl_weight": [0.1, 1.0]}),
     (baselines.LinearGrangerDiscoverer(), {"max_lag": [1, 3]}),
     (
         baselines.NeuralGrangerDiscoverer(hidden=4, max_iter=20, random_state=0),

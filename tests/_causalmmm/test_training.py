@@ -5,7 +5,7 @@ import torch
 from skorch.dataset import Dataset
 
 from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
-from sklearn_causalmmm._training import (
+from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
     PanelModule,
     PanelNet,

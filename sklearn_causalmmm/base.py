@@ -1,17 +1,19 @@
-"""The forecasting contract every GMV regressor of the package follows.
+"""The package's own ``sklearn.base``: what every estimator of the package shares.
 
-``fit(X, y)`` learns from each shop's channels ``X`` and GMV ``y``.
-``predict(X)`` receives the channel plan for the steps to forecast, for shops
-seen in ``fit``, and returns GMV for those steps in the caller's layout:
+:class:`BaseDiscoverer` is the graph API of every discoverer (CausalMMM and the
+discovery baselines): ``fit(X)`` scores every directed edge of every shop,
+``predict_graph`` scores new shops, ``transform`` flattens graphs for Pipelines.
+
+:class:`PanelForecasterMixin` is the forecasting contract every regressor of the
+package follows. ``fit(X, y)`` learns from each shop's drivers ``X`` and target
+``y``. ``predict(X)`` receives the plan for the steps to forecast, for shops seen
+in ``fit``, and returns the target for those steps in the caller's layout:
 
 * arrays carry no dates, so they always continue the fitted window (the plan
   starts on the step after the last fitted one, shops matched by position);
 * DataFrames carry dates: the plan may start inside the fitted window (the
   model then forecasts from what it knew just before that date, e.g. to score
   a back-test) or on the step right after it (a forecast of the future).
-
-:class:`PanelForecasterMixin` does the bookkeeping so that every regressor,
-CausalMMM and baselines alike, means the same thing by ``predict``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -21,12 +23,129 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmmm.panel import Panel, to_panel
 
-__all__ = ["PanelForecasterMixin", "forecast_origin"]
+__all__ = [
+    "BaseDiscoverer",
+    "PanelForecasterMixin",
+    "flatten_off_diagonal",
+    "forecast_origin",
+    "unflatten_off_diagonal",
+]
+
+
+def flatten_off_diagonal(graphs: np.ndarray) -> np.ndarray:
+    """``(n_shops, d, d)`` -> ``(n_shops, d * (d - 1))``: row-major, no diagonal."""
+    n_nodes = graphs.shape[-1]
+    keep = ~np.eye(n_nodes, dtype=bool)
+    return graphs[:, keep]
+
+
+def unflatten_off_diagonal(rows: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`flatten_off_diagonal`, with a zero diagonal."""
+    n_edges = rows.shape[-1]
+    n_nodes = int(round((1 + np.sqrt(1 + 4 * n_edges)) / 2))
+    if n_nodes * (n_nodes - 1) != n_edges:
+        raise ValueError(f"{n_edges} edges are not d * (d - 1) for any d.")
+    graphs = np.zeros((len(rows), n_nodes, n_nodes), dtype=rows.dtype)
+    graphs[:, ~np.eye(n_nodes, dtype=bool)] = rows
+    return graphs
+
+
+class BaseDiscoverer(TransformerMixin, BaseEstimator):
+    """Base class of graph discoverers: subclasses implement ``_score_graphs``.
+
+    ``_score_graphs(panel, rng) -> ndarray (n_shops, d, d)`` returns, for every
+    shop, the score of each edge ``[s, i, j]`` = i -> j (row = cause; transpose
+    explicitly when a library returns the other orientation). Subclasses that
+    can score new shops with a model fitted on others set
+    ``_inductive = True`` and implement ``_score_new(panel)``.
+
+    Subclasses must define ``context_columns``, ``shop_column`` and
+    ``time_column`` parameters (may be fixed class attributes) and
+    ``random_state``.
+    """
+
+    _inductive = False
+    context_columns = None
+    shop_column = "shop_id"
+    time_column = "date"
+
+    def _to_panel(self, X, y=None, context=None, min_steps: int = 3) -> Panel:
+        return to_panel(
+            X,
+            y,
+            context=context,
+            context_columns=self.context_columns,
+            shop_column=self.shop_column,
+            time_column=self.time_column,
+            min_steps=min_steps,
+        )
+
+    def fit(self, X, y=None, context=None):
+        """Score every directed edge of every shop.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            A panel in any layout accepted by :func:`~sklearn_causalmmm.panel.to_panel`.
+            The last node is the target (GMV).
+        y : None
+            Ignored: the target (GMV) is X's last node, so that ``transform``
+            sees the same nodes as ``fit`` inside a Pipeline.
+        context : array-like of shape (n_shops, n_context), default=None
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.utils import check_random_state
+
+        panel = self._to_panel(X, None, context)
+        rng = check_random_state(getattr(self, "random_state", None))
+        self.edge_probabilities_ = np.asarray(
+            self._score_graphs(panel, rng), dtype=np.float64
+        )
+        self.node_names_ = list(panel.node_names)
+        self.shop_ids_ = list(panel.shop_ids)
+        self.n_features_in_ = panel.n_nodes
+        return self
+
+    @property
+    def adjacency_matrix_(self) -> np.ndarray:
+        """Alias of ``edge_probabilities_`` (the name other causal libraries use)."""
+        return self.edge_probabilities_
+
+    def predict_graph(self, X, context=None) -> np.ndarray:
+        """Edge scores ``(n_shops, d, d)`` for the shops in X.
+
+        Inductive methods score new shops with the fitted model; the others
+        refit on X (a clone, leaving this estimator unchanged).
+        """
+        check_is_fitted(self)
+        panel = self._to_panel(X, None, context)
+        if panel.n_nodes != self.n_features_in_:
+            raise ValueError(
+                f"X has {panel.n_nodes} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        if self._inductive:
+            return np.asarray(self._score_new(panel), dtype=np.float64)
+        from sklearn.base import clone
+
+        return clone(self).fit(X, context=context).edge_probabilities_
+
+    def transform(self, X, context=None) -> np.ndarray:
+        """Off-diagonal edge scores, one row per shop, for clustering shops by graph."""
+        return flatten_off_diagonal(self.predict_graph(X, context))
+
+    def fit_transform(self, X, y=None, context=None):
+        return flatten_off_diagonal(self.fit(X, y, context).edge_probabilities_)
 
 
 def forecast_origin(fitted: Panel, future: Panel) -> tuple[np.ndarray, int]:
@@ -155,21 +274,47 @@ class PanelForecasterMixin:
         forecast = np.asarray(self._forecast(history, plan, start), dtype=np.float64)
         return plan.target_to_layout(forecast)
 
+    #: Whether ``predict`` forecasts the driver values a plan lacks (columns
+    #: left out of a DataFrame plan, or NaN cells) instead of refusing them.
+    _fills_plan = False
+
     def _locate_plan(self, X, context) -> tuple[Panel, Panel, int, np.ndarray]:
-        """Convert a plan; return it, its shops' fitted history, its start, rows."""
+        """Convert a plan; return it, its shops' fitted history, its start, rows.
+
+        A DataFrame plan's drivers are matched to the fitted ones by name, in
+        any column order. With ``_fills_plan``, drivers it leaves out are read
+        as missing (``plan.observed``).
+        """
         check_is_fitted(self, "panel_")
+        drivers = self.node_names_[:-1]
+        missing = "error"
+        if isinstance(X, pd.DataFrame) and self._fills_plan:
+            absent = [name for name in drivers if name not in map(str, X.columns)]
+            if absent:
+                X = X.assign(**dict.fromkeys(absent, np.nan))
+            missing = "mask"
         # a plan may hold a single step, or a channel switched off throughout
-        plan = self._convert(X, None, context, min_steps=1, check_constant=False)
+        plan = self._convert(
+            X, None, context, min_steps=1, check_constant=False, missing=missing
+        )
         if plan.n_nodes != self.n_features_in_:
             raise ValueError(
                 f"X has {plan.n_nodes} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input."
             )
+        if isinstance(X, pd.DataFrame) and set(plan.node_names) == set(drivers):
+            plan = plan.take_nodes(drivers)
         rows, start = forecast_origin(self.panel_, plan)
         return plan, self.panel_.subset(rows), start, rows
 
     def _convert(
-        self, X, y, context, min_steps: int, check_constant: bool = True
+        self,
+        X,
+        y,
+        context,
+        min_steps: int,
+        check_constant: bool = True,
+        missing: str = "error",
     ) -> Panel:
         return to_panel(
             X,
@@ -182,4 +327,5 @@ class PanelForecasterMixin:
             min_steps=min_steps,
             allow_negative=getattr(self, "_allow_negative", False),
             check_constant=check_constant,
+            missing=missing,
         )

@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from statsmodels.tsa.vector_ar.var_model import VAR
 
-from sklearn_causalmmm.baselines._base import flatten_off_diagonal
+from sklearn_causalmmm.base import flatten_off_diagonal
 from sklearn_causalmmm.baselines._timeseries import shop_series
 from sklearn_causalmmm.baselines.linear_granger import (
     LinearGrangerDiscoverer,

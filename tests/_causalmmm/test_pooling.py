@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score
 
-from sklearn_causalmmm._graph_types import GraphTypeMixture
+from sklearn_causalmmm._causalmmm.pooling import GraphTypeMixture
 
 
 def _fitted(prototypes, weights, **params) -> GraphTypeMixture:

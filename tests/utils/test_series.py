@@ -1,6 +1,6 @@
 import numpy as np
 
-from sklearn_causalmmm._series import standardise_observed, valid_windows
+from sklearn_causalmmm.utils.series import standardise_observed, valid_windows
 
 
 def test_standardise_observed_uses_only_observed_steps():

@@ -10,7 +10,7 @@ import pytest
 from joblib import parallel_backend
 from sklearn.base import clone
 
-from sklearn_causalmmm.baselines._base import flatten_off_diagonal
+from sklearn_causalmmm.base import flatten_off_diagonal
 from sklearn_causalmmm.baselines.pcmci import PCMCIDiscoverer
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.metrics import edge_auroc

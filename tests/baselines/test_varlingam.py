@@ -10,7 +10,7 @@ import pytest
 from joblib import parallel_backend
 from sklearn.base import clone
 
-from sklearn_causalmmm.baselines._base import flatten_off_diagonal
+from sklearn_causalmmm.base import flatten_off_diagonal
 from sklearn_causalmmm.baselines.varlingam import (
     VARLiNGAMDiscoverer,
     lingam_to_cause_effect,
