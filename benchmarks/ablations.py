@@ -48,11 +48,9 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     DISCOVERERS,
     FORECAST_STEPS,
     FORECASTERS,
@@ -192,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(variants, tasks, range(n_seeds), args.quick),
         "ablations",
     )
+    report.update_docs(args)
     return 0
 
 

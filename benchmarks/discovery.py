@@ -42,12 +42,12 @@ import copy
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     DISCOVERERS,
+    NO_TYPE_TEST,
+    POOLING_WEIGHTS,
     QUICK_SHOPS,
     ResultsFile,
     Timer,
@@ -63,13 +63,12 @@ from _common import (  # noqa: E402
     simulate,
     structure_metrics,
 )
-
-from sklearn_causalmmm._discovery import (  # noqa: E402
+from _package import (
     flatten_off_diagonal,
+    min_steps_for,
     unflatten_off_diagonal,
+    varlingam_min_steps,
 )
-from sklearn_causalmmm.baselines._timeseries import min_steps_for  # noqa: E402
-from sklearn_causalmmm.baselines.varlingam import varlingam_min_steps  # noqa: E402
 
 SCRIPT = "discovery.py"
 RESULTS_FILE = "discovery.json"
@@ -142,13 +141,6 @@ def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
     while fitting > 1 and min_steps(fitting, n_nodes) > n_steps:
         fitting -= 1
     return {"max_lag": fitting} if fitting < default else {}
-
-
-#: Weights of a shop's own evidence against its graph types scored in every row
-#: of a pooling discoverer (``GraphTypeMixture(shop_evidence_weight=...)``).
-POOLING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-#: Key of the pooled graphs without the types' Granger tests (default weight).
-NO_TYPE_TEST = "no type test"
 
 
 def pooling_metrics(model, truth) -> dict:
@@ -260,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(chosen, methods, range(n_seeds), args.quick, args.setting),
         "discovery",
     )
+    report.update_docs(args)
     return 0
 
 

@@ -27,11 +27,9 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     FORECAST_STEPS,
     FORECASTERS,
     QUICK_SHOPS,
@@ -140,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(datasets, methods, range(n_seeds), args.quick),
         "forecasting",
     )
+    report.update_docs(args)
     return 0
 
 

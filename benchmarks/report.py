@@ -11,9 +11,12 @@ how to produce it) and writes the sections "Reproducing the benchmarks",
 "Causal structure", "GMV forecasting", "Ablations" and "Cost", plus the PNG
 plots in ``img/benchmarks/`` next to the markdown file. The "Speed" and
 "sktime forecasting" sections are rebuilt from ``speed.json`` and
-``sktime.json`` with the ``write_markdown`` of ``speed.py`` and
-``sktime_benchmark.py``; every other section (e.g. "Structure", whose script
-has no separate writer) is kept as it is.
+``sktime.json`` (``speed.py`` and ``sktime_benchmark.py`` write them with the
+same functions); every other section (e.g. "Structure", whose script writes it
+itself) is kept as it is.
+
+This module imports only ``_common.py``: the scripts import it, never the
+other way round.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -21,7 +24,6 @@ has no separate writer) is kept as it is.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
@@ -29,18 +31,19 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
+    AUTHORS_SECONDS_PER_SHOP_EPOCH,
     DOCS,
     HORIZONS,
+    NO_TYPE_TEST,
     RESULTS,
-    _replace_section,
+    config_key,
     mean_std,
+    replace_section,
 )
 
 IMAGES = Path("img") / "benchmarks"
+SKTIME_HEADING = "## sktime forecasting"
 STRUCTURE_METRICS = (
     ("edge_auroc", "edge AUROC"),
     ("pooled_edge_auroc", "pooled AUROC"),
@@ -70,8 +73,6 @@ SETTING_KEYS = (
     ("adstock", "carryover"),
     ("seasonality", "weekly seasonality A"),
 )
-#: Sections of other scripts, rebuilt from their JSON with their own writer.
-OTHER_WRITERS = (("speed.json", "speed"), ("sktime.json", "sktime_benchmark"))
 SCRIPTS = (
     ("discovery.py", "discovery.json", "causal structure: main table and sweeps"),
     ("forecasting.py", "forecasting.json", "GMV forecasting, MSE by horizon"),
@@ -467,7 +468,6 @@ def structure_section(content: dict | None, docs: Path) -> str:
     experiments = content["meta"]["experiments"]
     methods = [m["name"] for m in content["meta"]["methods"]]
     notes = {m["name"]: m["note"] for m in content["meta"]["methods"] if m["note"]}
-    from _common import config_key
 
     header = ["method", *(label for _, label in STRUCTURE_METRICS), "fit", "seeds"]
     main_stats = {}
@@ -637,9 +637,6 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
 
     Read from the ``pooling`` field of its rows: one fit, pooled at each weight.
     """
-    from _common import config_key
-    from discovery import NO_TYPE_TEST
-
     pooled = [r for r in ok(rows) if r["method"] == "CausalMMM" and "pooling" in r]
     if not pooled:
         return []
@@ -694,8 +691,6 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
 
 def _lag_notes(rows: list[dict], configs: list[dict], axis: str) -> list[str]:
     """Say where a method ran with a lower lag than its default (short series)."""
-    from _common import config_key
-
     keys = {config_key(c): c for c in configs}
     notes = sorted(
         {
@@ -1097,37 +1092,178 @@ def _mb(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
+# -- sections of speed.py and sktime_benchmark.py --------------------------------
+
+
+def speed_section(result: dict) -> str:
+    """The "Speed" section from ``speed.json``."""
+    lines = [
+        "## Speed",
+        "",
+        "Produced by `python benchmarks/speed.py` "
+        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores, 8 nodes, "
+        "T = 100). Seconds per epoch are the fastest epoch after the first: the "
+        "machine is shared, and other tenants only ever add time.",
+        "",
+        "| configuration | shops | hidden | batch | s / shop-epoch "
+        "| vs authors' 2.23 s | peak memory (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["paper_config"]:
+        lines.append(
+            f"| PAPER_CONFIG | {row['n_shops']} | {row['hidden']} | "
+            f"{row['batch_size']} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{AUTHORS_SECONDS_PER_SHOP_EPOCH / row['seconds_per_shop_epoch']:.0f}x "
+            f"faster | {row['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "Default configuration (hidden 64, batch 8), growing the panel:",
+        "",
+        "| shops | s / epoch (fastest) | time ratio | s / shop-epoch "
+        "| median batch (s) | time ratio (median batch) | fit time (s) "
+        "| peak memory (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["scaling"]:
+        lines.append(
+            f"| {row['n_shops']} | {row['seconds_per_epoch']:.2f} | "
+            f"{row['time_ratio']:.2f} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{row['median_batch_seconds']:.3f} | "
+            f"{row['median_batch_time_ratio']:.2f} | "
+            f"{row['fit_seconds']:.1f} | {row['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "The time ratio from the median batch (batches of equal size, times "
+        "the number of batches) is immune to bursts of other tenants' load, "
+        "which hit whole epochs and make the fastest-epoch ratio noisy. "
+        "Linear scaling means 2 and 4 at 2x and 4x shops.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sktime_cell(scores: dict, h: str) -> str:
+    return f"{scores['mean'][h]:.4f} ± {scores['std'][h]:.4f}"
+
+
+def _sktime_findings(methods: dict, horizons: list[str]) -> str:
+    """One sentence: the best forecaster per horizon, CausalMMM against it."""
+    scored = {m: s["mean"] for m, s in methods.items() if "mean" in s}
+    best = {h: min(scored, key=lambda m: scored[m][h]) for h in horizons}
+    text = "Lowest MSE: " + ", ".join(f"@{h} {best[h]}" for h in horizons) + "."
+    ours = scored.get("CausalMMMForecaster")
+    others = {m: s for m, s in scored.items() if m != "CausalMMMForecaster"}
+    if ours and others:
+        ratios = [
+            f"@{h} {ours[h] / min(s[h] for s in others.values()):.2f}" for h in horizons
+        ]
+        text += (
+            " CausalMMMForecaster's MSE over the best other forecaster's: "
+            + ", ".join(ratios)
+            + "."
+        )
+    return text
+
+
+def sktime_section(result: dict) -> str:
+    """The "sktime forecasting" section from ``sktime.json``."""
+    minutes = result["seconds"] / 60
+    kind = result["run"]
+    command = "python benchmarks/sktime_benchmark.py"
+    if kind != "full":
+        command += f" --{kind}"
+    lines = [
+        SKTIME_HEADING,
+        "",
+        f"Produced by `{command}` ({kind} run, "
+        f"{minutes:.1f} min on 2 shared CPU cores, torch threads "
+        f"{result['torch_threads']}). Every forecaster runs through sktime's "
+        "`evaluate` with an `ExpandingWindowSplitter` (refit on every window, "
+        "fh = 1..30) and receives the same X over the forecast steps: the "
+        "channel plan (spend, funnel nodes, context). MSE is on GMV divided by "
+        "each shop's mean |GMV| over the window's training steps, at 1, 7 and 30 "
+        "steps ahead, mean ± std over the windows; ÷ naive is the ratio of the "
+        'mean to `NaiveForecaster(strategy="last")`\'s (below 1 beats it). The '
+        "ridge is sktime's `YfromX` around `GeometricAdstock(decay=0.5, "
+        "max_lag=6)` + `StandardScaler` + `Ridge(alpha=1)`, one per shop; the "
+        "package's baselines run through `PanelRegressorForecaster`. Training "
+        f"budgets: `{json.dumps(result['budget'])}` (defaults otherwise). "
+        "Without a flag the script runs the full sizes (100 simulated shops x "
+        "160 days and the whole demo year, 4 and 5 windows); `--reduced` fits "
+        "fewer shops, days and windows with smaller budgets.",
+    ]
+    titles = {
+        "sim1": 'Simulator, `SIMULATION_SETTINGS["sim1"]`',
+        "demo": "Bundled demo data (`load_demo()`)",
+    }
+    for name, data in result["datasets"].items():
+        lines += [
+            "",
+            f"### {titles.get(name, name)}",
+            "",
+            f"{data['n_shops']} shops x {data['n_steps']} days, "
+            f"{data['n_windows']} windows (first fit on {data['initial_window']} "
+            f"days, then every {data['step_length']} days).",
+            "",
+            "| forecaster | MSE@1 | MSE@7 | MSE@30 | ÷ naive @1 | ÷ naive @7 "
+            "| ÷ naive @30 | fit s / window |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for method, scores in data["methods"].items():
+            if "error" in scores:
+                lines.append(f"| {method} | failed: {scores['error'][:80]} |||||||")
+                continue
+            hs = [str(h) for h in result["horizons"]]
+            ratio = scores.get("ratio_to_naive", {})
+            lines.append(
+                f"| {method} | "
+                + " | ".join(_sktime_cell(scores, h) for h in hs)
+                + " | "
+                + " | ".join(f"{ratio[h]:.2f}" if h in ratio else "-" for h in hs)
+                + f" | {scores['fit_seconds']:.1f} |"
+            )
+        horizons = [str(h) for h in result["horizons"]]
+        lines += ["", _sktime_findings(data["methods"], horizons)]
+    return "\n".join(lines) + "\n"
+
+
 # -- entry point ------------------------------------------------------------------
+
+
+#: Sections of the scripts that write their own JSON (no rows), by results file.
+OTHER_SECTIONS = (("speed.json", speed_section), ("sktime.json", sktime_section))
 
 
 def write_docs(results: Path, docs: Path) -> list[str]:
     """Rebuild every section this script owns; return the headings written."""
     contents = {name: load(results, name) for _, name, _ in SCRIPTS}
     docs.parent.mkdir(parents=True, exist_ok=True)
-    sections = [
+    sections = []
+    for name, render in OTHER_SECTIONS:
+        content = load(results, name)
+        if content is None:
+            continue
+        try:
+            sections.append(render(content))
+        except Exception as exc:  # leave that section as it is
+            print(f"kept the section of {name} as it is ({exc!r})")
+    sections += [
         reproducing_section(results, contents),
         structure_section(contents["discovery.json"], docs),
         forecasting_section(contents["forecasting.json"], docs),
         ablations_section(contents["ablations.json"]),
         cost_section(contents["cost.json"], contents["discovery.json"], docs),
     ]
-    written = []
-    for name, module_name in OTHER_WRITERS:
-        content = load(results, name)
-        if content is None:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-            module.write_markdown(content, docs)
-        except Exception as exc:  # leave that section as it is
-            print(f"kept the section of {module_name}.py as it is ({exc!r})")
-            continue
-        written.append(f"{module_name}.py's section")
     for text in sections:
-        heading = text.splitlines()[0]
-        _replace_section(docs, heading, text)
-        written.append(heading)
-    return written
+        replace_section(docs, text.splitlines()[0], text)
+    return [text.splitlines()[0] for text in sections]
+
+
+def update_docs(args: argparse.Namespace) -> None:
+    """Rebuild the docs after a script's run, unless it was told ``--no-docs``."""
+    if not args.no_docs:
+        main(["--results", str(args.results), "--docs", str(args.docs)])
 
 
 def main(argv: list[str] | None = None) -> int:

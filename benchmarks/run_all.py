@@ -22,14 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import ablations  # noqa: E402
-import cost  # noqa: E402
-import discovery  # noqa: E402
-import forecasting  # noqa: E402
-import report  # noqa: E402
-from _common import resolve_paths  # noqa: E402
+import ablations
+import cost
+import discovery
+import forecasting
+import report
+from _common import resolve_paths
 
 SCRIPTS = (discovery, forecasting, ablations, cost)
 

@@ -12,11 +12,11 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import _common  # noqa: E402
 import ablations  # noqa: E402
+import cost  # noqa: E402
 import discovery  # noqa: E402
 import report  # noqa: E402
 import run_all  # noqa: E402
-
-from sklearn_causalmmm.estimators import SHOP_EVIDENCE_WEIGHT  # noqa: E402
+from _package import SHOP_EVIDENCE_WEIGHT  # noqa: E402
 
 OTHERS_SECTION = "## Structure\n\nWritten by another script; kept as it is.\n"
 
@@ -84,8 +84,8 @@ def test_quick_discovery_rows_score_every_pooling_weight_of_one_fit(quick_run):
         pooling = row["pooling"]
         assert set(pooling) == {
             "encoder",
-            discovery.NO_TYPE_TEST,
-            *map(str, discovery.POOLING_WEIGHTS),
+            _common.NO_TYPE_TEST,
+            *map(str, _common.POOLING_WEIGHTS),
         }
         # the row's own graphs are the pooled ones at the default weight
         default = pooling[str(SHOP_EVIDENCE_WEIGHT)]
@@ -305,8 +305,6 @@ def test_a_job_that_swallows_the_kill_leaves_no_row(tmp_path):
 
 
 def test_var_methods_get_a_lag_their_series_can_fit():
-    import discovery
-
     methods = {m.name: m for m in _common.DISCOVERERS}
     # Linear Granger: (20 + 1) * 5 + 2 = 107 > 100 steps, (20 + 1) * 4 + 2 = 86
     lag = discovery._fitting_lag(methods["Linear Granger"], 20, 100)
@@ -319,8 +317,6 @@ def test_var_methods_get_a_lag_their_series_can_fit():
 
 
 def test_cost_methods_of_one_kind_only_select_that_kind():
-    import cost
-
     chosen = [(s["kind"], s["method"]) for s in cost.specs(False, "PCMCI", ["methods"])]
     assert chosen == [("discoverer", "PCMCI")]
     both = {s["kind"] for s in cost.specs(False, "CausalMMM", ["methods"])}
