@@ -278,6 +278,23 @@ def select(methods: Sequence[Method], names: str | None) -> list[Method]:
     return [known[name] for name in wanted]
 
 
+def comma_separated(
+    parser: argparse.ArgumentParser, text: str, choices: Sequence[str], what: str
+) -> list[str]:
+    """The names of a comma-separated option, each one of ``choices``.
+
+    Examples
+    --------
+    >>> comma_separated(argparse.ArgumentParser(), "sim1, demo", ("sim1", "demo"), "x")
+    ['sim1', 'demo']
+    """
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in choices]
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose among {tuple(choices)}")
+    return names
+
+
 def epochs_run(model, method: Method, params: dict) -> int | None:
     """Passes over the data a fitted model made (early stopping included)."""
     net = getattr(model, "net_", None)
@@ -715,6 +732,16 @@ def base_parser(description: str) -> argparse.ArgumentParser:
         help="minutes after which no new fit starts (finished rows are kept)",
     )
     return parser
+
+
+def parse_script_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, Path]:
+    """Parse a script's options, resolve its paths, set its threads."""
+    args = parser.parse_args(argv)
+    results_dir, _ = resolve_paths(args)
+    set_threads(args.threads)
+    return args, results_dir
 
 
 def resolve_paths(args: argparse.Namespace) -> tuple[Path, Path]:

@@ -62,10 +62,9 @@ from _common import (
     discovery_panel,
     epochs_run,
     forecast_split,
-    resolve_paths,
+    parse_script_args,
     run_script,
     scaled_mse,
-    set_threads,
     simulate,
     structure_metrics,
 )
@@ -160,9 +159,7 @@ def jobs(variants, tasks, seeds, quick: bool):
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=",".join(TASKS), help="structure,forecast")
-    args = parser.parse_args(argv)
-    results_dir, _ = resolve_paths(args)
-    set_threads(args.threads)
+    args, results_dir = parse_script_args(parser, argv)
     variants = VARIANTS
     if args.methods:
         wanted = [name.strip() for name in args.methods.split(",")]

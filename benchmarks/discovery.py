@@ -52,14 +52,14 @@ from _common import (
     ResultsFile,
     Timer,
     base_parser,
+    comma_separated,
     config_key,
     data_config,
     discovery_panel,
     epochs_run,
-    resolve_paths,
+    parse_script_args,
     run_script,
     select,
-    set_threads,
     simulate,
     structure_metrics,
 )
@@ -221,16 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated among main, graph_types, nodes, length, shops",
     )
     parser.add_argument("--setting", choices=("sim1", "sim2"), default=None)
-    args = parser.parse_args(argv)
-    results_dir, _ = resolve_paths(args)
-    set_threads(args.threads)
+    args, results_dir = parse_script_args(parser, argv)
     plan = experiments(args.quick)
     chosen = plan
     if args.experiments:
-        names = [name.strip() for name in args.experiments.split(",")]
-        unknown = [name for name in names if name not in plan]
-        if unknown:
-            parser.error(f"unknown experiment(s) {unknown}; choose among {list(plan)}")
+        names = comma_separated(parser, args.experiments, list(plan), "experiment(s)")
         chosen = {name: plan[name] for name in names}
     methods = select(DISCOVERERS, args.methods)
     n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)

@@ -9,8 +9,8 @@ Usage::
 Runs ``discovery.py``, ``forecasting.py``, ``ablations.py`` and ``cost.py`` in
 this process, one after the other, into one results folder (default
 ``benchmarks/results``, or ``benchmarks/results/quick`` with ``--quick``),
-then ``report.py``. ``speed.py``, ``structure.py`` and
-``sktime_benchmark.py`` are run on their own; the report keeps their sections.
+then ``report.py``. ``speed.py``, ``structure.py``, ``sktime_benchmark.py``
+and ``real_panels.py`` are run on their own; the report keeps their sections.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
