@@ -447,7 +447,7 @@ def standardized_mse(y: np.ndarray, forecast: np.ndarray, origin: int) -> float:
 
     Examples
     --------
-    >>> y = np.array([[1.0, 3.0, 1.0, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]])
+    >>> y = np.array([[1.0, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]])  # std 1
     >>> standardized_mse(y, np.full((1, HORIZON), 4.0), origin=2)
     4.0
     """
