@@ -1,5 +1,11 @@
 """What the benchmark scripts share: methods, panels, metrics and results files.
 
+The layers go one way: this module (with ``_package.py``, the package's
+internal names) imports no script; ``report.py`` imports only this module;
+every script imports this module and ``report.py``; ``run_all.py`` imports the
+scripts. Scripts run as ``python benchmarks/<script>.py``, which puts this
+folder on ``sys.path``.
+
 ``discovery.py``, ``forecasting.py``, ``ablations.py`` and ``cost.py`` append
 one JSON row per finished fit to their results file (under a file lock, so two
 processes may share a file), and ``report.py`` rebuilds ``docs/benchmarks.md``
@@ -32,14 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from _package import NRI_DISCOVERER
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 QUICK_RESULTS = RESULTS / "quick"
 DOCS = ROOT.parent / "docs" / "benchmarks.md"
-
-sys.path.insert(0, str(ROOT))
-from speed import _replace_section  # noqa: E402, F401  (the one section writer)
 
 #: Steps held out at the end of every shop and forecast from the channel plan.
 FORECAST_STEPS = 30
@@ -49,6 +53,14 @@ HORIZONS = (1, 7, 30)
 NODE_SPLITS = {8: (5, 2), 12: (8, 3), 20: (15, 4)}
 #: Sizes of the quick mode: tiny panels and networks, a few epochs.
 QUICK_SHOPS = 6
+#: Weights of a shop's own evidence against its graph types scored in every row
+#: of a pooling discoverer (``GraphTypeMixture(shop_evidence_weight=...)``).
+POOLING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Key of the pooled graphs without the types' Granger tests (default weight).
+NO_TYPE_TEST = "no type test"
+#: The authors' released implementation on this kind of machine (issue figure),
+#: in seconds per shop-epoch: what ``speed.py`` compares CausalMMM with.
+AUTHORS_SECONDS_PER_SHOP_EPOCH = 2.23
 
 
 # -- methods ---------------------------------------------------------------------
@@ -109,8 +121,8 @@ _CAUSALMMM_COST = {"max_epochs": 3}
 def _paper_config() -> dict:
     from sklearn_causalmmm import PAPER_CONFIG
 
-    # the authors train for 10 epochs
-    return {**PAPER_CONFIG, "max_epochs": 10}
+    # the authors train for 10 epochs and read each shop's graph on its own
+    return {**PAPER_CONFIG, "max_epochs": 10, "pooling": None}
 
 
 DISCOVERERS = (
@@ -145,7 +157,7 @@ DISCOVERERS = (
     ),
     Method(
         "NRI",
-        "sklearn_causalmmm.baselines.NRIDiscoverer",
+        NRI_DISCOVERER,
         quick=_TINY_NET,
         cost=_CAUSALMMM_COST,
         epochs="max_epochs",
@@ -264,6 +276,23 @@ def select(methods: Sequence[Method], names: str | None) -> list[Method]:
     if unknown:
         raise SystemExit(f"unknown method(s) {unknown}; choose among {list(known)}")
     return [known[name] for name in wanted]
+
+
+def comma_separated(
+    parser: argparse.ArgumentParser, text: str, choices: Sequence[str], what: str
+) -> list[str]:
+    """The names of a comma-separated option, each one of ``choices``.
+
+    Examples
+    --------
+    >>> comma_separated(argparse.ArgumentParser(), "sim1, demo", ("sim1", "demo"), "x")
+    ['sim1', 'demo']
+    """
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in choices]
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose among {tuple(choices)}")
+    return names
 
 
 def epochs_run(model, method: Method, params: dict) -> int | None:
@@ -705,6 +734,16 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def parse_script_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, Path]:
+    """Parse a script's options, resolve its paths, set its threads."""
+    args = parser.parse_args(argv)
+    results_dir, _ = resolve_paths(args)
+    set_threads(args.threads)
+    return args, results_dir
+
+
 def resolve_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     """Results folder and docs file: the real ones, or ``results/quick/``."""
     if args.results is None:
@@ -737,9 +776,39 @@ def run_script(
 def finish(
     script: str, args: argparse.Namespace, results: ResultsFile, argv, seconds, rows
 ) -> None:
-    """Record the run and regenerate the docs from every results file."""
+    """Record the run (the script then regenerates the docs with ``report.py``)."""
     results.add_run(run_info(script, argv, seconds, rows, args.threads))
-    if not args.no_docs:
-        import report
 
-        report.main(["--results", str(args.results), "--docs", str(args.docs)])
+
+# -- markdown ----------------------------------------------------------------------
+
+
+def replace_section(path: Path, heading: str, text: str) -> None:
+    r"""Replace one ``## `` section of a markdown file, keeping the others.
+
+    The new section goes at the end; a missing file starts as ``# Benchmarks``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "page.md"
+    >>> replace_section(path, "## A", "## A\n\nold\n")
+    >>> replace_section(path, "## B", "## B\n\nkept\n")
+    >>> replace_section(path, "## A", "## A\n\nnew\n")
+    >>> print(path.read_text())
+    # Benchmarks
+    <BLANKLINE>
+    ## B
+    <BLANKLINE>
+    kept
+    <BLANKLINE>
+    ## A
+    <BLANKLINE>
+    new
+    <BLANKLINE>
+    """
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    sections = old.split("\n## ")
+    kept = [s for s in sections[1:] if not ("## " + s).startswith(heading)]
+    body = "\n## ".join([sections[0].rstrip("\n") + "\n", *kept])
+    path.write_text(body.rstrip("\n") + "\n\n" + text)

@@ -5,15 +5,16 @@ Variants (each a change of the default configuration):
 * ``CM-full``: a fixed, fully connected graph (``graph="full"``): no learned
   structure, so its edge scores cannot rank edges (AUROC 0.5);
 * ``CM-markov``: no recurrent (carryover) memory in the decoder
-  (``recurrent=False``);
-* ``CM-rw``: no saturation (Hill) module (``saturation=False``);
+  (``carryover="markov"``);
+* ``CM-rw``: no saturation (Hill) module (``saturation=None``);
 * ``hard edges``: straight-through one-hot edge samples (``hard=True``)
   against the default soft ones;
 * Gumbel temperature ``tau`` in {0.1, 0.5 (default), 1, 2} and KL weight in
   {0.1, 1 (default), 10, 100};
-* ``edge gains``: each shop's own edge gains (``edge_gain_scale=2``);
+* ``edge gains``: each shop's own edge gains (``edge_gain_scale=2``; forecast
+  only, the discoverer has none);
 * ``graph types``: the discoverer's graphs pooled over graph types
-  (``n_graph_types="auto"``; structure only, the regressor has none);
+  (``pooling="graph_types"``; structure only, the regressor has none);
 * ``conditional lags``: the encoder also reads each sender's coefficients in a
   ridge regression of the receiver on every node's lags
   (``lag_features="both"``);
@@ -26,7 +27,8 @@ Variants (each a change of the default configuration):
 
 The ablations take away modules of the paper's model, whose decoder is shared
 by every shop and whose graphs are read shop by shop: each variant keeps
-``edge_gain_scale=0``, ``n_graph_types=0`` and ``lag_features="bivariate"``
+``edge_gain_scale=0`` (forecast), ``pooling=None`` (structure) and
+``lag_features="bivariate"``
 unless it says otherwise, so the references are not the estimators' defaults
 (the discoverer pools graph types and reads all three lag statistics, the
 regressor has edge gains).
@@ -48,11 +50,9 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     DISCOVERERS,
     FORECAST_STEPS,
     FORECASTERS,
@@ -64,10 +64,9 @@ from _common import (  # noqa: E402
     discovery_panel,
     epochs_run,
     forecast_split,
-    resolve_paths,
+    parse_script_args,
     run_script,
     scaled_mse,
-    set_threads,
     simulate,
     structure_metrics,
 )
@@ -81,8 +80,8 @@ REFERENCE = "CausalMMM (default)"
 VARIANTS = (
     (REFERENCE, "reference", {}),
     ("CM-full", "module", {"graph": "full"}),
-    ("CM-markov", "module", {"recurrent": False}),
-    ("CM-rw", "module", {"saturation": False}),
+    ("CM-markov", "module", {"carryover": "markov"}),
+    ("CM-rw", "module", {"saturation": None}),
     ("hard edges", "edges", {"hard": True}),
     ("tau=0.1", "tau", {"tau": 0.1}),
     ("tau=1", "tau", {"tau": 1.0}),
@@ -91,7 +90,7 @@ VARIANTS = (
     ("kl_weight=10", "kl_weight", {"kl_weight": 10.0}),
     ("kl_weight=100", "kl_weight", {"kl_weight": 100.0}),
     ("edge gains", "edge gains", {"edge_gain_scale": 2.0}),
-    ("graph types", "graph types", {"n_graph_types": "auto"}),
+    ("graph types", "graph types", {"pooling": "graph_types"}),
     ("conditional lags", "lag features", {"lag_features": "both"}),
     ("all lag statistics", "lag features", {"lag_features": "all"}),
     ("decoder warm-up", "training", {"warmup_epochs": 2}),
@@ -103,10 +102,15 @@ VARIANTS = (
 )
 #: What every variant starts from: the paper's decoder, shared by all shops,
 #: and graphs read shop by shop.
-BASE = {"edge_gain_scale": 0.0, "n_graph_types": 0, "lag_features": "bivariate"}
+BASE = {
+    "structure": {"pooling": None, "lag_features": "bivariate"},
+    "forecast": {"edge_gain_scale": 0.0, "lag_features": "bivariate"},
+}
 TASKS = ("structure", "forecast")
 #: Variants that change only what the discoverer reports.
 STRUCTURE_ONLY = {"graph types"}
+#: Variants of a parameter only the regressor has.
+FORECAST_ONLY = {"edge gains", "edge gains + conditional lags"}
 
 
 def _causalmmm(methods) -> object:
@@ -116,7 +120,7 @@ def _causalmmm(methods) -> object:
 def evaluate(variant, task: str, seed: int, quick: bool, load) -> dict:
     """Fit one variant on the Sim-1-like panel ``load()`` for one task."""
     data = load()
-    change = {**BASE, **variant[2]}
+    change = {**BASE[task], **variant[2]}
     method = _causalmmm(DISCOVERERS if task == "structure" else FORECASTERS)
     params = method.configuration(quick, **change)
     model = method.build(quick, seed, **change)
@@ -149,6 +153,8 @@ def jobs(variants, tasks, seeds, quick: bool):
                 name, group, change = variant
                 if task == "forecast" and name in STRUCTURE_ONLY:
                     continue
+                if task == "structure" and name in FORECAST_ONLY:
+                    continue
                 identity = {
                     "variant": name,
                     "group": group,
@@ -162,9 +168,7 @@ def jobs(variants, tasks, seeds, quick: bool):
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=",".join(TASKS), help="structure,forecast")
-    args = parser.parse_args(argv)
-    results_dir, _ = resolve_paths(args)
-    set_threads(args.threads)
+    args, results_dir = parse_script_args(parser, argv)
     variants = VARIANTS
     if args.methods:
         wanted = [name.strip() for name in args.methods.split(",")]
@@ -192,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(variants, tasks, range(n_seeds), args.quick),
         "ablations",
     )
+    report.update_docs(args)
     return 0
 
 

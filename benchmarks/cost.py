@@ -36,9 +36,8 @@ import sys
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     DISCOVERERS,
     FORECASTERS,
     QUICK_SHOPS,
@@ -231,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         (spec, partial(job, spec)) for spec in specs(args.quick, args.methods, parts)
     )
     run_script(SCRIPT, args, argv, results, pairs, "cost")
+    report.update_docs(args)
     return 0
 
 

@@ -42,34 +42,33 @@ import copy
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     DISCOVERERS,
+    NO_TYPE_TEST,
+    POOLING_WEIGHTS,
     QUICK_SHOPS,
     ResultsFile,
     Timer,
     base_parser,
+    comma_separated,
     config_key,
     data_config,
     discovery_panel,
     epochs_run,
-    resolve_paths,
+    parse_script_args,
     run_script,
     select,
-    set_threads,
     simulate,
     structure_metrics,
 )
-
-from sklearn_causalmmm.base import (  # noqa: E402
+from _package import (
     flatten_off_diagonal,
+    min_steps_for,
     unflatten_off_diagonal,
+    varlingam_min_steps,
 )
-from sklearn_causalmmm.baselines._timeseries import min_steps_for  # noqa: E402
-from sklearn_causalmmm.baselines.varlingam import varlingam_min_steps  # noqa: E402
 
 SCRIPT = "discovery.py"
 RESULTS_FILE = "discovery.json"
@@ -144,21 +143,15 @@ def _fitting_lag(method, n_nodes: int, n_steps: int) -> dict:
     return {"max_lag": fitting} if fitting < default else {}
 
 
-#: Weights of a shop's own evidence against its graph types scored in every row
-#: of a pooling discoverer (``GraphTypeMixture(shop_evidence_weight=...)``).
-POOLING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-#: Key of the pooled graphs without the types' Granger tests (default weight).
-NO_TYPE_TEST = "no type test"
-
-
 def pooling_metrics(model, truth) -> dict:
     """Structure metrics of the encoder's posteriors and of each pooling weight.
 
     Empty for a discoverer without graph types.
     """
-    mixture = getattr(model, "graph_type_mixture_", None)
-    if mixture is None:
+    pooling = getattr(model, "pooling_", None)
+    if pooling is None:
         return {}
+    mixture = pooling.mixture_
     encoder = model.encoder_edge_probabilities_
     rows = flatten_off_diagonal(encoder)
     scores = {"encoder": structure_metrics(truth, encoder)}
@@ -229,16 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated among main, graph_types, nodes, length, shops",
     )
     parser.add_argument("--setting", choices=("sim1", "sim2"), default=None)
-    args = parser.parse_args(argv)
-    results_dir, _ = resolve_paths(args)
-    set_threads(args.threads)
+    args, results_dir = parse_script_args(parser, argv)
     plan = experiments(args.quick)
     chosen = plan
     if args.experiments:
-        names = [name.strip() for name in args.experiments.split(",")]
-        unknown = [name for name in names if name not in plan]
-        if unknown:
-            parser.error(f"unknown experiment(s) {unknown}; choose among {list(plan)}")
+        names = comma_separated(parser, args.experiments, list(plan), "experiment(s)")
         chosen = {name: plan[name] for name in names}
     methods = select(DISCOVERERS, args.methods)
     n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
@@ -260,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(chosen, methods, range(n_seeds), args.quick, args.setting),
         "discovery",
     )
+    report.update_docs(args)
     return 0
 
 

@@ -27,25 +27,23 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache, partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+import report
+from _common import (
     FORECAST_STEPS,
     FORECASTERS,
     QUICK_SHOPS,
     ResultsFile,
     Timer,
     base_parser,
+    comma_separated,
     data_config,
     epochs_run,
     forecast_split,
-    resolve_paths,
+    parse_script_args,
     run_script,
     scaled_mse,
     select,
-    set_threads,
     simulate,
 )
 
@@ -114,13 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(DEFAULT_DATASETS),
         help=f"comma-separated among {', '.join(DATASETS)}",
     )
-    args = parser.parse_args(argv)
-    results_dir, _ = resolve_paths(args)
-    set_threads(args.threads)
-    datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
-    unknown = [name for name in datasets if name not in DATASETS]
-    if unknown:
-        parser.error(f"unknown dataset(s) {unknown}; choose among {DATASETS}")
+    args, results_dir = parse_script_args(parser, argv)
+    datasets = comma_separated(parser, args.datasets, DATASETS, "dataset(s)")
     methods = select(FORECASTERS, args.methods)
     n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
     results = ResultsFile(
@@ -140,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs(datasets, methods, range(n_seeds), args.quick),
         "forecasting",
     )
+    report.update_docs(args)
     return 0
 
 

@@ -5,15 +5,19 @@ Usage::
     python benchmarks/report.py                 # benchmarks/results -> docs/
     python benchmarks/report.py --results DIR --docs FILE
 
-Reads ``discovery.json``, ``forecasting.json``, ``ablations.json`` and
-``cost.json`` from the results folder (a missing file leaves its section saying
-how to produce it) and writes the sections "Reproducing the benchmarks",
-"Causal structure", "GMV forecasting", "Ablations" and "Cost", plus the PNG
+Reads ``discovery.json``, ``forecasting.json``, ``ablations.json``,
+``cost.json`` and ``real_panels.json`` from the results folder (a missing file
+leaves its section saying how to produce it) and writes the sections
+"Reproducing the benchmarks", "Causal structure", "GMV forecasting",
+"Ablations", "Cost" and "Real panels", plus the PNG
 plots in ``img/benchmarks/`` next to the markdown file. The "Speed" and
 "sktime forecasting" sections are rebuilt from ``speed.json`` and
-``sktime.json`` with the ``write_markdown`` of ``speed.py`` and
-``sktime_benchmark.py``; every other section (e.g. "Structure", whose script
-has no separate writer) is kept as it is.
+``sktime.json`` (``speed.py`` and ``sktime_benchmark.py`` write them with the
+same functions); every other section (e.g. "Structure", whose script writes it
+itself) is kept as it is.
+
+This module imports only ``_common.py``: the scripts import it, never the
+other way round.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -21,7 +25,6 @@ has no separate writer) is kept as it is.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
@@ -29,18 +32,19 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
+    AUTHORS_SECONDS_PER_SHOP_EPOCH,
     DOCS,
     HORIZONS,
+    NO_TYPE_TEST,
     RESULTS,
-    _replace_section,
+    config_key,
     mean_std,
+    replace_section,
 )
 
 IMAGES = Path("img") / "benchmarks"
+SKTIME_HEADING = "## sktime forecasting"
 STRUCTURE_METRICS = (
     ("edge_auroc", "edge AUROC"),
     ("pooled_edge_auroc", "pooled AUROC"),
@@ -70,13 +74,12 @@ SETTING_KEYS = (
     ("adstock", "carryover"),
     ("seasonality", "weekly seasonality A"),
 )
-#: Sections of other scripts, rebuilt from their JSON with their own writer.
-OTHER_WRITERS = (("speed.json", "speed"), ("sktime.json", "sktime_benchmark"))
 SCRIPTS = (
     ("discovery.py", "discovery.json", "causal structure: main table and sweeps"),
     ("forecasting.py", "forecasting.json", "GMV forecasting, MSE by horizon"),
     ("ablations.py", "ablations.json", "ablations and sensitivity of CausalMMM"),
     ("cost.py", "cost.json", "fit time, predict throughput, memory"),
+    ("real_panels.py", "real_panels.json", "forecasts on public marketing panels"),
 )
 AXIS_LABELS = {
     "setting": "setting",
@@ -228,6 +231,11 @@ def plot_metric_vs_axis(
 QUICK_BANNER = (
     "**Quick run (toy sizes): these numbers only show that the scripts work.**"
 )
+
+
+def _not_run(lines: list[str], script: str) -> str:
+    """A section whose results file is missing: its text, and how to run it."""
+    return "\n".join([*lines, f"Not run yet: `python benchmarks/{script}`."]) + "\n"
 
 
 def _banner(content: dict | None) -> list[str]:
@@ -461,13 +469,11 @@ def structure_section(content: dict | None, docs: Path) -> str:
         "",
     ]
     if content is None:
-        lines.append("Not run yet: `python benchmarks/discovery.py`.")
-        return "\n".join(lines) + "\n"
+        return _not_run(lines, "discovery.py")
     rows = content["rows"]
     experiments = content["meta"]["experiments"]
     methods = [m["name"] for m in content["meta"]["methods"]]
     notes = {m["name"]: m["note"] for m in content["meta"]["methods"] if m["note"]}
-    from _common import config_key
 
     header = ["method", *(label for _, label in STRUCTURE_METRICS), "fit", "seeds"]
     main_stats = {}
@@ -637,9 +643,6 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
 
     Read from the ``pooling`` field of its rows: one fit, pooled at each weight.
     """
-    from _common import config_key
-    from discovery import NO_TYPE_TEST
-
     pooled = [r for r in ok(rows) if r["method"] == "CausalMMM" and "pooling" in r]
     if not pooled:
         return []
@@ -694,8 +697,6 @@ def _pooling_table(rows: list[dict], experiments: dict, methods) -> list[str]:
 
 def _lag_notes(rows: list[dict], configs: list[dict], axis: str) -> list[str]:
     """Say where a method ran with a lower lag than its default (short series)."""
-    from _common import config_key
-
     keys = {config_key(c): c for c in configs}
     notes = sorted(
         {
@@ -775,8 +776,7 @@ def forecasting_section(content: dict | None, docs: Path) -> str:
         "",
     ]
     if content is None:
-        lines.append("Not run yet: `python benchmarks/forecasting.py`.")
-        return "\n".join(lines) + "\n"
+        return _not_run(lines, "forecasting.py")
     rows = content["rows"]
     methods = content["meta"]["methods"]
     order = ["sim1", "sim2", "demo"]
@@ -908,8 +908,7 @@ def ablations_section(content: dict | None) -> str:
         "",
     ]
     if content is None:
-        lines.append("Not run yet: `python benchmarks/ablations.py`.")
-        return "\n".join(lines) + "\n"
+        return _not_run(lines, "ablations.py")
     rows = content["rows"]
     variants = content["meta"]["variants"]
     metrics = [m for m, _ in STRUCTURE_METRICS] + [f"mse_{h}" for h in HORIZONS]
@@ -972,8 +971,7 @@ def cost_section(content: dict | None, discovery: dict | None, docs: Path) -> st
         "",
     ]
     if content is None:
-        lines.append("Not run yet: `python benchmarks/cost.py`.")
-        return "\n".join(lines) + "\n"
+        return _not_run(lines, "cost.py")
     rows = content["rows"]
     methods_rows = [r for r in rows if r["part"] == "methods"]
     if methods_rows:
@@ -1097,37 +1095,433 @@ def _mb(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
+# -- real panels -----------------------------------------------------------------
+
+PANEL_TITLES = {
+    "meridian": "Meridian geo panel, target conversions",
+    "meridian_revenue": "Meridian geo panel, target revenue",
+    "robyn": "Robyn weekly brand",
+    "pymc": "PyMC-Marketing example",
+    "weekly_sim": "Weekly simulator",
+}
+#: The method the goals are about, and the one a single brand compares it with.
+REAL_PANELS_TARGET = "CausalMMMRegressor"
+ONE_BRAND_RIVAL = "AdstockHillRegressor"
+#: A single brand: CausalMMMRegressor may not lose to the rival by more than 5 %.
+ONE_BRAND_GOAL = 1.05
+
+
+def real_panels_section(content: dict | None) -> str:
+    """The "Real panels" section from ``real_panels.json``."""
+    lines = [
+        "## Real panels",
+        "",
+        *_banner(content),
+        "Produced by `python benchmarks/real_panels.py` on public panels nobody on "
+        "this project generated (copies, licences and provenance in "
+        "`benchmarks/data/`), and on the package's simulator in its weekly mode "
+        "when it has one. Every method forecasts 8 weeks from 4 non-overlapping "
+        "origins at the end of the panel (the forecast weeks are T-8..T-1, "
+        "T-16..T-9, T-24..T-17 and T-32..T-25, each fit on every week before its "
+        "origin). Scores are the MSE, over entities and the 8 weeks, of the "
+        "target standardized per entity with its training window's mean and "
+        "(population) standard deviation, per origin and averaged over the "
+        "origins. Reference forecasts are computed in the same run: the last "
+        "value, the value 52 weeks earlier, the entity's training mean, and a "
+        "ridge of the standardized target on log1p of every media column at "
+        "lags 1-4 with slopes pooled over entities and an unpenalized intercept "
+        "per entity (`RidgeCV`); ÷ best reference divides a mean MSE by the "
+        "best reference's. The media plan and the controls of the forecast "
+        "weeks are known to every method; funnel nodes are not. A method gets "
+        "`media_columns`, `funnel_columns` and `control_columns` when it has "
+        "them; otherwise funnel nodes are left out and signed controls are "
+        "shifted up by minus their lowest value (the package's estimators "
+        "refuse negative values). The last column says what each method was "
+        "given; fit times are the sum of the 4 fits.",
+        "",
+    ]
+    if content is None:
+        return _not_run(lines, "real_panels.py")
+    meta, rows = content["meta"], content["rows"]
+    panels = [p for p in meta["panels"] if any(r["panel"] == p for r in rows)]
+    lines += table(
+        [
+            "panel",
+            "entities × weeks",
+            "target",
+            "media",
+            "funnel",
+            "controls (signed)",
+            "context",
+            "notes",
+        ],
+        [_panel_roles(name, meta["panels"][name]) for name in panels],
+    )
+    lines += ["", *_runs_where(rows), "", "### Goals", ""]
+    lines += _real_panel_goals(meta, rows, panels)
+    for name in panels:
+        here = [r for r in rows if r["panel"] == name]
+        described = meta["panels"][name]
+        lines += [
+            "",
+            f"### {PANEL_TITLES.get(name, name)} ({described['n_entities']} × "
+            f"{described['n_weeks']} weeks)",
+            "",
+            *_real_panel_table(here, meta),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _names(columns: list[str], signed=()) -> str:
+    if not columns:
+        return "—"
+    return ", ".join(f"`{c}`" + (" (signed)" if c in signed else "") for c in columns)
+
+
+def _panel_roles(name: str, described: dict) -> list[str]:
+    return [
+        PANEL_TITLES.get(name, name),
+        f"{described['n_entities']} × {described['n_weeks']}",
+        f"`{described['target']}`",
+        _names(described["media"]),
+        _names(described["funnel"]),
+        _names(described["controls"], described["signed_controls"]),
+        _names(described["context"]),
+        described["notes"],
+    ]
+
+
+def _runs_where(rows: list[dict]) -> list[str]:
+    where = sorted(
+        {(r["machine"], r["torch_threads"]) for r in rows if "machine" in r}, key=str
+    )
+    return [
+        f"Rows computed on {machine} with {threads} torch thread(s)."
+        for machine, threads in where
+    ]
+
+
+def _mean_ratio(rows: list[dict], method: str) -> tuple[float | None, str | None]:
+    """Mean (over seeds) of a method's ratio to the best reference, or its error."""
+    mine = [r for r in rows if r["method"] == method]
+    done = ok(mine)
+    if done:
+        return float(np.mean([r["ratio_to_best_reference"] for r in done])), None
+    return None, status(mine, method=method) if mine else "not run"
+
+
+def _real_panel_goals(meta: dict, rows: list[dict], panels: list[str]) -> list[str]:
+    table_rows = []
+    for name, goal in meta["goals"].items():
+        here = [r for r in rows if r["panel"] == name]
+        if name not in panels:
+            why = meta.get(name) if name == "weekly_sim" else None
+            table_rows.append(
+                [PANEL_TITLES.get(name, name), "—", "—", f"≤ {goal}", why or "not run"]
+            )
+            continue
+        ratio, why = _mean_ratio(here, REAL_PANELS_TARGET)
+        best = next((r["best_reference"] for r in ok(here)), "—")
+        verdict = why or ("met" if ratio <= goal else "not met")
+        table_rows.append(
+            [
+                PANEL_TITLES.get(name, name),
+                "—" if ratio is None else f"{ratio:.2f}",
+                best,
+                f"≤ {goal}",
+                verdict,
+            ]
+        )
+    lines = table(
+        [
+            "panel",
+            f"{REAL_PANELS_TARGET} ÷ best simple baseline",
+            "best simple baseline",
+            "goal",
+            "verdict",
+        ],
+        table_rows,
+    )
+    one_brand = [name for name in panels if meta["panels"][name]["n_entities"] == 1]
+    for name in one_brand:
+        here = [r for r in rows if r["panel"] == name]
+        ours = [r["mse"] for r in ok(here) if r["method"] == REAL_PANELS_TARGET]
+        rival = [r["mse"] for r in ok(here) if r["method"] == ONE_BRAND_RIVAL]
+        if ours and rival:
+            ratio = np.mean(ours) / np.mean(rival)
+            verdict = "met" if ratio <= ONE_BRAND_GOAL else "not met"
+            lines.append("")
+            lines.append(
+                f"One brand, {PANEL_TITLES.get(name, name)}: {REAL_PANELS_TARGET} ÷ "
+                f"{ONE_BRAND_RIVAL} = {ratio:.2f} (goal ≤ {ONE_BRAND_GOAL}: "
+                f"{verdict})."
+            )
+    return lines
+
+
+def _origin_labels(meta: dict) -> list[str]:
+    """``T-8``, ``T-16``, ...: where each origin's forecast weeks start."""
+    return [f"T-{meta['horizon'] * k}" for k in range(1, meta["n_origins"] + 1)]
+
+
+def _mse(value: float) -> str:
+    # a diverged fit's error runs to many digits: keep the column narrow
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.3g}"
+
+
+def _real_panel_table(rows: list[dict], meta: dict) -> list[str]:
+    labels = _origin_labels(meta)
+    table_rows = []
+    means = {}
+    for method in [*meta["references"], *meta["methods"]]:
+        mine = [r for r in rows if r["method"] == method]
+        done = ok(mine)
+        if not done:
+            if mine:
+                why = status(mine, method=method)
+                table_rows.append([method, why, *["—"] * (len(labels) + 4), "0"])
+            continue
+        by_origin = np.mean([r["mse_by_origin"] for r in done], axis=0)
+        means[method] = float(np.mean([r["mse"] for r in done]))
+        ratio = float(np.mean([r["ratio_to_best_reference"] for r in done]))
+        fit = (
+            np.mean([r["fit_seconds"] for r in done])
+            if "fit_seconds" in done[0]
+            else None
+        )
+        table_rows.append(
+            [
+                method,
+                *(_mse(value) for value in by_origin),
+                _mse(means[method]),
+                f"{ratio:.2f}" if ratio < 1000 else f"{ratio:.3g}",
+                fmt_seconds(fit),
+                _given(done[0], labels),
+                str(len(done)),
+            ]
+        )
+    best = min(means, key=means.get) if means else None
+    for row in table_rows:
+        if row[0] == best:
+            row[len(labels) + 1] = f"**{row[len(labels) + 1]}**"
+    return table(
+        [
+            "method",
+            *(f"MSE {label}" for label in labels),
+            "mean MSE",
+            "÷ best reference",
+            "fit",
+            "given",
+            "seeds",
+        ],
+        table_rows,
+    )
+
+
+def _given(row: dict, labels: list[str]) -> str:
+    """What a method was given, in a few words (``—`` for a reference forecast)."""
+    given = row.get("given_by_origin")
+    if not given:
+        return "—"
+    roles = [
+        p
+        for p in ("media_columns", "funnel_columns", "control_columns")
+        if p in given[0]["params"]
+    ]
+    parts = [f"`{p}`" for p in roles]
+    funnel = sorted({c for g in given for c in g["funnel_left_out"]})
+    if funnel:
+        parts.append("no funnel (" + ", ".join(f"`{c}`" for c in funnel) + ")")
+    if given[0]["shifted"]:
+        parts.append(
+            "shifted "
+            + ", ".join(f"`{c}` +{v:.3g}" for c, v in given[0]["shifted"].items())
+        )
+    constant = defaultdict(list)
+    for label, g in zip(labels, given, strict=True):
+        for column in g["constant"]:
+            constant[column].append(label)
+    if constant:
+        parts.append(
+            "constant, left out: "
+            + "; ".join(f"`{c}` ({', '.join(at)})" for c, at in constant.items())
+        )
+    return "; ".join(parts) or "media and controls as X"
+
+
+# -- sections of speed.py and sktime_benchmark.py --------------------------------
+
+
+def speed_section(result: dict) -> str:
+    """The "Speed" section from ``speed.json``."""
+    lines = [
+        "## Speed",
+        "",
+        "Produced by `python benchmarks/speed.py` "
+        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores, 8 nodes, "
+        "T = 100). Seconds per epoch are the fastest epoch after the first: the "
+        "machine is shared, and other tenants only ever add time.",
+        "",
+        "| configuration | shops | hidden | batch | s / shop-epoch "
+        "| vs authors' 2.23 s | peak memory (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["paper_config"]:
+        lines.append(
+            f"| PAPER_CONFIG | {row['n_shops']} | {row['hidden']} | "
+            f"{row['batch_size']} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{AUTHORS_SECONDS_PER_SHOP_EPOCH / row['seconds_per_shop_epoch']:.0f}x "
+            f"faster | {row['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "Default configuration (hidden 64, batch 8), growing the panel:",
+        "",
+        "| shops | s / epoch (fastest) | time ratio | s / shop-epoch "
+        "| median batch (s) | time ratio (median batch) | fit time (s) "
+        "| peak memory (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["scaling"]:
+        lines.append(
+            f"| {row['n_shops']} | {row['seconds_per_epoch']:.2f} | "
+            f"{row['time_ratio']:.2f} | {row['seconds_per_shop_epoch']:.4f} | "
+            f"{row['median_batch_seconds']:.3f} | "
+            f"{row['median_batch_time_ratio']:.2f} | "
+            f"{row['fit_seconds']:.1f} | {row['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "The time ratio from the median batch (batches of equal size, times "
+        "the number of batches) is immune to bursts of other tenants' load, "
+        "which hit whole epochs and make the fastest-epoch ratio noisy. "
+        "Linear scaling means 2 and 4 at 2x and 4x shops.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sktime_cell(scores: dict, h: str) -> str:
+    return f"{scores['mean'][h]:.4f} ± {scores['std'][h]:.4f}"
+
+
+def _sktime_findings(methods: dict, horizons: list[str]) -> str:
+    """One sentence: the best forecaster per horizon, CausalMMM against it."""
+    scored = {m: s["mean"] for m, s in methods.items() if "mean" in s}
+    best = {h: min(scored, key=lambda m: scored[m][h]) for h in horizons}
+    text = "Lowest MSE: " + ", ".join(f"@{h} {best[h]}" for h in horizons) + "."
+    ours = scored.get("CausalMMMForecaster")
+    others = {m: s for m, s in scored.items() if m != "CausalMMMForecaster"}
+    if ours and others:
+        ratios = [
+            f"@{h} {ours[h] / min(s[h] for s in others.values()):.2f}" for h in horizons
+        ]
+        text += (
+            " CausalMMMForecaster's MSE over the best other forecaster's: "
+            + ", ".join(ratios)
+            + "."
+        )
+    return text
+
+
+def sktime_section(result: dict) -> str:
+    """The "sktime forecasting" section from ``sktime.json``."""
+    minutes = result["seconds"] / 60
+    kind = result["run"]
+    command = "python benchmarks/sktime_benchmark.py"
+    if kind != "full":
+        command += f" --{kind}"
+    lines = [
+        SKTIME_HEADING,
+        "",
+        f"Produced by `{command}` ({kind} run, "
+        f"{minutes:.1f} min on 2 shared CPU cores, torch threads "
+        f"{result['torch_threads']}). Every forecaster runs through sktime's "
+        "`evaluate` with an `ExpandingWindowSplitter` (refit on every window, "
+        "fh = 1..30) and receives the same X over the forecast steps: the "
+        "channel plan (spend, funnel nodes, context). MSE is on GMV divided by "
+        "each shop's mean |GMV| over the window's training steps, at 1, 7 and 30 "
+        "steps ahead, mean ± std over the windows; ÷ naive is the ratio of the "
+        'mean to `NaiveForecaster(strategy="last")`\'s (below 1 beats it). The '
+        "ridge is sktime's `YfromX` around `GeometricAdstock(decay=0.5, "
+        "max_lag=6)` + `StandardScaler` + `Ridge(alpha=1)`, one per shop; the "
+        "package's baselines run through `PanelRegressorForecaster`. Training "
+        f"budgets: `{json.dumps(result['budget'])}` (defaults otherwise). "
+        "Without a flag the script runs the full sizes (100 simulated shops x "
+        "160 days and the whole demo year, 4 and 5 windows); `--reduced` fits "
+        "fewer shops, days and windows with smaller budgets.",
+    ]
+    titles = {
+        "sim1": 'Simulator, `SIMULATION_SETTINGS["sim1"]`',
+        "demo": "Bundled demo data (`load_demo()`)",
+    }
+    for name, data in result["datasets"].items():
+        lines += [
+            "",
+            f"### {titles.get(name, name)}",
+            "",
+            f"{data['n_shops']} shops x {data['n_steps']} days, "
+            f"{data['n_windows']} windows (first fit on {data['initial_window']} "
+            f"days, then every {data['step_length']} days).",
+            "",
+            "| forecaster | MSE@1 | MSE@7 | MSE@30 | ÷ naive @1 | ÷ naive @7 "
+            "| ÷ naive @30 | fit s / window |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for method, scores in data["methods"].items():
+            if "error" in scores:
+                lines.append(f"| {method} | failed: {scores['error'][:80]} |||||||")
+                continue
+            hs = [str(h) for h in result["horizons"]]
+            ratio = scores.get("ratio_to_naive", {})
+            lines.append(
+                f"| {method} | "
+                + " | ".join(_sktime_cell(scores, h) for h in hs)
+                + " | "
+                + " | ".join(f"{ratio[h]:.2f}" if h in ratio else "-" for h in hs)
+                + f" | {scores['fit_seconds']:.1f} |"
+            )
+        horizons = [str(h) for h in result["horizons"]]
+        lines += ["", _sktime_findings(data["methods"], horizons)]
+    return "\n".join(lines) + "\n"
+
+
 # -- entry point ------------------------------------------------------------------
+
+
+#: Sections of the scripts that write their own JSON (no rows), by results file.
+OTHER_SECTIONS = (("speed.json", speed_section), ("sktime.json", sktime_section))
 
 
 def write_docs(results: Path, docs: Path) -> list[str]:
     """Rebuild every section this script owns; return the headings written."""
     contents = {name: load(results, name) for _, name, _ in SCRIPTS}
     docs.parent.mkdir(parents=True, exist_ok=True)
-    sections = [
+    sections = []
+    for name, render in OTHER_SECTIONS:
+        content = load(results, name)
+        if content is None:
+            continue
+        try:
+            sections.append(render(content))
+        except Exception as exc:  # leave that section as it is
+            print(f"kept the section of {name} as it is ({exc!r})")
+    sections += [
         reproducing_section(results, contents),
         structure_section(contents["discovery.json"], docs),
         forecasting_section(contents["forecasting.json"], docs),
         ablations_section(contents["ablations.json"]),
         cost_section(contents["cost.json"], contents["discovery.json"], docs),
+        real_panels_section(contents["real_panels.json"]),
     ]
-    written = []
-    for name, module_name in OTHER_WRITERS:
-        content = load(results, name)
-        if content is None:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-            module.write_markdown(content, docs)
-        except Exception as exc:  # leave that section as it is
-            print(f"kept the section of {module_name}.py as it is ({exc!r})")
-            continue
-        written.append(f"{module_name}.py's section")
     for text in sections:
-        heading = text.splitlines()[0]
-        _replace_section(docs, heading, text)
-        written.append(heading)
-    return written
+        replace_section(docs, text.splitlines()[0], text)
+    return [text.splitlines()[0] for text in sections]
+
+
+def update_docs(args: argparse.Namespace) -> None:
+    """Rebuild the docs after a script's run, unless it was told ``--no-docs``."""
+    if not args.no_docs:
+        main(["--results", str(args.results), "--docs", str(args.docs)])
 
 
 def main(argv: list[str] | None = None) -> int:

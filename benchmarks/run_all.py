@@ -9,8 +9,8 @@ Usage::
 Runs ``discovery.py``, ``forecasting.py``, ``ablations.py`` and ``cost.py`` in
 this process, one after the other, into one results folder (default
 ``benchmarks/results``, or ``benchmarks/results/quick`` with ``--quick``),
-then ``report.py``. ``speed.py``, ``structure.py`` and
-``sktime_benchmark.py`` are run on their own; the report keeps their sections.
+then ``report.py``. ``speed.py``, ``structure.py``, ``sktime_benchmark.py``
+and ``real_panels.py`` are run on their own; the report keeps their sections.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -22,14 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import ablations  # noqa: E402
-import cost  # noqa: E402
-import discovery  # noqa: E402
-import forecasting  # noqa: E402
-import report  # noqa: E402
-from _common import resolve_paths  # noqa: E402
+import ablations
+import cost
+import discovery
+import forecasting
+import report
+from _common import resolve_paths
 
 SCRIPTS = (discovery, forecasting, ablations, cost)
 

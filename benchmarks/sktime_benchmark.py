@@ -36,6 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import report
+from _common import replace_section
+from _package import geometric_adstock
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
@@ -54,17 +57,12 @@ from sklearn_causalmmm.baselines import (
     SeasonalNaiveRegressor,
     WideDeepRegressor,
 )
-from sklearn_causalmmm.baselines.adstock_hill import geometric_adstock
 from sklearn_causalmmm.datasets import SIMULATION_SETTINGS, load_demo, make_causal_mmm
 from sklearn_causalmmm.forecasting import CausalMMMForecaster, PanelRegressorForecaster
 from sklearn_causalmmm.metrics import mse_at_horizon
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
-sys.path.insert(0, str(ROOT))
-from speed import _replace_section  # noqa: E402
-
-HEADING = "## sktime forecasting"
 HORIZONS = (1, 7, 30)
 NAIVE = "NaiveForecaster (last value)"
 
@@ -321,90 +319,6 @@ def run(kind: str = "full") -> dict:
     }
 
 
-def _cell(scores: dict, h: str) -> str:
-    return f"{scores['mean'][h]:.4f} ± {scores['std'][h]:.4f}"
-
-
-def _findings(methods: dict, horizons: list[str]) -> str:
-    """One sentence: the best forecaster per horizon, CausalMMM against it."""
-    scored = {m: s["mean"] for m, s in methods.items() if "mean" in s}
-    best = {h: min(scored, key=lambda m: scored[m][h]) for h in horizons}
-    text = "Lowest MSE: " + ", ".join(f"@{h} {best[h]}" for h in horizons) + "."
-    ours = scored.get("CausalMMMForecaster")
-    others = {m: s for m, s in scored.items() if m != "CausalMMMForecaster"}
-    if ours and others:
-        ratios = [
-            f"@{h} {ours[h] / min(s[h] for s in others.values()):.2f}" for h in horizons
-        ]
-        text += (
-            " CausalMMMForecaster's MSE over the best other forecaster's: "
-            + ", ".join(ratios)
-            + "."
-        )
-    return text
-
-
-def write_markdown(result: dict, path: Path) -> None:
-    """Write the "sktime forecasting" section of ``path`` from ``result``."""
-    minutes = result["seconds"] / 60
-    kind = result["run"]
-    command = "python benchmarks/sktime_benchmark.py"
-    if kind != "full":
-        command += f" --{kind}"
-    lines = [
-        HEADING,
-        "",
-        f"Produced by `{command}` ({kind} run, "
-        f"{minutes:.1f} min on 2 shared CPU cores, torch threads "
-        f"{result['torch_threads']}). Every forecaster runs through sktime's "
-        "`evaluate` with an `ExpandingWindowSplitter` (refit on every window, "
-        "fh = 1..30) and receives the same X over the forecast steps: the "
-        "channel plan (spend, funnel nodes, context). MSE is on GMV divided by "
-        "each shop's mean |GMV| over the window's training steps, at 1, 7 and 30 "
-        "steps ahead, mean ± std over the windows; ÷ naive is the ratio of the "
-        'mean to `NaiveForecaster(strategy="last")`\'s (below 1 beats it). The '
-        "ridge is sktime's `YfromX` around `GeometricAdstock(decay=0.5, "
-        "max_lag=6)` + `StandardScaler` + `Ridge(alpha=1)`, one per shop; the "
-        "package's baselines run through `PanelRegressorForecaster`. Training "
-        f"budgets: `{json.dumps(result['budget'])}` (defaults otherwise). "
-        "Without a flag the script runs the full sizes (100 simulated shops x "
-        "160 days and the whole demo year, 4 and 5 windows); `--reduced` fits "
-        "fewer shops, days and windows with smaller budgets.",
-    ]
-    titles = {
-        "sim1": 'Simulator, `SIMULATION_SETTINGS["sim1"]`',
-        "demo": "Bundled demo data (`load_demo()`)",
-    }
-    for name, data in result["datasets"].items():
-        lines += [
-            "",
-            f"### {titles.get(name, name)}",
-            "",
-            f"{data['n_shops']} shops x {data['n_steps']} days, "
-            f"{data['n_windows']} windows (first fit on {data['initial_window']} "
-            f"days, then every {data['step_length']} days).",
-            "",
-            "| forecaster | MSE@1 | MSE@7 | MSE@30 | ÷ naive @1 | ÷ naive @7 "
-            "| ÷ naive @30 | fit s / window |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for method, scores in data["methods"].items():
-            if "error" in scores:
-                lines.append(f"| {method} | failed: {scores['error'][:80]} |||||||")
-                continue
-            hs = [str(h) for h in result["horizons"]]
-            ratio = scores.get("ratio_to_naive", {})
-            lines.append(
-                f"| {method} | "
-                + " | ".join(_cell(scores, h) for h in hs)
-                + " | "
-                + " | ".join(f"{ratio[h]:.2f}" if h in ratio else "-" for h in hs)
-                + f" | {scores['fit_seconds']:.1f} |"
-            )
-        lines += ["", _findings(data["methods"], [str(h) for h in result["horizons"]])]
-    _replace_section(path, HEADING, "\n".join(lines) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
@@ -420,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run("quick" if args.quick else "reduced" if args.reduced else "full")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    write_markdown(result, args.docs)
+    text = report.sktime_section(result)
+    replace_section(args.docs, text.splitlines()[0], text)
     print(f"{result['seconds']:.1f} s; wrote {args.output} and {args.docs}")
     return 0
 

@@ -15,6 +15,7 @@ peak resident memory is its own.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import resource
 import subprocess
@@ -22,11 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from _common import AUTHORS_SECONDS_PER_SHOP_EPOCH, replace_section
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 
-#: The authors' released implementation on this kind of machine (issue figure).
-AUTHORS_SECONDS_PER_SHOP_EPOCH = 2.23
 #: Shops per batch tried at the authors' configuration (8 is the default;
 #: the authors' code trains one shop at a time).
 PAPER_BATCH_SIZES = (8, 32)
@@ -91,9 +92,10 @@ def _time_batches() -> list[float]:
     The estimators build their skorch net internally; the benchmark adds a
     timing callback by wrapping the builder in this (child) process.
     """
+    from _package import NET_BUILDER_MODULE
     from skorch.callbacks import Callback
 
-    import sklearn_causalmmm.estimators as estimators
+    estimators = importlib.import_module(NET_BUILDER_MODULE)
 
     durations: list[float] = []
 
@@ -152,62 +154,6 @@ def run(quick: bool) -> dict:
     }
 
 
-def write_markdown(result: dict, path: Path) -> None:
-    lines = [
-        "## Speed",
-        "",
-        "Produced by `python benchmarks/speed.py` "
-        f"({'quick' if result['quick'] else 'full'} run, 2 CPU cores, 8 nodes, "
-        "T = 100). Seconds per epoch are the fastest epoch after the first: the "
-        "machine is shared, and other tenants only ever add time.",
-        "",
-        "| configuration | shops | hidden | batch | s / shop-epoch "
-        "| vs authors' 2.23 s | peak memory (MB) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in result["paper_config"]:
-        lines.append(
-            f"| PAPER_CONFIG | {row['n_shops']} | {row['hidden']} | "
-            f"{row['batch_size']} | {row['seconds_per_shop_epoch']:.4f} | "
-            f"{AUTHORS_SECONDS_PER_SHOP_EPOCH / row['seconds_per_shop_epoch']:.0f}x "
-            f"faster | {row['peak_rss_mb']:.0f} |"
-        )
-    lines += [
-        "",
-        "Default configuration (hidden 64, batch 8), growing the panel:",
-        "",
-        "| shops | s / epoch (fastest) | time ratio | s / shop-epoch "
-        "| median batch (s) | time ratio (median batch) | fit time (s) "
-        "| peak memory (MB) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in result["scaling"]:
-        lines.append(
-            f"| {row['n_shops']} | {row['seconds_per_epoch']:.2f} | "
-            f"{row['time_ratio']:.2f} | {row['seconds_per_shop_epoch']:.4f} | "
-            f"{row['median_batch_seconds']:.3f} | "
-            f"{row['median_batch_time_ratio']:.2f} | "
-            f"{row['fit_seconds']:.1f} | {row['peak_rss_mb']:.0f} |"
-        )
-    lines += [
-        "",
-        "The time ratio from the median batch (batches of equal size, times "
-        "the number of batches) is immune to bursts of other tenants' load, "
-        "which hit whole epochs and make the fastest-epoch ratio noisy. "
-        "Linear scaling means 2 and 4 at 2x and 4x shops.",
-    ]
-    _replace_section(path, "## Speed", "\n".join(lines) + "\n")
-
-
-def _replace_section(path: Path, heading: str, text: str) -> None:
-    """Replace one ``## `` section of a markdown file, keeping the others."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    sections = old.split("\n## ")
-    kept = [s for s in sections[1:] if not ("## " + s).startswith(heading)]
-    body = "\n## ".join([sections[0].rstrip("\n") + "\n", *kept])
-    path.write_text(body.rstrip("\n") + "\n\n" + text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -223,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.quick)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    write_markdown(result, args.docs)
+    import report
+
+    replace_section(args.docs, "## Speed", report.speed_section(result))
     print(json.dumps(result, indent=2))
     return 0
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine, replace_section
 
 from sklearn_causalmmm import PAPER_CONFIG, CausalGraphDiscoverer
 from sklearn_causalmmm.datasets import SIMULATION_SETTINGS, make_causal_mmm
@@ -34,9 +35,6 @@ from sklearn_causalmmm.metrics import (
 )
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-from _common import machine  # noqa: E402
-from speed import _replace_section  # noqa: E402
 
 
 def evaluate(name: str, params: dict, n_shops: int, seed: int) -> dict:
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(slowest {slowest:.0f} s, {torch.get_num_threads()} torch threads): "
             + ("met." if met else "not met."),
         ]
-    _replace_section(args.docs, "## Structure", "\n".join(lines) + "\n")
+    replace_section(args.docs, "## Structure", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -5,18 +5,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _common  # noqa: E402
 import ablations  # noqa: E402
+import cost  # noqa: E402
 import discovery  # noqa: E402
+import real_panels  # noqa: E402
 import report  # noqa: E402
 import run_all  # noqa: E402
-
-from sklearn_causalmmm.estimators import SHOP_EVIDENCE_WEIGHT  # noqa: E402
+from _package import SHOP_EVIDENCE_WEIGHT  # noqa: E402
 
 OTHERS_SECTION = "## Structure\n\nWritten by another script; kept as it is.\n"
 
@@ -84,8 +87,8 @@ def test_quick_discovery_rows_score_every_pooling_weight_of_one_fit(quick_run):
         pooling = row["pooling"]
         assert set(pooling) == {
             "encoder",
-            discovery.NO_TYPE_TEST,
-            *map(str, discovery.POOLING_WEIGHTS),
+            _common.NO_TYPE_TEST,
+            *map(str, _common.POOLING_WEIGHTS),
         }
         # the row's own graphs are the pooled ones at the default weight
         default = pooling[str(SHOP_EVIDENCE_WEIGHT)]
@@ -129,7 +132,8 @@ def test_quick_ablations_cover_every_variant_and_task(quick_run):
         (v[0], t)
         for v in ablations.VARIANTS
         for t in ablations.TASKS
-        if t == "structure" or v[0] not in ablations.STRUCTURE_ONLY
+        if not (t == "forecast" and v[0] in ablations.STRUCTURE_ONLY)
+        and not (t == "structure" and v[0] in ablations.FORECAST_ONLY)
     }
     full = next(
         r for r in rows if r["variant"] == "CM-full" and r["task"] == "structure"
@@ -305,8 +309,6 @@ def test_a_job_that_swallows_the_kill_leaves_no_row(tmp_path):
 
 
 def test_var_methods_get_a_lag_their_series_can_fit():
-    import discovery
-
     methods = {m.name: m for m in _common.DISCOVERERS}
     # Linear Granger: (20 + 1) * 5 + 2 = 107 > 100 steps, (20 + 1) * 4 + 2 = 86
     lag = discovery._fitting_lag(methods["Linear Granger"], 20, 100)
@@ -319,11 +321,174 @@ def test_var_methods_get_a_lag_their_series_can_fit():
 
 
 def test_cost_methods_of_one_kind_only_select_that_kind():
-    import cost
-
     chosen = [(s["kind"], s["method"]) for s in cost.specs(False, "PCMCI", ["methods"])]
     assert chosen == [("discoverer", "PCMCI")]
     both = {s["kind"] for s in cost.specs(False, "CausalMMM", ["methods"])}
     assert both == {"discoverer", "forecaster"}
     with pytest.raises(SystemExit, match="unknown method"):
         list(cost.specs(False, "PCMCI,Nope", ["methods"]))
+
+
+# -- real panels ---------------------------------------------------------------------
+
+QUICK_PYMC = ("SeasonalNaiveRegressor", "AdstockHillRegressor", "CausalMMMRegressor")
+
+
+@pytest.fixture(scope="module")
+def quick_pymc(tmp_path_factory):
+    """``real_panels.py --quick`` on the PyMC-Marketing panel, three methods."""
+    root = tmp_path_factory.mktemp("real_panels")
+    docs = root / "benchmarks.md"
+    argv = ["--quick", "--panels", "pymc", "--methods", ",".join(QUICK_PYMC)]
+    real_panels.main([*argv, "--results", str(root), "--docs", str(docs)])
+    return _rows(root, "real_panels.json"), docs.read_text()
+
+
+def test_quick_real_panels_score_the_naive_forecast_by_hand(quick_pymc):
+    rows, _ = quick_pymc
+    assert {r["method"] for r in rows} == {*real_panels.REFERENCES, *QUICK_PYMC}
+    for row in rows:
+        assert "error" not in row, row["error"]
+        assert row["panel"] == "pymc" and len(row["mse_by_origin"]) == 4
+        assert row["mse"] == pytest.approx(np.mean(row["mse_by_origin"]))
+    # the last value of each training window, scored by hand on the CSV
+    y = pd.read_csv(real_panels.DATA / "pymc_marketing" / "mmm_example.csv")["y"]
+    y = y.to_numpy()
+    expected = []
+    for origin in (171, 163, 155, 147):  # T-8, T-16, T-24, T-32 of 179 weeks
+        scale = y[:origin].std()
+        expected.append(
+            np.mean(((y[origin : origin + 8] - y[origin - 1]) / scale) ** 2)
+        )
+    naive = next(r for r in rows if r["method"] == real_panels.NAIVE)
+    np.testing.assert_allclose(naive["mse_by_origin"], expected, rtol=1e-12)
+
+
+def test_quick_real_panels_ratios_and_the_package_seasonal_naive(quick_pymc):
+    rows, docs = quick_pymc
+    by_method = {r["method"]: r for r in rows}
+    best = min(by_method[name]["mse"] for name in real_panels.REFERENCES)
+    for row in rows:
+        assert row["ratio_to_best_reference"] == pytest.approx(row["mse"] / best)
+    # the package's seasonal naive is the script's reference (float32 inside)
+    np.testing.assert_allclose(
+        by_method["SeasonalNaiveRegressor"]["mse_by_origin"],
+        by_method[real_panels.SEASONAL_NAIVE]["mse_by_origin"],
+        rtol=1e-5,
+    )
+    # no funnel and nothing signed on this panel: every column goes as it is
+    for given in by_method["AdstockHillRegressor"]["given_by_origin"]:
+        assert given["fit_columns"] == ["x1", "x2", "event_1", "event_2", "t"]
+        assert given["plan_columns"] == given["fit_columns"]
+        assert given["shifted"] == {} and given["constant"] == []
+    assert "## Real panels" in docs
+    assert "### PyMC-Marketing example (1 × 179 weeks)" in docs
+    ratio = by_method["CausalMMMRegressor"]["ratio_to_best_reference"]
+    assert f"| PyMC-Marketing example | {ratio:.2f} |" in docs
+
+
+class _RoleAwareRegressor(BaseEstimator):
+    """Takes column roles by name, as the package's regressor is about to."""
+
+    def __init__(
+        self,
+        media_columns=None,
+        funnel_columns=None,
+        control_columns=None,
+        shop_column="shop_id",
+        time_column="date",
+    ):
+        self.media_columns = media_columns
+        self.funnel_columns = funnel_columns
+        self.control_columns = control_columns
+        self.shop_column = shop_column
+        self.time_column = time_column
+
+
+def _tiny_panel():
+    weeks = pd.date_range("2024-01-01", periods=6, freq="W-MON")
+    frame = pd.DataFrame(
+        {
+            "region": np.repeat(["north", "south"], 6),
+            "week": np.tile(weeks, 2),
+            "tv": np.arange(12.0),
+            "clicks": np.arange(12.0) * 2,
+            "price": np.tile([-1.5, 0.5, 1.0, -0.5, 2.0, 0.0], 2),
+            "holiday": np.tile([0.0, 0.0, 0.0, 0.0, 1.0, 0.0], 2),
+            "sales": np.arange(12.0) + 5,
+        }
+    )
+    panel = real_panels.MarketingPanel(
+        name="tiny",
+        frame=frame,
+        shop="region",
+        time="week",
+        target="sales",
+        media=("tv",),
+        funnel=("clicks",),
+        controls=("price", "holiday"),
+    )
+    return panel, frame[frame["week"] < weeks[4]]  # the holiday is in the plan
+
+
+def test_assign_roles_names_every_role_to_an_estimator_that_takes_them():
+    panel, train = _tiny_panel()
+    inputs = real_panels.assign_roles(_RoleAwareRegressor(), panel, train)
+    assert inputs.params == {
+        "shop_column": "region",
+        "time_column": "week",
+        "media_columns": ["tv"],
+        "funnel_columns": ["clicks"],
+        "control_columns": ["price"],
+    }
+    assert inputs.fit_columns == ["tv", "price", "clicks"]
+    assert inputs.plan_columns == ["tv", "price"]  # nobody knows next week's clicks
+    assert inputs.shifted == {} and inputs.funnel_left_out == []
+    assert inputs.constant == ["holiday"]  # never varies before the plan
+
+
+def test_assign_roles_falls_back_to_what_an_estimator_takes_today():
+    from sklearn_causalmmm.baselines import AdstockHillRegressor
+
+    panel, train = _tiny_panel()
+    before = panel.frame.copy()
+    inputs = real_panels.assign_roles(AdstockHillRegressor(), panel, train)
+    assert not set(real_panels.ROLE_PARAMETERS.values()) & set(inputs.params)
+    assert inputs.params["shop_column"] == "region"
+    assert inputs.fit_columns == inputs.plan_columns == ["tv", "price"]
+    assert inputs.funnel_left_out == ["clicks"]
+    assert inputs.shifted == {"price": 1.5}  # minus the lowest price of the panel
+    X = inputs.frame(panel, panel.frame, plan=True)
+    assert list(X.columns) == ["region", "week", "tv", "price"]
+    np.testing.assert_array_equal(X["price"], before["price"] + 1.5)
+    pd.testing.assert_frame_equal(panel.frame, before)  # the panel is untouched
+
+
+def test_meridian_costs_price_every_impression():
+    panel = real_panels.load_meridian(n_geos=3)
+    raw = pd.read_csv(
+        real_panels.DATA / "meridian_geo" / "geo_all_channels.csv.gz", index_col=0
+    )
+    raw = raw[raw["geo"].isin(["Geo0", "Geo1", "Geo2"])]
+    assert set(panel.costs) == set(panel.media) - {"Organic_channel0_impression"}
+    for column, price in panel.costs.items():
+        spend = raw[column.replace("_impression", "_spend")]
+        np.testing.assert_allclose(raw[column] * price, spend, rtol=1e-5, atol=1e-6)
+    assert panel.signed == ("competitor_sales_control", "sentiment_score_control")
+
+
+def test_pooled_ridge_recovers_a_lagged_media_effect():
+    rng = np.random.default_rng(0)
+    n_shops, n_weeks, origin = 3, 120, 112
+    media = rng.lognormal(3.0, 1.0, size=(n_shops, 1, n_weeks))
+    level = np.array([[10.0], [50.0], [200.0]])
+    y = np.zeros((n_shops, n_weeks))
+    y[:, 1:] = level + 2.0 * np.log1p(media[:, 0, :-1])  # last week's media only
+    y[:, 0] = level[:, 0]
+    forecast = real_panels.pooled_ridge(y, media, origin)
+    truth = y[:, origin : origin + real_panels.HORIZON]
+    np.testing.assert_allclose(forecast, truth, rtol=1e-3)
+    # a constant (the training mean) is far worse on the same weeks
+    mean = real_panels.training_mean(y, origin)
+    assert real_panels.standardized_mse(y, forecast, origin) < 1e-4
+    assert real_panels.standardized_mse(y, mean, origin) > 0.1
