@@ -51,7 +51,15 @@ import scipy.sparse as sp
 from pandas.api import types as ptypes
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["Panel", "check_min_steps", "concatenate_steps", "to_panel"]
+__all__ = [
+    "ROLES",
+    "Panel",
+    "check_min_steps",
+    "concatenate_steps",
+    "resolve_roles",
+    "time_unit",
+    "to_panel",
+]
 
 # A time grid may be at most this many times longer than the number of distinct
 # times (plus a little slack): ragged shops leave some global holes, but a grid
@@ -96,6 +104,13 @@ class Panel:
         For DataFrame layouts, the caller's row index, to return outputs on it.
     shop_column, time_column : str or None
         Column names for the ``"long"`` layout.
+    roles : tuple of str
+        The role of every node (see :data:`ROLES`): ``"media"`` (spend or
+        impressions: non-negative, carryover and saturation apply, known in a
+        plan), ``"funnel"`` (page views, clicks: caused by media, forecast in a
+        plan), ``"control"`` (price, promotions, holidays, weather: may be
+        signed, no saturation, known in a plan) or ``"target"`` (the last node
+        when ``y`` was given).
     observed : ndarray of shape (n_shops, n_nodes, n_steps), bool, or None
         Cell by cell, which values were given, when some were missing (NaN in
         the input, read with ``missing="mask"``); None means every value of an
@@ -120,6 +135,7 @@ class Panel:
     row_index: pd.Index | None = None
     shop_column: str | None = None
     time_column: str | None = None
+    roles: tuple[str, ...] = ()
     observed: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
@@ -141,6 +157,16 @@ class Panel:
             f"n_nodes={self.n_nodes}, n_steps={self.n_steps}, "
             f"node_names={self.node_names!r}, has_target={self.has_target})"
         )
+
+    @property
+    def time_unit(self) -> str:
+        """What one step of the time grid is, in words: "day", "week", "month",
+        or "step" when the grid carries no calendar frequency."""
+        return time_unit(self.time_index)
+
+    def nodes_with_role(self, *roles: str) -> list[int]:
+        """Positions of the nodes that have one of ``roles``."""
+        return [j for j, role in enumerate(self.roles) if role in roles]
 
     def scaled(self) -> np.ndarray:
         """Values divided by the per-shop, per-node scale (float32)."""
@@ -240,6 +266,7 @@ class Panel:
             self,
             values=self.values[:, order],
             node_names=tuple(names),
+            roles=tuple(self.roles[j] for j in order) if self.roles else (),
             scale=self.scale[:, order],
             observed=None if self.observed is None else self.observed[:, order],
             extra={**self.extra, "_layout": info},
@@ -416,6 +443,10 @@ def to_panel(
     allow_negative: bool = False,
     check_constant: bool = True,
     missing: str = "error",
+    media_columns=None,
+    funnel_columns=None,
+    control_columns=None,
+    default_role: str = "media",
 ) -> Panel:
     """Convert any accepted layout (plus optional ``y`` and context) to a Panel.
 
@@ -458,6 +489,14 @@ def to_panel(
     missing : {"error", "mask"}, default="error"
         What a NaN value of X means: an error naming it, or a missing value
         (0 in ``values``, False in ``observed``). Inf is always an error.
+    media_columns, funnel_columns, control_columns : str, int or list, default=None
+        The nodes of X in each role (see :attr:`Panel.roles`): column names,
+        glob patterns such as ``"impressions_*"``, or integer positions for
+        arrays. A column may have one role only.
+    default_role : {"media", "auto"}, default="media"
+        The role of the X nodes no list names: media, or ``"auto"``: media
+        when non-negative, control when some value is negative (signed
+        series such as standardised exports or growth rates).
 
     Returns
     -------
@@ -528,7 +567,16 @@ def to_panel(
         if absent.any():
             observed = ~absent & raw.mask[:, None, :]
             raw.values = np.where(absent, 0.0, raw.values)
-    _check_values(raw, has_target, allow_negative)
+    n_drivers = len(raw.node_names) - has_target
+    roles = resolve_roles(
+        raw.node_names[:n_drivers],
+        media_columns=media_columns,
+        funnel_columns=funnel_columns,
+        control_columns=control_columns,
+        default_role=default_role,
+        signed=(raw.values[:, :n_drivers] < 0).any(axis=(0, 2)),
+    ) + (("target",) if has_target else ())
+    _check_values(raw, has_target, allow_negative, roles)
     values = np.ascontiguousarray(raw.values, dtype=np.float32)
     panel = Panel(
         values=values,
@@ -545,6 +593,7 @@ def to_panel(
         row_index=raw.row_index,
         shop_column=shop_column if raw.layout == "long" else None,
         time_column=time_column if raw.layout == "long" else None,
+        roles=roles,
         observed=observed,
         extra={"_layout": raw.info},
     )
@@ -570,6 +619,151 @@ def to_panel(
     if check_constant:
         _check_not_constant(panel)
     return panel
+
+
+#: The roles a node can have (see :attr:`Panel.roles`).
+ROLES = ("media", "funnel", "control", "target")
+
+
+def resolve_roles(
+    node_names: Sequence[str],
+    *,
+    media_columns=None,
+    funnel_columns=None,
+    control_columns=None,
+    default_role: str = "media",
+    signed=None,
+) -> tuple[str, ...]:
+    """The role of every driver node from the lists an estimator was given.
+
+    Parameters
+    ----------
+    node_names : sequence of str
+        The driver nodes (not the target), in panel order.
+    media_columns, funnel_columns, control_columns : str, int or list, default=None
+        Names, glob patterns (``"impressions_*"``) or integer positions.
+    default_role : {"media", "auto"}, default="media"
+        The role of nodes no list names; ``"auto"`` makes a node with a
+        negative value a control and the others media.
+    signed : array-like of bool, default=None
+        Per node, whether it has negative values (for ``"auto"``).
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ValueError
+        A name or pattern that matches no node, a position out of range, or a
+        node named in two roles.
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm.panel import resolve_roles
+    >>> resolve_roles(
+    ...     ["tv_spend", "search_spend", "page_views", "price"],
+    ...     funnel_columns=["page_views"],
+    ...     control_columns="price",
+    ... )
+    ('media', 'media', 'funnel', 'control')
+    >>> resolve_roles(["tv_spend", "search_spend"], media_columns="*_spend")
+    ('media', 'media')
+    """
+    if default_role not in ("media", "auto"):
+        raise ValueError(
+            f"default_role must be 'media' or 'auto'; got {default_role!r}"
+        )
+    names = [str(name) for name in node_names]
+    roles: dict[int, str] = {}
+    for role, given, argument in (
+        ("media", media_columns, "media_columns"),
+        ("funnel", funnel_columns, "funnel_columns"),
+        ("control", control_columns, "control_columns"),
+    ):
+        for j in _match_columns(names, given, argument):
+            if j in roles and roles[j] != role:
+                raise ValueError(
+                    f"column {names[j]!r} is named in two roles, {roles[j]} and "
+                    f"{role}: list it in one of media_columns, funnel_columns and "
+                    "control_columns"
+                )
+            roles[j] = role
+    signed = np.zeros(len(names), bool) if signed is None else np.asarray(signed)
+    return tuple(
+        roles.get(j, "control" if default_role == "auto" and signed[j] else "media")
+        for j in range(len(names))
+    )
+
+
+def _match_columns(names: list[str], given, argument: str) -> list[int]:
+    """Positions of the nodes a role list names (names, globs or positions)."""
+    import fnmatch
+
+    if given is None:
+        return []
+    items = [given] if isinstance(given, str | int | np.integer) else list(given)
+    found: list[int] = []
+    for item in items:
+        if isinstance(item, int | np.integer) and not isinstance(item, bool):
+            if not -len(names) <= item < len(names):
+                raise ValueError(
+                    f"{argument} has position {item}, but X has {len(names)} "
+                    "columns besides the target"
+                )
+            matches = [int(item) % len(names)]
+        elif isinstance(item, str):
+            matches = [j for j, name in enumerate(names) if name == item]
+            if not matches and any(c in item for c in "*?["):
+                matches = [
+                    j for j, name in enumerate(names) if fnmatch.fnmatchcase(name, item)
+                ]
+            if not matches:
+                raise ValueError(
+                    f"{argument} names {item!r}, which matches no column of X; "
+                    f"the columns are {_fmt_list(names, limit=20)}"
+                )
+        else:
+            raise TypeError(
+                f"{argument} must hold column names, glob patterns or integer "
+                f"positions; got {item!r}"
+            )
+        found.extend(j for j in matches if j not in found)
+    return found
+
+
+def time_unit(time_index: pd.Index) -> str:
+    """The calendar length of one step of a time grid, in words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.panel import time_unit
+    >>> time_unit(pd.date_range("2024-01-01", periods=4, freq="W-MON"))
+    'week'
+    >>> time_unit(pd.RangeIndex(10))
+    'step'
+    """
+    freq = getattr(time_index, "freq", None)
+    if (
+        freq is None
+        and isinstance(time_index, pd.DatetimeIndex)
+        and len(time_index) > 2
+    ):
+        freq = pd.infer_freq(time_index)
+    if freq is None:
+        return "step"
+    offset = to_offset(freq)
+    name = offset.name.split("-")[0]
+    if name in ("D", "B") and offset.n == 1:
+        return "day"
+    if name == "W" or (name == "D" and offset.n == 7):
+        return "week"
+    if name in ("M", "MS", "ME"):
+        return "month"
+    if name in ("h", "H") and offset.n == 1:
+        return "hour"
+    return "step"
 
 
 def check_min_steps(panel: Panel, min_steps: int) -> None:
@@ -1167,19 +1361,26 @@ def _read_context(context, shop_ids):
 
 
 # ---------------------------------------------------------------------- checks
-def _check_values(raw: _Raw, has_target: bool, allow_negative: bool) -> None:
-    """NaN/inf, float32 overflow and (unless allowed) negative values."""
+def _check_values(
+    raw: _Raw, has_target: bool, allow_negative: bool, roles: tuple = ()
+) -> None:
+    """NaN/inf, float32 overflow and (unless allowed) negative media."""
     values = raw.values
     _raise_first(~np.isfinite(values), raw, has_target, "contains NaN or inf")
     too_large = np.abs(values) > _FLOAT32_MAX
     _raise_first(too_large, raw, has_target, "has values too large for float32")
     if not allow_negative:
+        media = np.array([role == "media" for role in roles], dtype=bool)
         _raise_first(
-            values < 0,
+            (values < 0) & media[None, :, None],
             raw,
             has_target,
             "has negative values",
-            hint="; pass allow_negative=True to accept them (Negative values in data)",
+            hint=(
+                ": media (spend, impressions) cannot be negative. If this is a "
+                "signed series (a price index, temperature, a growth rate), "
+                "declare it as a control (control_columns=[...])"
+            ),
         )
 
 

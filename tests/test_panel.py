@@ -484,7 +484,7 @@ def test_negative_values_name_node_and_shop_unless_allowed():
     X = f32((2, 3, 4))
     X[1, 2, 0] = -1.0
     with pytest.raises(
-        ValueError, match=r"negative values in node 'x2' of shop 1.*allow_negative"
+        ValueError, match=r"negative values in node .x2. of shop 1.*control_columns"
     ):
         to_panel(X)
     assert to_panel(X, allow_negative=True).values[1, 2, 0] == -1.0
