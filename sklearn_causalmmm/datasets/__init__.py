@@ -15,5 +15,11 @@ The generative recipe, with all formulas, is in ``docs/simulator.md``.
 
 from sklearn_causalmmm.datasets._daily import SIMULATION_SETTINGS, make_causal_mmm
 from sklearn_causalmmm.datasets._demo import load_demo
+from sklearn_causalmmm.datasets._weekly import make_weekly_mmm
 
-__all__ = ["SIMULATION_SETTINGS", "load_demo", "make_causal_mmm"]
+__all__ = [
+    "SIMULATION_SETTINGS",
+    "load_demo",
+    "make_causal_mmm",
+    "make_weekly_mmm",
+]

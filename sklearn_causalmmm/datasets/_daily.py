@@ -14,6 +14,7 @@ The generative recipe, with all formulas, is in ``docs/simulator.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -140,18 +141,17 @@ def _draw_graph(
     return adj
 
 
-def _draw_graph_types(
-    rng: np.random.Generator,
-    prob: np.ndarray,
-    n_channels: int,
+def _draw_distinct_graphs(
+    draw: Callable[[], np.ndarray],
     n_graph_types: int,
+    d: int,
     max_tries: int = 1000,
 ) -> np.ndarray:
-    d = prob.shape[0]
+    """``n_graph_types`` distinct graphs, each from ``draw()``, redrawn on a repeat."""
     types = np.zeros((n_graph_types, d, d), dtype=bool)
     for r in range(n_graph_types):
         for _ in range(max_tries):
-            candidate = _draw_graph(rng, prob, n_channels)
+            candidate = draw()
             if not any(np.array_equal(candidate, types[q]) for q in range(r)):
                 types[r] = candidate
                 break
@@ -162,6 +162,17 @@ def _draw_graph_types(
                 "more nodes or an edge_density further from 0 and 1."
             )
     return types
+
+
+def _draw_graph_types(
+    rng: np.random.Generator,
+    prob: np.ndarray,
+    n_channels: int,
+    n_graph_types: int,
+) -> np.ndarray:
+    return _draw_distinct_graphs(
+        lambda: _draw_graph(rng, prob, n_channels), n_graph_types, prob.shape[0]
+    )
 
 
 def _reachability(adjacency: np.ndarray) -> np.ndarray:
@@ -417,24 +428,30 @@ def _simulate_spend(
     rng: np.random.Generator,
     level: np.ndarray,
     n_time: int,
+    *,
+    p_start_range: tuple[float, float] = _P_START_RANGE,
+    p_stop_range: tuple[float, float] = _P_STOP_RANGE,
+    base_range: tuple[float, float] = _BASE_SPEND_RANGE,
+    step_sigma: float = _DAILY_SPEND_SIGMA,
 ) -> np.ndarray:
     """Bursty exogenous spend ``(n_shops, n_channels, n_time)``.
 
     Each shop and channel switches between campaign flights ("on") and a small
     always-on base ("off") with a two-state Markov chain; every flight draws a
-    lognormal intensity, and each day adds lognormal noise.
+    lognormal intensity, and each step adds lognormal noise. The ranges are
+    per step (a day for the daily simulator, a week for the weekly one).
     """
     n_shops, n_channels = level.shape
-    p_start = rng.uniform(*_P_START_RANGE, size=(n_shops, n_channels))
-    p_stop = rng.uniform(*_P_STOP_RANGE, size=(n_shops, n_channels))
-    base = rng.uniform(*_BASE_SPEND_RANGE, size=(n_shops, n_channels))
+    p_start = rng.uniform(*p_start_range, size=(n_shops, n_channels))
+    p_stop = rng.uniform(*p_stop_range, size=(n_shops, n_channels))
+    base = rng.uniform(*base_range, size=(n_shops, n_channels))
     switch = rng.random((n_time, n_shops, n_channels))
     flight = rng.lognormal(
         -0.5 * _FLIGHT_SIGMA**2, _FLIGHT_SIGMA, size=(n_time, n_shops, n_channels)
     )
-    daily = rng.lognormal(
-        -0.5 * _DAILY_SPEND_SIGMA**2,
-        _DAILY_SPEND_SIGMA,
+    step_noise = rng.lognormal(
+        -0.5 * step_sigma**2,
+        step_sigma,
         size=(n_shops, n_channels, n_time),
     )
     # Start from the stationary on-probability so that no burn-in is needed for
@@ -448,7 +465,7 @@ def _simulate_spend(
         on[t] = np.where(on[t - 1], switch[t] >= p_stop, start)
         intensity[t] = np.where(start, flight[t], intensity[t - 1])
     scale = np.where(on, intensity, base).transpose(1, 2, 0)
-    return level[:, :, None] * scale * daily
+    return level[:, :, None] * scale * step_noise
 
 
 def _ar1_noise(
@@ -469,11 +486,19 @@ def _long_frame(
     context: np.ndarray,
     feature_names: list[str],
     context_names: list[str],
+    *,
+    dates: pd.DatetimeIndex | None = None,
+    target_name: str = _TARGET_NAME,
 ) -> pd.DataFrame:
+    """Long layout: one row per shop and step, shop-major, time-sorted.
+
+    ``dates`` defaults to daily dates from ``_START_DATE``.
+    """
     n_shops, _, n_steps = X.shape
     width = max(3, len(str(n_shops - 1)))
     shop_ids = [f"shop_{s:0{width}d}" for s in range(n_shops)]
-    dates = pd.date_range(_START_DATE, periods=n_steps, freq="D")
+    if dates is None:
+        dates = pd.date_range(_START_DATE, periods=n_steps, freq="D")
     columns: dict[str, Any] = {
         "shop_id": np.repeat(shop_ids, n_steps),
         "date": np.tile(dates.to_numpy(), n_shops),
@@ -482,7 +507,7 @@ def _long_frame(
         columns[name] = np.repeat(context[:, k], n_steps)
     for k, name in enumerate(feature_names):
         columns[name] = X[:, k].ravel()
-    columns[_TARGET_NAME] = y.ravel()
+    columns[target_name] = y.ravel()
     return pd.DataFrame(columns)
 
 
