@@ -16,10 +16,13 @@ The generative recipe, with all formulas, is in ``docs/simulator.md``.
 from sklearn_causalmmm.datasets._daily import SIMULATION_SETTINGS, make_causal_mmm
 from sklearn_causalmmm.datasets._demo import load_demo
 from sklearn_causalmmm.datasets._weekly import make_weekly_mmm
+from sklearn_causalmmm.datasets._zoo import ZOO_FAMILIES, make_discovery_zoo
 
 __all__ = [
     "SIMULATION_SETTINGS",
+    "ZOO_FAMILIES",
     "load_demo",
     "make_causal_mmm",
+    "make_discovery_zoo",
     "make_weekly_mmm",
 ]
