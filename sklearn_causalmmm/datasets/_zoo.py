@@ -556,7 +556,7 @@ def _released_arrays(rng, n_shops, d, n_steps):
     )
 
 
-# NetSim-like fMRI: neural states at 10 Hz sampled every 3 s through a
+# NetSim-like fMRI: neural states every 50 ms, seen every 3 s through a
 # haemodynamic response.
 _NEURAL_STEP = 0.05
 _REPETITION_TIME = 3.0
@@ -606,8 +606,8 @@ def _netsim(rng, n_shops, d, n_steps, *, feedback: bool = False):
     for t in range(n_fine):
         state = np.where(state, switch[t] >= p_down, switch[t] < p_up)
         drive = np.matmul(current[:, None, :], strength)[:, 0]
-        # Neural activity forgets itself within a step (about 0.1 s, the
-        # NetSim neural lag is 50 ms): a region is its inputs of one step ago.
+        # Neural activity forgets itself within a step (50 ms, NetSim's
+        # neural lag): a region is its inputs of one step ago.
         current = drive + state + 0.1 * neural_noise[t]
         z[t] = current
     # Haemodynamic smoothing, with a response delay that varies by subject and
@@ -831,26 +831,19 @@ def make_discovery_zoo(
     s given the past of every node. Self-dependence (a node's own lags) is not
     an edge: the diagonal is always 0.
 
-    ==================== ======= ======= =======
-    family               shops   nodes   steps
-    ==================== ======= ======= =======
-    signed                 200       8     150
-    long_lags              200       6     200
-    dense                  200       6     150
-    own_graph              200       8     150
-    one_graph              200       8     150
-    cycles                 200       6     150
-    contemporaneous        200       6     150
-    near_deterministic     200       8     150
-    identical_roots        200       8     150
-    heavy_tailed           200       8     150
-    non_monotone           200       6     200
-    shared_seasonal        200       8     150
-    weekly_mmm             100      10     156
-    released_arrays        300       8     100
-    netsim                  50       5     200
-    netsim_cycles           50       5     500
-    ==================== ======= ======= =======
+    Default sizes:
+
+    | family | shops | nodes | steps |
+    |---|---|---|---|
+    | signed, own_graph, one_graph | 200 | 8 | 150 |
+    | near_deterministic, identical_roots, heavy_tailed, shared_seasonal | 200 | 8 \
+| 150 |
+    | dense, cycles, contemporaneous | 200 | 6 | 150 |
+    | long_lags, non_monotone | 200 | 6 | 200 |
+    | weekly_mmm | 100 | 10 | 156 |
+    | released_arrays | 300 | 8 | 100 |
+    | netsim | 50 | 5 | 200 |
+    | netsim_cycles | 50 | 5 | 500 |
 
     Parameters
     ----------
@@ -890,11 +883,20 @@ def make_discovery_zoo(
             ``x_i(t - l)`` in ``x_j(t)`` (the diagonal holds own lags; for
             ``signed``, of the series before standardisation; for
             ``contemporaneous``, of the reduced form).
-        Family-specific keys: ``lagged_adjacency`` and
-        ``contemporaneous_adjacency`` (contemporaneous), ``response_kind``
-        (non_monotone), ``seasonal_period`` (shared_seasonal), ``mmm`` (the
-        full weekly panel, weekly_mmm), ``graph_types`` and ``context``
-        (released_arrays).
+        lagged_adjacency, contemporaneous_adjacency : ndarray of shape \
+(n_shops, n_nodes, n_nodes)
+            ``contemporaneous`` only: the lagged and the same-step structural
+            edges.
+        response_kind : ndarray of shape (n_shops, n_nodes, n_nodes)
+            ``non_monotone`` only: 0 bump, 1 cosine, 2 sine (-1 off the graph).
+        seasonal_period : int
+            ``shared_seasonal`` only.
+        mmm : Bunch
+            ``weekly_mmm`` only: the full output of :func:`make_weekly_mmm`
+            (contributions, baseline, ``simulate``).
+        graph_types : ndarray of shape (3, 8, 8); context : ndarray of shape \
+(n_shops, 2)
+            ``released_arrays`` only; the context has no effect on the data.
 
     See Also
     --------
