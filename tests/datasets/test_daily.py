@@ -1,22 +1,17 @@
-"""Tests for the simulator (make_causal_mmm) and the bundled demo (load_demo)."""
+"""Tests for the daily simulator, make_causal_mmm."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 from __future__ import annotations
 
-from importlib import resources
+import hashlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
 
-from sklearn_causalmmm.datasets import (
-    SIMULATION_SETTINGS,
-    _make_demo_frame,
-    load_demo,
-    make_causal_mmm,
-)
+from sklearn_causalmmm.datasets import SIMULATION_SETTINGS, make_causal_mmm
 
 ARRAY_KEYS = (
     "X",
@@ -189,6 +184,61 @@ def test_values_are_non_negative_and_spend_is_bursty():
     assert np.median(autocorr) > 0.6
     spread = np.quantile(spend, 0.9, axis=1) / np.quantile(spend, 0.1, axis=1)
     assert np.median(spread) > 5
+
+
+# Digests of every array and of the long frame, computed with the simulator as
+# it was before the datasets module became a package and gained the weekly
+# mode: the daily output (bundled demo, benchmarks) must not move by one bit.
+FROZEN_OUTPUT = {
+    "default": (dict(n_shops=12, n_steps=40, random_state=0), "881aee13a8eae62e"),
+    "sim1": (
+        dict(SIMULATION_SETTINGS["sim1"], n_shops=20, random_state=1),
+        "e3e68f607cdecbe1",
+    ),
+    "sim2": (
+        dict(SIMULATION_SETTINGS["sim2"], n_shops=20, random_state=2),
+        "6172867e918a192f",
+    ),
+    "every_parameter": (
+        dict(
+            n_shops=9,
+            n_channels=7,
+            n_funnel=3,
+            n_steps=30,
+            n_graph_types=2,
+            edge_density=0.5,
+            channel_edge_density=0.4,
+            shop_deviation=0.1,
+            n_context=3,
+            noise_scale=0.3,
+            noise_autocorrelation=0.6,
+            effect_strength=1.3,
+            max_lag=4,
+            adstock="weibull",
+            seasonality=0.2,
+            random_state=3,
+        ),
+        "43eed871e12a0189",
+    ),
+}
+
+
+def _digest(data) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(data):
+        value = data[key]
+        if isinstance(value, np.ndarray):
+            digest.update(key.encode())
+            digest.update(str(value.dtype).encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+    digest.update(data.frame.to_csv(index=False).encode())
+    return digest.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("case", FROZEN_OUTPUT)
+def test_daily_output_is_bit_identical_to_the_frozen_digest(case):
+    kwargs, expected = FROZEN_OUTPUT[case]
+    assert _digest(make_causal_mmm(**kwargs, as_frame=True)) == expected
 
 
 def test_random_state_reproduces_exactly_and_seeds_differ():
@@ -576,84 +626,3 @@ def test_as_frame_gives_the_long_layout_of_real_exports():
 def test_bad_arguments_raise_a_value_error_naming_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         make_causal_mmm(**{"n_shops": 4, "n_steps": 5, **kwargs})
-
-
-# ----------------------------------------------------------------------------
-# Bundled demo
-# ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_demo()
-
-
-def test_demo_frame_columns_and_dtypes(demo):
-    frame = demo.frame
-    channels = ["brand", "display", "video", "feed", "search"]
-    assert list(frame.columns) == [
-        "shop_id",
-        "date",
-        "context_0",
-        "context_1",
-        *channels,
-        "pv",
-        "gmv",
-    ]
-    assert frame.shape == (40 * 365, 11)
-    assert pd.api.types.is_string_dtype(frame["shop_id"])
-    assert pd.api.types.is_datetime64_any_dtype(frame["date"])
-    for column in frame.columns[2:]:
-        assert frame[column].dtype == np.float64
-    assert (frame[channels + ["pv", "gmv"]] >= 0).all().all()
-    assert not frame.duplicated(["shop_id", "date"]).any()
-    assert demo.channel_columns == channels
-    assert demo.context_columns == ["context_0", "context_1"]
-    assert demo.target == "gmv"
-    assert demo.shop_column == "shop_id" and demo.time_column == "date"
-    assert demo.node_names == [*channels, "pv", "gmv"]
-
-
-def test_demo_ground_truth_matches_the_frame(demo):
-    assert demo.adjacency.shape == (40, 7, 7)
-    assert demo.graph_type.shape == (40,)
-    assert demo.graph_types.shape == (3, 7, 7)
-    np.testing.assert_array_equal(demo.adjacency, demo.graph_types[demo.graph_type])
-    assert demo.contributions.shape == (40, 5, 365)
-    assert demo.X.shape == (40, 6, 365) and demo.y.shape == (40, 365)
-    assert demo.context.shape == (40, 2)
-    shop = demo.frame[demo.frame["shop_id"] == "shop_007"]
-    np.testing.assert_array_equal(shop["pv"], demo.X[7, 5])
-    np.testing.assert_array_equal(shop["gmv"], demo.y[7])
-    np.testing.assert_array_equal(shop["context_0"], demo.context[7, 0])
-    # Every channel matters somewhere; each type has its own graph.
-    assert (demo.contributions.sum(axis=(0, 2)) > 0).all()
-    assert len({g.tobytes() for g in demo.graph_types}) == 3
-
-
-def test_bundled_demo_equals_a_fresh_regeneration(demo):
-    frame, truth = _make_demo_frame()
-    # Floats are written with their shortest round-trip repr, so the CSV gives
-    # back the exact doubles; the tolerance only absorbs last-ulp differences
-    # of exp/log between CPUs if the data was built on another machine.
-    pd.testing.assert_frame_equal(
-        demo.frame, frame, check_exact=False, rtol=1e-12, atol=0.0
-    )
-    np.testing.assert_array_equal(demo.adjacency, truth["adjacency"])
-    np.testing.assert_array_equal(demo.graph_type, truth["graph_type"])
-    np.testing.assert_array_equal(demo.graph_types, truth["graph_types"])
-    assert demo.node_names == truth["node_names"].tolist()
-    np.testing.assert_allclose(
-        demo.contributions,
-        truth["contributions"],
-        rtol=1e-9,
-        atol=1e-9 * demo.y.max(),
-    )
-
-
-def test_demo_files_are_small():
-    data_dir = resources.files("sklearn_causalmmm").joinpath("data")
-    files = [f for f in data_dir.iterdir() if f.name.startswith("demo_mmm")]
-    assert len(files) == 2
-    total = sum(len(f.read_bytes()) for f in files)
-    assert total < 2 * 1024 * 1024

@@ -1,12 +1,11 @@
-"""Synthetic marketing panels with a known causal graph, and a bundled demo.
+"""The daily simulator: many shops, each with a known causal graph.
 
 :func:`make_causal_mmm` simulates many shops, each with its own causal graph over
 advertising channels, funnel nodes (page views, clicks, ...) and GMV, with
 carryover (adstock), saturation (Hill curves whose shape depends on the shop's
 context) and lagged effects, so that the true graph is the Granger graph. It
 returns the ground truth (graphs, response parameters and the true contribution
-of every channel to GMV) next to the data. :func:`load_demo` loads a small panel
-made by the same simulator and shipped with the package.
+of every channel to GMV) next to the data.
 
 The generative recipe, with all formulas, is in ``docs/simulator.md``.
 """
@@ -15,8 +14,7 @@ The generative recipe, with all formulas, is in ``docs/simulator.md``.
 
 from __future__ import annotations
 
-import numbers
-from importlib import resources
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,9 @@ from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["SIMULATION_SETTINGS", "load_demo", "make_causal_mmm"]
+from sklearn_causalmmm.datasets._checks import _check_float, _check_int
+
+__all__ = ["SIMULATION_SETTINGS", "make_causal_mmm"]
 
 # Channel names in funnel order (upper-funnel awareness first, demand capture
 # last). Channel -> channel edges only go forward in this order, so "brand ->
@@ -96,42 +96,6 @@ SIMULATION_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 # ----------------------------------------------------------------------------
-# Argument checks
-# ----------------------------------------------------------------------------
-
-
-def _check_int(value: Any, name: str, min_value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
-    if value < min_value:
-        raise ValueError(f"{name} must be >= {min_value}, got {value}.")
-    return int(value)
-
-
-def _check_float(
-    value: Any,
-    name: str,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if not np.isfinite(value) or too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ValueError(
-            f"{name} must be in {left}{low}, {high}{right}, got {value!r}."
-        )
-    return value
-
-
-# ----------------------------------------------------------------------------
 # Names and graphs
 # ----------------------------------------------------------------------------
 
@@ -177,18 +141,17 @@ def _draw_graph(
     return adj
 
 
-def _draw_graph_types(
-    rng: np.random.Generator,
-    prob: np.ndarray,
-    n_channels: int,
+def _draw_distinct_graphs(
+    draw: Callable[[], np.ndarray],
     n_graph_types: int,
+    d: int,
     max_tries: int = 1000,
 ) -> np.ndarray:
-    d = prob.shape[0]
+    """``n_graph_types`` distinct graphs, each from ``draw()``, redrawn on a repeat."""
     types = np.zeros((n_graph_types, d, d), dtype=bool)
     for r in range(n_graph_types):
         for _ in range(max_tries):
-            candidate = _draw_graph(rng, prob, n_channels)
+            candidate = draw()
             if not any(np.array_equal(candidate, types[q]) for q in range(r)):
                 types[r] = candidate
                 break
@@ -199,6 +162,17 @@ def _draw_graph_types(
                 "more nodes or an edge_density further from 0 and 1."
             )
     return types
+
+
+def _draw_graph_types(
+    rng: np.random.Generator,
+    prob: np.ndarray,
+    n_channels: int,
+    n_graph_types: int,
+) -> np.ndarray:
+    return _draw_distinct_graphs(
+        lambda: _draw_graph(rng, prob, n_channels), n_graph_types, prob.shape[0]
+    )
 
 
 def _reachability(adjacency: np.ndarray) -> np.ndarray:
@@ -454,24 +428,30 @@ def _simulate_spend(
     rng: np.random.Generator,
     level: np.ndarray,
     n_time: int,
+    *,
+    p_start_range: tuple[float, float] = _P_START_RANGE,
+    p_stop_range: tuple[float, float] = _P_STOP_RANGE,
+    base_range: tuple[float, float] = _BASE_SPEND_RANGE,
+    step_sigma: float = _DAILY_SPEND_SIGMA,
 ) -> np.ndarray:
     """Bursty exogenous spend ``(n_shops, n_channels, n_time)``.
 
     Each shop and channel switches between campaign flights ("on") and a small
     always-on base ("off") with a two-state Markov chain; every flight draws a
-    lognormal intensity, and each day adds lognormal noise.
+    lognormal intensity, and each step adds lognormal noise. The ranges are
+    per step (a day for the daily simulator, a week for the weekly one).
     """
     n_shops, n_channels = level.shape
-    p_start = rng.uniform(*_P_START_RANGE, size=(n_shops, n_channels))
-    p_stop = rng.uniform(*_P_STOP_RANGE, size=(n_shops, n_channels))
-    base = rng.uniform(*_BASE_SPEND_RANGE, size=(n_shops, n_channels))
+    p_start = rng.uniform(*p_start_range, size=(n_shops, n_channels))
+    p_stop = rng.uniform(*p_stop_range, size=(n_shops, n_channels))
+    base = rng.uniform(*base_range, size=(n_shops, n_channels))
     switch = rng.random((n_time, n_shops, n_channels))
     flight = rng.lognormal(
         -0.5 * _FLIGHT_SIGMA**2, _FLIGHT_SIGMA, size=(n_time, n_shops, n_channels)
     )
-    daily = rng.lognormal(
-        -0.5 * _DAILY_SPEND_SIGMA**2,
-        _DAILY_SPEND_SIGMA,
+    step_noise = rng.lognormal(
+        -0.5 * step_sigma**2,
+        step_sigma,
         size=(n_shops, n_channels, n_time),
     )
     # Start from the stationary on-probability so that no burn-in is needed for
@@ -485,7 +465,7 @@ def _simulate_spend(
         on[t] = np.where(on[t - 1], switch[t] >= p_stop, start)
         intensity[t] = np.where(start, flight[t], intensity[t - 1])
     scale = np.where(on, intensity, base).transpose(1, 2, 0)
-    return level[:, :, None] * scale * daily
+    return level[:, :, None] * scale * step_noise
 
 
 def _ar1_noise(
@@ -506,11 +486,19 @@ def _long_frame(
     context: np.ndarray,
     feature_names: list[str],
     context_names: list[str],
+    *,
+    dates: pd.DatetimeIndex | None = None,
+    target_name: str = _TARGET_NAME,
 ) -> pd.DataFrame:
+    """Long layout: one row per shop and step, shop-major, time-sorted.
+
+    ``dates`` defaults to daily dates from ``_START_DATE``.
+    """
     n_shops, _, n_steps = X.shape
     width = max(3, len(str(n_shops - 1)))
     shop_ids = [f"shop_{s:0{width}d}" for s in range(n_shops)]
-    dates = pd.date_range(_START_DATE, periods=n_steps, freq="D")
+    if dates is None:
+        dates = pd.date_range(_START_DATE, periods=n_steps, freq="D")
     columns: dict[str, Any] = {
         "shop_id": np.repeat(shop_ids, n_steps),
         "date": np.tile(dates.to_numpy(), n_shops),
@@ -519,7 +507,7 @@ def _long_frame(
         columns[name] = np.repeat(context[:, k], n_steps)
     for k, name in enumerate(feature_names):
         columns[name] = X[:, k].ravel()
-    columns[_TARGET_NAME] = y.ravel()
+    columns[target_name] = y.ravel()
     return pd.DataFrame(columns)
 
 
@@ -868,157 +856,4 @@ def _describe(
         "j), response parameters, and the contribution of every channel to GMV "
         "(GMV minus GMV with that channel's spend set to zero).\n"
         "Recipe and formulas: docs/simulator.md."
-    )
-
-
-# ----------------------------------------------------------------------------
-# Bundled demo
-# ----------------------------------------------------------------------------
-
-_DEMO_FRAME_FILE = "demo_mmm.csv.gz"
-_DEMO_TRUTH_FILE = "demo_mmm_truth.npz"
-_DEMO_KWARGS: dict[str, Any] = {
-    "n_shops": 40,
-    "n_channels": 5,
-    "n_funnel": 1,
-    "n_steps": 365,
-    "n_graph_types": 3,
-    "edge_density": 0.4,
-    "random_state": 2068,
-}
-
-
-def _make_demo_frame() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Regenerate the bundled demo: the long frame and its ground truth.
-
-    Writing the package data is ``_write_demo(directory)``; the test suite
-    checks that the shipped files equal this regeneration.
-    """
-    data = make_causal_mmm(**_DEMO_KWARGS, as_frame=True)
-    truth = {
-        "adjacency": data.adjacency.astype(np.int8),
-        "graph_type": data.graph_type.astype(np.int8),
-        "graph_types": data.graph_types.astype(np.int8),
-        "contributions": data.contributions,
-        "node_names": np.array(data.node_names),
-    }
-    return data.frame, truth
-
-
-def _write_demo(directory: Any) -> None:
-    """Write the demo files into ``directory`` (used once to build the package)."""
-    from pathlib import Path
-
-    directory = Path(directory)
-    frame, truth = _make_demo_frame()
-    # Shortest repr of every float (pandas' default) round-trips exactly when
-    # read back with float_precision="round_trip"; mtime=0 keeps the gzip
-    # bytes reproducible.
-    frame.to_csv(
-        directory / _DEMO_FRAME_FILE,
-        index=False,
-        compression={"method": "gzip", "mtime": 0},
-    )
-    np.savez_compressed(directory / _DEMO_TRUTH_FILE, **truth)
-
-
-def _read_demo_frame(source: Any) -> pd.DataFrame:
-    return pd.read_csv(
-        source,
-        compression="gzip",
-        parse_dates=["date"],
-        float_precision="round_trip",
-    )
-
-
-def load_demo() -> Bunch:
-    """Load the bundled demo panel: 40 shops, one year of daily data.
-
-    The panel was made by :func:`make_causal_mmm` with a fixed seed: five
-    channels (``brand``, ``display``, ``video``, ``feed``, ``search``), page
-    views (``pv``) and ``gmv``, two context variables per shop and three causal
-    graph types. It ships inside the package; nothing is downloaded.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
-        frame : DataFrame of shape (14600, 11)
-            Long layout with columns ``shop_id``, ``date``, ``context_0``,
-            ``context_1``, the channel columns, ``pv`` and ``gmv``.
-        X : ndarray of shape (40, 6, 365)
-            Channels and ``pv`` per shop (node order of ``node_names``).
-        y : ndarray of shape (40, 365)
-            GMV.
-        context : ndarray of shape (40, 2)
-        adjacency : ndarray of shape (40, 7, 7), int
-            True graph; ``[s, i, j] = 1`` means node i drives node j.
-        graph_type : ndarray of shape (40,), int
-        graph_types : ndarray of shape (3, 7, 7), int
-        contributions : ndarray of shape (40, 5, 365)
-            True contribution of each channel to GMV.
-        node_names : list of str
-            Channels, ``pv``, ``gmv``.
-        channel_columns, context_columns : list of str
-        target : str
-            ``"gmv"``.
-        shop_column, time_column : str
-            ``"shop_id"`` and ``"date"``.
-        DESCR : str
-
-    Examples
-    --------
-    >>> from sklearn_causalmmm.datasets import load_demo
-    >>> demo = load_demo()
-    >>> demo.frame.shape
-    (14600, 11)
-    >>> demo.channel_columns
-    ['brand', 'display', 'video', 'feed', 'search']
-    >>> demo.X.shape, demo.adjacency.shape
-    ((40, 6, 365), (40, 7, 7))
-    """
-    data_dir = resources.files("sklearn_causalmmm").joinpath("data")
-    with data_dir.joinpath(_DEMO_FRAME_FILE).open("rb") as handle:
-        frame = _read_demo_frame(handle)
-    with data_dir.joinpath(_DEMO_TRUTH_FILE).open("rb") as handle:
-        with np.load(handle, allow_pickle=False) as npz:
-            truth = {key: npz[key] for key in npz.files}
-
-    node_names = [str(name) for name in truth["node_names"]]
-    n_channels = _DEMO_KWARGS["n_channels"]
-    channel_columns = node_names[:n_channels]
-    context_columns = [c for c in frame.columns if c.startswith("context_")]
-    n_shops = frame["shop_id"].nunique()
-    n_steps = len(frame) // n_shops
-    # Rows are shop-major and time-sorted, as written by make_causal_mmm.
-    nodes = frame[node_names].to_numpy().reshape(n_shops, n_steps, len(node_names))
-    nodes = np.ascontiguousarray(nodes.transpose(0, 2, 1))
-    context = frame[context_columns].to_numpy()[::n_steps]
-    descr = (
-        "CausalMMM demo panel\n"
-        "--------------------\n\n"
-        f"{n_shops} shops x {n_steps} days (from {_START_DATE}), long layout: "
-        f"shop_id, date, {', '.join(context_columns)}, "
-        f"{', '.join(node_names)}.\n"
-        "Simulated by sklearn_causalmmm.datasets.make_causal_mmm "
-        f"({', '.join(f'{k}={v}' for k, v in _DEMO_KWARGS.items())}); "
-        "ground truth: adjacency (adjacency[s, i, j] = 1 means i drives j, node "
-        "order of node_names), graph_type, graph_types and the contribution of "
-        "each channel to GMV.\n"
-    )
-    return Bunch(
-        frame=frame,
-        X=nodes[:, :-1],
-        y=nodes[:, -1],
-        context=context,
-        adjacency=truth["adjacency"].astype(np.int64),
-        graph_type=truth["graph_type"].astype(np.int64),
-        graph_types=truth["graph_types"].astype(np.int64),
-        contributions=truth["contributions"],
-        node_names=node_names,
-        channel_columns=channel_columns,
-        context_columns=context_columns,
-        target=_TARGET_NAME,
-        shop_column="shop_id",
-        time_column="date",
-        DESCR=descr,
     )
