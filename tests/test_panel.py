@@ -480,7 +480,7 @@ def test_non_finite_y_names_target_and_shop():
         to_panel(df.assign(gmv=pd.array([1.0] + [None] * 7, dtype="Float64")), y="gmv")
 
 
-def test_negative_values_name_node_and_shop_unless_allowed():
+def test_negative_media_name_node_and_shop_and_the_control_fix():
     X = f32((2, 3, 4))
     X[1, 2, 0] = -1.0
     with pytest.raises(
@@ -488,12 +488,39 @@ def test_negative_values_name_node_and_shop_unless_allowed():
     ):
         to_panel(X)
     assert to_panel(X, allow_negative=True).values[1, 2, 0] == -1.0
+    # a signed series declared as a control, or detected as one, is accepted
+    declared = to_panel(X, control_columns=[2])
+    assert declared.roles == ("media", "media", "control")
+    assert to_panel(X, default_role="auto").roles == declared.roles
+    # the target may be signed (a margin, a growth rate)
     df = ragged_long()
-    y = -df["gmv"]
-    with pytest.raises(
-        ValueError, match=r"y has negative values in node 'gmv' of shop 'a'"
-    ):
-        to_panel(df.drop(columns="gmv"), y)
+    panel = to_panel(df.drop(columns="gmv"), -df["gmv"])
+    assert panel.roles[-1] == "target" and panel.values[..., -1, :].min() < 0
+
+
+def test_roles_by_name_pattern_and_position_and_their_errors():
+    frame = pd.DataFrame(
+        {
+            "tv_spend": [1.0, 2.0, 3.0],
+            "search_spend": [1.0, 0.0, 2.0],
+            "page_views": [5.0, 6.0, 7.0],
+            "price": [-1.0, 0.5, 0.2],
+            "gmv": [9.0, 8.0, 7.0],
+        },
+        index=pd.date_range("2024-01-01", periods=3, freq="W-MON"),
+    )
+    panel = to_panel(
+        frame, y="gmv", funnel_columns="page_*", control_columns=["price"]
+    )
+    assert panel.roles == ("media", "media", "funnel", "control", "target")
+    assert panel.nodes_with_role("media") == [0, 1]
+    assert panel.time_unit == "week"
+    with pytest.raises(ValueError, match="'price' is named in two roles"):
+        to_panel(frame, y="gmv", media_columns="price", control_columns="price")
+    with pytest.raises(ValueError, match="funnel_columns names 'visits'.*tv_spend"):
+        to_panel(frame, y="gmv", funnel_columns="visits", control_columns="price")
+    with pytest.raises(ValueError, match="control_columns has position 9"):
+        to_panel(frame.to_numpy()[None].transpose(0, 2, 1), control_columns=[9])
 
 
 @pytest.mark.parametrize(
