@@ -39,10 +39,10 @@ import torch
 from matplotlib.figure import Figure
 
 from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
-from sklearn_causalmmm.analysis.plots import plot_forecasts, plot_graph_heatmaps
 from sklearn_causalmmm.baselines import SeasonalNaiveRegressor
 from sklearn_causalmmm.datasets import SIMULATION_SETTINGS, make_causal_mmm
 from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc, mse_at_horizon
+from sklearn_causalmmm.reporting.plots import plot_forecasts, plot_graph_heatmaps
 
 IMG = Path(__file__).resolve().parent / "img"
 SEED = 0
@@ -224,8 +224,8 @@ def draw_forecast(data, regressor) -> None:
 
 def draw_decisions() -> None:
     """The demo's contributions and budget figures, and the numbers quoted."""
-    from sklearn_causalmmm.analysis.demo import run_demo
-    from sklearn_causalmmm.analysis.plots import plot_budget, plot_contributions
+    from sklearn_causalmmm.reporting.demo import run_demo
+    from sklearn_causalmmm.reporting.plots import plot_budget, plot_contributions
 
     started = time.perf_counter()
     result = run_demo()

@@ -6,20 +6,21 @@ demo
     Back-test CausalMMM on the bundled demo panel, print how well it recovers
     the true causal graphs and how its forecast compares with the last-value
     forecast, and write an HTML report
-    (:mod:`sklearn_causalmmm.analysis.demo`).
+    (:mod:`sklearn_causalmmm.reporting.demo`).
 fit
     The same on a user's long CSV (one row per shop and day, one column per
     channel), without a true graph; save the model for ``predict``
-    (:mod:`sklearn_causalmmm.analysis.holdout`).
+    (:mod:`sklearn_causalmmm.reporting.holdout`).
 predict
     Forecast GMV from a saved model for a future channel plan (CSV).
 optimize
     Rank a plan's channels by contribution and reallocate its budget
-    (:mod:`sklearn_causalmmm.analysis.decisions`).
+    (:mod:`sklearn_causalmmm.reporting.decisions`).
 
 Each subcommand is one ``_command_<name>(args) -> int`` function registered in
-:func:`build_parser`; the work lives in :mod:`sklearn_causalmmm.analysis`, so
-that it can be called from Python as well.
+:func:`build_parser`; the work lives in :mod:`sklearn_causalmmm.reporting`, so
+that it can be called from Python as well. Nothing in the package imports this
+module.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -33,10 +34,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sklearn_causalmmm.analysis.decisions import BUDGET_BOUNDS
+from sklearn_causalmmm.reporting.decisions import BUDGET_BOUNDS
 
 # fit uses the demo's training defaults (chosen for about a minute's run).
-from sklearn_causalmmm.analysis.demo import (
+from sklearn_causalmmm.reporting.demo import (
     DEMO_HIDDEN,
     DEMO_HORIZON,
     DEMO_MAX_EPOCHS,
@@ -61,15 +62,6 @@ def _set_threads(n_threads: int) -> None:
     import torch
 
     torch.set_num_threads(n_threads)
-
-
-def _day(value) -> str:
-    """A time of the grid as text: ``2024-01-31`` for midnight timestamps."""
-    import pandas as pd
-
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return value.date().isoformat()
-    return str(value)
 
 
 def _read_csv(path: Path):
@@ -114,10 +106,10 @@ _positive_int = _int_at_least(1)
 
 def _command_demo(args: argparse.Namespace) -> int:
     """Run ``demo``: fit, print the summary, write the report."""
-    from sklearn_causalmmm.analysis.demo import (
+    from sklearn_causalmmm.reporting.demo import run_demo
+    from sklearn_causalmmm.reporting.holdout import (
         format_summary,
-        run_demo,
-        write_demo_report,
+        write_holdout_report,
     )
 
     _set_threads(args.threads)
@@ -130,7 +122,7 @@ def _command_demo(args: argparse.Namespace) -> int:
         verbose=0 if args.quiet else 1,
     )
     print(format_summary(result))
-    report = write_demo_report(result, args.output)
+    report = write_holdout_report(result, args.output)
     print(f"\nReport written to {report}")
     return 0
 
@@ -138,53 +130,10 @@ def _command_demo(args: argparse.Namespace) -> int:
 # -- fit ----------------------------------------------------------------------------
 
 
-def _fit_summary(result, data: Path, spend_given: bool = True) -> str:
-    from sklearn_causalmmm.analysis.holdout import (
-        _format_edges,
-        _metric_rows,
-        top_edges,
-    )
-
-    days = result.history.index.append(result.truth.index)
-    context = ", ".join(result.context_columns) or "none"
-    edges = top_edges(
-        result.model.edge_probabilities_.mean(axis=0), result.node_names, k=8
-    )
-    lines = [
-        f"CausalMMM fit on {data}: {result.history.shape[1]} shops, nodes "
-        f"{', '.join(result.channel_columns)} -> {result.target} (context: "
-        f"{context})",
-        f"Back-test: fitted on {len(result.history)} days from {_day(days[0])}, "
-        f"forecast the last {result.horizon} days ({_day(result.truth.index[0])} "
-        f"to {_day(days[-1])}) from their channel plan.",
-    ]
-    if result.unscored_shops:
-        lines.append(
-            f"Not forecast (no day before the held-out ones): "
-            f"{', '.join(map(str, result.unscored_shops))}"
-        )
-    lines += [
-        "",
-        "Strongest learned edges (mean P over shops):",
-        f"  {_format_edges(edges, probabilities=True)}",
-        "",
-    ]
-    metrics = _metric_rows(result)
-    width = max(len(name) for name, _ in metrics)
-    lines += [f"{name:<{width}}  {value}" for name, value in metrics]
-    if result.decisions is not None:
-        lines += ["", *result.decisions.summary_lines()]
-        if not spend_given:
-            lines.append(
-                "(every channel column was treated as spend; name the advertising "
-                "channels with --spend-columns to leave funnel nodes out)"
-            )
-    return "\n".join(lines)
-
-
 def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
     """Pickle the model and write its column roles beside it (JSON)."""
     import sklearn_causalmmm
+    from sklearn_causalmmm.reporting.holdout import _day
 
     path = folder / MODEL_FILE
     with path.open("wb") as handle:
@@ -212,7 +161,7 @@ def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
 
 def _check_spend_columns(frame, args: argparse.Namespace) -> None:
     """Refuse spend columns that are missing or not channels, before training."""
-    from sklearn_causalmmm.analysis.holdout import check_columns
+    from sklearn_causalmmm.reporting.holdout import check_columns
 
     spend = args.spend_columns or []
     check_columns(frame, {"spend": spend})
@@ -232,9 +181,11 @@ def _check_spend_columns(frame, args: argparse.Namespace) -> None:
 def _command_fit(args: argparse.Namespace) -> int:
     """Run ``fit``: back-test, report, (refit,) save the model."""
     from sklearn_causalmmm import CausalMMMRegressor
-    from sklearn_causalmmm.analysis.decisions import decide
-    from sklearn_causalmmm.analysis.holdout import (
+    from sklearn_causalmmm.reporting.decisions import decide
+    from sklearn_causalmmm.reporting.holdout import (
+        _day,
         fit_holdout,
+        format_summary,
         refit,
         write_holdout_report,
     )
@@ -263,7 +214,12 @@ def _command_fit(args: argparse.Namespace) -> int:
         result.decisions = decide(result, args.spend_columns or None)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
-    print(_fit_summary(result, args.data, spend_given=bool(args.spend_columns)))
+    print(format_summary(result, data_name=str(args.data)))
+    if not args.spend_columns:
+        print(
+            "(every channel column was treated as spend; name the advertising "
+            "channels with --spend-columns to leave funnel nodes out)"
+        )
     report = write_holdout_report(result, args.output, data_name=str(args.data))
     model = result.model
     if args.refit:
@@ -313,9 +269,8 @@ def _load_model(path: Path):
 
 def _plan_frame(model, roles: dict, frame):
     """The model's inputs from a plan CSV; context may be left out of the file."""
-    import pandas as pd
-
-    from sklearn_causalmmm.analysis.holdout import check_columns
+    from sklearn_causalmmm.panel import fill_context
+    from sklearn_causalmmm.reporting.holdout import check_columns
 
     shop, time = roles["shop_column"], roles["time_column"]
     context, channels = roles.get("context_columns", []), roles["channel_columns"]
@@ -323,19 +278,12 @@ def _plan_frame(model, roles: dict, frame):
         frame,
         {"shop column": [shop], "time column": [time], "channel": channels},
     )
-    plan = frame[[shop, time, *[c for c in context if c in frame], *channels]]
-    missing = [c for c in context if c not in frame]
-    if missing:
-        # predict reads a fitted shop's context from the fit, not from the
-        # plan; unknown shops get zeros here and are then rejected by name.
-        panel = model.panel_
-        fitted = pd.DataFrame(
-            panel.context, index=list(panel.shop_ids), columns=panel.context_names
-        )
-        filled = fitted.reindex(plan[shop].to_numpy())[missing].fillna(0.0)
-        plan = plan.assign(**{c: filled[c].to_numpy() for c in missing})
-        plan = plan[[shop, time, *context, *channels]]
-    return plan
+    given = [c for c in context if c in frame]
+    # predict reads a fitted shop's context from the fit, not from the plan
+    plan = fill_context(
+        frame[[shop, time, *given, *channels]], model.panel_, shop_column=shop
+    )
+    return plan[[shop, time, *context, *channels]]
 
 
 def _command_predict(args: argparse.Namespace) -> int:
@@ -386,7 +334,7 @@ def _bounds(text: str) -> tuple[float, float]:
 
 def _command_optimize(args: argparse.Namespace) -> int:
     """Run ``optimize``: a plan's contributions, and its budget reallocated."""
-    from sklearn_causalmmm.analysis.decisions import plan_decisions
+    from sklearn_causalmmm.reporting.decisions import plan_decisions
 
     model, roles = _load_model(args.model)
     frame = _read_csv(args.data)

@@ -56,6 +56,7 @@ __all__ = [
     "Panel",
     "check_min_steps",
     "concatenate_steps",
+    "fill_context",
     "resolve_roles",
     "time_unit",
     "to_panel",
@@ -775,6 +776,88 @@ def check_min_steps(panel: Panel, min_steps: int) -> None:
             + _short_shops_message(panel, short, min_steps)
             + "; pass drop_short=True to drop them"
         )
+
+
+def fill_context(
+    X: pd.DataFrame, panel: Panel, *, shop_column: str = "shop_id"
+) -> pd.DataFrame:
+    """Give a plan the context of ``panel``'s shops, in the context columns it lacks.
+
+    A model knows each fitted shop's context from the fit, yet a DataFrame
+    plan is read with the model's ``context_columns``, so a plan of future
+    spend would have to repeat them. This adds every column of
+    ``panel.context_names`` that ``X`` lacks, each row holding its shop's
+    context in ``panel``; columns ``X`` has are kept as they are.
+
+    Parameters
+    ----------
+    X : DataFrame
+        A plan in the long layout (a shop column) or on a ``(shop, time)``
+        MultiIndex. Not modified.
+    panel : Panel
+        The panel whose shops' context fills the plan, e.g. a fitted
+        regressor's ``panel_``.
+    shop_column : str, default="shop_id"
+        The shop column of a long plan (a MultiIndex plan's first level is
+        its shops).
+
+    Returns
+    -------
+    plan : DataFrame
+        A copy of ``X`` with the missing context columns appended, in the
+        order of ``panel.context_names``.
+
+    Raises
+    ------
+    ValueError
+        If a context column is missing and the plan has no shop column, or
+        holds shops that ``panel`` does not (their context is unknown).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.panel import fill_context, to_panel
+    >>> history = pd.DataFrame({
+    ...     "shop_id": ["a", "a", "b", "b"], "date": [0, 1, 0, 1],
+    ...     "size": [3.0, 3.0, 5.0, 5.0], "tv": [1.0, 2.0, 3.0, 5.0],
+    ... })
+    >>> panel = to_panel(history, context_columns=["size"])
+    >>> plan = pd.DataFrame({"shop_id": ["b", "a"], "date": [2, 2], "tv": [4.0, 1.0]})
+    >>> fill_context(plan, panel)
+      shop_id  date   tv  size
+    0       b     2  4.0   5.0
+    1       a     2  1.0   3.0
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a DataFrame; got {type(X).__name__}")
+    missing = [name for name in panel.context_names if name not in X.columns]
+    if not missing:
+        return X.copy()
+    if shop_column in X.columns:
+        shops = X[shop_column]
+    elif isinstance(X.index, pd.MultiIndex):
+        shops = X.index.get_level_values(0)
+    else:
+        raise ValueError(
+            f"X has no shop column {shop_column!r} and no (shop, time) MultiIndex, "
+            f"so its context column(s) {_fmt_list(missing)} cannot be filled; pass "
+            "shop_column= or add them to X"
+        )
+    known = pd.DataFrame(
+        panel.context.astype(np.float64),
+        index=pd.Index(panel.shop_ids),
+        columns=list(panel.context_names),
+    )
+    rows = known.index.get_indexer(shops)
+    if (rows < 0).any():
+        unknown = list(pd.unique(np.asarray(shops)[rows < 0]))
+        raise ValueError(
+            f"shops {_fmt_list(unknown)} of X are not in the panel (not seen in "
+            f"fit), so their context is unknown; add the column(s) "
+            f"{_fmt_list(missing)} to X"
+        )
+    values = known[missing].to_numpy()[rows]
+    return X.assign(**{name: values[:, j] for j, name in enumerate(missing)})
 
 
 # ---------------------------------------------------------------------- reading

@@ -16,10 +16,10 @@ import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.__main__ import main
-from sklearn_causalmmm.analysis.decisions import decide, plan_decisions
-from sklearn_causalmmm.analysis.demo import run_demo
-from sklearn_causalmmm.analysis.holdout import fit_holdout, top_edges
 from sklearn_causalmmm.datasets import load_demo
+from sklearn_causalmmm.reporting.decisions import decide, plan_decisions
+from sklearn_causalmmm.reporting.demo import run_demo
+from sklearn_causalmmm.reporting.holdout import fit_holdout, top_edges
 
 # Tiny settings: the point is the plumbing, not the fit's quality.
 TINY = ["--max-epochs", "2", "--hidden", "4", "--quiet"]

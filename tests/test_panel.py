@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sklearn_causalmmm.panel import Panel, check_min_steps, to_panel
+from sklearn_causalmmm.panel import Panel, check_min_steps, fill_context, to_panel
 
 # --------------------------------------------------------------------- helpers
 
@@ -823,6 +823,63 @@ def test_panel_is_frozen_and_has_a_short_repr():
     with pytest.raises(AttributeError):
         panel.layout = "long"
     assert repr(panel).startswith("Panel(layout='numpy3d', n_shops=2, n_nodes=2")
+
+
+# --------------------------------------------------------------- plan context
+
+
+def test_fill_context_gives_each_row_its_shops_fitted_context():
+    # "size" of shop a is 5 throughout; shop b's varies, so the panel holds
+    # its mean over b's rows: (1 + 2 + 3 + 6) / 4 = 3.
+    panel = to_panel(ragged_long(), y="gmv", context_columns=["size"])
+    plan = pd.DataFrame(
+        {
+            "shop_id": ["b", "a", "b"],
+            "date": pd.to_datetime(["2024-01-07", "2024-01-07", "2024-01-08"]),
+        },
+        index=[10, 3, 10],  # a caller's index, duplicated labels included
+    ).assign(tv=[1.0, 2.0, 3.0])
+    original = plan.copy()
+    filled = fill_context(plan, panel)
+    assert list(filled.columns) == ["shop_id", "date", "tv", "size"]
+    assert filled["size"].tolist() == [3.0, 5.0, 3.0]
+    pd.testing.assert_frame_equal(filled.drop(columns="size"), original)
+    pd.testing.assert_frame_equal(plan, original)  # the caller's plan is untouched
+    # the filled plan reads as the fitted shops' context
+    again = to_panel(
+        filled, context_columns=["size"], min_steps=1, check_constant=False
+    )
+    np.testing.assert_array_equal(again.context, panel.subset([0, 1]).context)
+
+
+def test_fill_context_keeps_given_columns_and_reads_a_multiindex():
+    df = ragged_long().assign(width=lambda f: f["size"] * 2)
+    panel = to_panel(df, y="gmv", context_columns=["width", "size"])
+    index = pd.MultiIndex.from_tuples([("a", 9), ("b", 9)], names=["shop", "t"])
+    plan = pd.DataFrame({"size": [-1.0, -2.0], "tv": [0.0, 1.0]}, index=index)
+    filled = fill_context(plan, panel)
+    assert list(filled.columns) == ["size", "tv", "width"]
+    assert filled["size"].tolist() == [-1.0, -2.0]  # given: kept as it is
+    assert filled["width"].tolist() == [10.0, 6.0]
+    # a plan with every context column comes back as an equal copy
+    complete = fill_context(filled, panel)
+    pd.testing.assert_frame_equal(complete, filled)
+    assert complete is not filled
+
+
+def test_fill_context_names_unknown_shops_and_a_missing_shop_column():
+    panel = to_panel(ragged_long(), y="gmv", context_columns=["size"])
+    plan = pd.DataFrame({"store": ["a", "z"], "date": [1, 2], "tv": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"no shop column 'shop_id'.*'size'"):
+        fill_context(plan, panel)
+    unknown = r"shops 'z' of X are not in the panel.*add the column\(s\) 'size' to X"
+    with pytest.raises(ValueError, match=unknown):
+        fill_context(plan, panel, shop_column="store")
+    with pytest.raises(TypeError, match="DataFrame"):
+        fill_context(plan.to_numpy(), panel)
+    # without context there is nothing to fill, whatever the shops
+    bare = to_panel(ragged_long().drop(columns="size"), y="gmv")
+    pd.testing.assert_frame_equal(fill_context(plan, bare), plan)
 
 
 # --------------------------------------------------------------- property test

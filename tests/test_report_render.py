@@ -30,14 +30,14 @@ import pytest
 from matplotlib.image import imread
 
 from sklearn_causalmmm.analysis.budget import BudgetAllocation
-from sklearn_causalmmm.analysis.plots import (
+from sklearn_causalmmm.reporting.plots import (
     plot_budget,
     plot_contributions,
     plot_forecasts,
     plot_graph_heatmaps,
     plot_training_curve,
 )
-from sklearn_causalmmm.analysis.report import write_report
+from sklearn_causalmmm.reporting.report import write_report
 
 #: A laptop's browser window.
 WIDTH, HEIGHT = 1280, 900

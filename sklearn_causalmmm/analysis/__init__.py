@@ -1,0 +1,19 @@
+"""Decision tools for any fitted regressor of the package.
+
+Each tool asks a fitted regressor "what would GMV be under this other plan?"
+through its public ``predict``, so it works with
+:class:`~sklearn_causalmmm.CausalMMMRegressor` and with every forecasting
+baseline alike:
+
+- :mod:`~sklearn_causalmmm.analysis.contributions`: what each channel brought
+  (Shapley values);
+- :mod:`~sklearn_causalmmm.analysis.response`: how GMV responds as a
+  channel's spend grows;
+- :mod:`~sklearn_causalmmm.analysis.budget`: where the same budget earns more;
+- :mod:`~sklearn_causalmmm.analysis.graph_check`: whether the forecast goes
+  through the learned graph (CausalMMM only).
+
+The back-tests, the demo, the figures and the HTML reports of the command line
+are built on these in :mod:`sklearn_causalmmm.reporting`; nothing here imports
+that wing.
+"""

@@ -84,7 +84,7 @@ def plot_graph_heatmaps(
     --------
     >>> import tempfile
     >>> import numpy as np
-    >>> from sklearn_causalmmm.analysis.plots import plot_graph_heatmaps
+    >>> from sklearn_causalmmm.reporting.plots import plot_graph_heatmaps
     >>> truth = {"type 0": np.array([[0, 1], [0, 0]])}
     >>> learned = {"type 0": np.array([[0.0, 0.8], [0.3, 0.0]])}
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -192,7 +192,7 @@ def plot_forecasts(
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.analysis.plots import plot_forecasts
+    >>> from sklearn_causalmmm.reporting.plots import plot_forecasts
     >>> truth = pd.DataFrame({"shop_a": [3.0, 4.0]})
     >>> naive = pd.DataFrame({"shop_a": [2.0, 2.0]})
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -296,7 +296,7 @@ def plot_response_curves(
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.analysis.plots import plot_response_curves
+    >>> from sklearn_causalmmm.reporting.plots import plot_response_curves
     >>> columns = pd.MultiIndex.from_product([["shop_a"], ["tv", "search"]])
     >>> curves = pd.DataFrame([[10.0, 10.0], [12.0, 11.0], [13.0, 11.5]],
     ...                       index=[0.0, 1.0, 2.0], columns=columns)
@@ -360,7 +360,7 @@ def plot_training_curve(
     Examples
     --------
     >>> import tempfile
-    >>> from sklearn_causalmmm.analysis.plots import plot_training_curve
+    >>> from sklearn_causalmmm.reporting.plots import plot_training_curve
     >>> history = [{"train_loss": 2.0, "valid_loss": 2.5},
     ...            {"train_loss": 1.0, "valid_loss": 1.5}]
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -438,7 +438,7 @@ def plot_contributions(
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.analysis.plots import plot_contributions
+    >>> from sklearn_causalmmm.reporting.plots import plot_contributions
     >>> index = pd.MultiIndex.from_product([["a", "b"], ["tv", "search"]],
     ...                                    names=["shop", "channel"])
     >>> contributions = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Tests of the PNG figures of ``sklearn_causalmmm.analysis.plots``."""
+"""Tests of the PNG figures of ``sklearn_causalmmm.reporting.plots``."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sklearn_causalmmm.analysis.budget import BudgetAllocation
-from sklearn_causalmmm.analysis.plots import (
+from sklearn_causalmmm.reporting.plots import (
     plot_budget,
     plot_contributions,
     plot_forecasts,

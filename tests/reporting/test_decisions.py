@@ -15,9 +15,9 @@ from sklearn_causalmmm.analysis.contributions import (
     MAX_SHAPLEY_CHANNELS,
     channel_contributions,
 )
-from sklearn_causalmmm.analysis.decisions import BUDGET_BOUNDS, decide
-from sklearn_causalmmm.analysis.holdout import fit_holdout, write_holdout_report
 from sklearn_causalmmm.datasets import make_causal_mmm
+from sklearn_causalmmm.reporting.decisions import BUDGET_BOUNDS, decide
+from sklearn_causalmmm.reporting.holdout import fit_holdout, write_holdout_report
 
 
 class Linear:

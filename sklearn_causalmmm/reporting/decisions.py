@@ -4,7 +4,7 @@
 :func:`~sklearn_causalmmm.analysis.contributions.channel_contributions`
 and :func:`~sklearn_causalmmm.analysis.budget.optimize_budget` on the held-out
 channel plan of a back-test
-(:class:`~sklearn_causalmmm.analysis.holdout.HoldoutResult`), so the reports of
+(:class:`~sklearn_causalmmm.reporting.holdout.HoldoutResult`), so the reports of
 the command line's ``demo`` and ``fit`` can show the top channels by
 contribution and the forecast gain of a reallocated budget.
 """
@@ -147,7 +147,7 @@ def decide(
     Parameters
     ----------
     result : HoldoutResult
-        A back-test from :func:`~sklearn_causalmmm.analysis.holdout.fit_holdout`.
+        A back-test from :func:`~sklearn_causalmmm.reporting.holdout.fit_holdout`.
     spend_columns : sequence of str, default=None
         The advertising channels among ``result.channel_columns``; None takes
         them all. Funnel nodes (page views, clicks) should be left out: they
@@ -240,7 +240,7 @@ def decision_figures(
     -------
     figures : dict of caption to Path
     """
-    from sklearn_causalmmm.analysis.plots import plot_budget, plot_contributions
+    from sklearn_causalmmm.reporting.plots import plot_budget, plot_contributions
 
     output = Path(output)
     held_note = f" {', '.join(held)} stay at their observed values." if held else ""

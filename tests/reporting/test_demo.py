@@ -4,21 +4,19 @@
 
 import re
 import struct
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from sklearn_causalmmm.analysis.demo import (
-    TOP_EDGES,
-    format_summary,
-    run_demo,
-    write_demo_report,
-)
-from sklearn_causalmmm.analysis.holdout import top_edges
 from sklearn_causalmmm.datasets import load_demo
 from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
+from sklearn_causalmmm.reporting.demo import TOP_EDGES, run_demo
+from sklearn_causalmmm.reporting.holdout import (
+    format_summary,
+    top_edges,
+    write_holdout_report,
+)
 
 # Tiny settings: the point is the plumbing, not the fit's quality.
 TINY = {"max_epochs": 1, "hidden": 8, "train_days": 30, "random_state": 0}
@@ -128,22 +126,11 @@ def test_summary_lists_the_strongest_edges_next_to_the_true_ones(result):
         )
 
 
-class _Images(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.sources = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs)["src"])
-
-
 def test_report_has_every_figure(result, tmp_path):
-    page = write_demo_report(result, tmp_path / "report")
+    page = write_holdout_report(result, tmp_path / "report")
     html = page.read_text(encoding="utf-8")
-    parser = _Images()
-    parser.feed(html)
-    assert parser.sources == [
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert sources == [
         "graphs.png",
         "forecasts.png",
         "response_curves.png",
@@ -151,12 +138,16 @@ def test_report_has_every_figure(result, tmp_path):
         "budget.png",
         "training_curve.png",
     ]
-    for source in parser.sources:
+    for source in sources:
         data = (tmp_path / "report" / source).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 400 and height >= 300
     assert f"{result.edge_auroc:.3f}" in html
+    # the demo's own title and tables: graphs by type, no column roles
+    assert "<title>CausalMMM demo report</title>" in html
+    assert "<h2>Causal graphs by shop type</h2>" in html
+    assert "<h2>Columns</h2>" not in html
     assert "Top channels by contribution over the held-out days" in html
     assert "Budget reallocated within each shop" in html
     # funnel nodes are not scaled in the response curves, and the caption says so

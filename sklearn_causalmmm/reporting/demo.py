@@ -1,9 +1,12 @@
 """The demo: CausalMMM on the bundled panel, scored against the simulator's truth.
 
 :func:`run_demo` back-tests CausalMMM on :func:`~sklearn_causalmmm.datasets.load_demo`
-(see :func:`~sklearn_causalmmm.analysis.holdout.fit_holdout`) and compares the
-learned causal graphs with the true ones; :func:`format_summary` prints the
-result and :func:`write_demo_report` writes it as an HTML report. The command
+(see :func:`~sklearn_causalmmm.reporting.holdout.fit_holdout`) and compares the
+learned causal graphs with the true ones. A :class:`DemoResult` is a
+back-test that knows the true graphs: the back-test's
+:func:`~sklearn_causalmmm.reporting.holdout.format_summary` and
+:func:`~sklearn_causalmmm.reporting.holdout.write_holdout_report` print it and
+write its HTML report with the truth beside the learned graphs. The command
 line's ``demo`` runs these three.
 """
 
@@ -11,25 +14,20 @@ line's ``demo`` runs these three.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from os import PathLike
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sklearn_causalmmm.analysis.holdout import (
+from sklearn_causalmmm.reporting.holdout import (
     HoldoutResult,
-    _figure_shops,
     _format_edges,
-    _metric_rows,
-    decision_tables,
     fit_holdout,
-    holdout_figures,
     top_edges,
 )
 
-__all__ = ["DemoResult", "format_summary", "run_demo", "write_demo_report"]
+__all__ = ["DemoResult", "run_demo"]
 
 #: Defaults of the demo, chosen so that it runs in about a minute on two CPU
 #: cores (one torch thread). The decoder steps through every day of the
@@ -73,7 +71,7 @@ class DemoResult(HoldoutResult):
         channels as the truth does, not whether it gets their size.
 
     The other attributes are those of
-    :class:`~sklearn_causalmmm.analysis.holdout.HoldoutResult`.
+    :class:`~sklearn_causalmmm.reporting.holdout.HoldoutResult`.
     """
 
     type_labels: list = None
@@ -84,6 +82,67 @@ class DemoResult(HoldoutResult):
     heterogeneity_auroc: float = np.nan
     response_channels: list = None
     contribution_rank_correlation: float = np.nan
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The graph scores against the truth, then the back-test's scores."""
+        return [
+            ("edge AUROC (per shop, mean)", f"{self.edge_auroc:.3f}"),
+            ("heterogeneity AUROC", f"{self.heterogeneity_auroc:.3f}"),
+            (
+                "contribution rank correlation with the truth (per shop, mean)",
+                f"{self.contribution_rank_correlation:.2f}",
+            ),
+            *super().summary_rows(),
+        ]
+
+    # The summary and the report show each shop type's learned graph next to
+    # its true one.
+    _report_title = "CausalMMM demo report"
+
+    def _headline(self, data_name: str) -> list[str]:
+        n_shops = sum(len(shops) for shops in self.shops_by_type.values())
+        lines = [
+            f"CausalMMM demo: {n_shops} shops, nodes {', '.join(self.node_names)}",
+            "",
+            f"Causal graphs by shop type (strongest {TOP_EDGES} learned edges by "
+            "mean P over the type's shops, * marks true edges):",
+        ]
+        for row in _graph_rows(self):
+            lines += [
+                f"  {row['shop type']} ({row['shops']} shops)",
+                f"    learned: {row[_LEARNED]}",
+                f"    true:    {row['true edges']}",
+            ]
+        return lines
+
+    def _intro(self, data_name: str) -> str:
+        return (
+            f"CausalMMM fitted on the bundled demo panel ({len(self.history)} "
+            f"days of {self.history.shape[1]} shops) with the last "
+            f"{self.horizon} days held out; learned causal graphs compared "
+            "with the simulator's truth, GMV forecasts with the last-value "
+            "forecast, and the forecast's response to each channel's spend."
+        )
+
+    def _first_shops(self) -> list:
+        # one shop of each type, so that every graph type is seen
+        return [self.shops_by_type[label][0] for label in self.type_labels]
+
+    def _response_channels(self) -> list[str]:
+        return list(self.response_channels)
+
+    def _graph_panels(self, shops: Sequence) -> tuple[str, dict, dict | None]:
+        caption = (
+            "Learned (left) and true (right) causal graph of each shop type; "
+            "cell (i, j) is the edge i -> j."
+        )
+        return caption, self.probabilities_by_type, self.truth_by_type
+
+    def _report_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "Causal graphs by shop type": pd.DataFrame(_graph_rows(self)),
+            **self._decision_tables(),
+        }
 
 
 def run_demo(
@@ -118,9 +177,9 @@ def run_demo(
     # Imported here so that importing the module (and the command line's
     # --help) does not load torch.
     from sklearn_causalmmm import CausalMMMRegressor
-    from sklearn_causalmmm.analysis.decisions import decide
     from sklearn_causalmmm.datasets import load_demo
     from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
+    from sklearn_causalmmm.reporting.decisions import decide
 
     demo = load_demo()
     funnel = [
@@ -228,103 +287,3 @@ def _graph_rows(result: DemoResult) -> list[dict]:
             }
         )
     return rows
-
-
-def _demo_metric_rows(result: DemoResult) -> list[tuple[str, str]]:
-    return [
-        ("edge AUROC (per shop, mean)", f"{result.edge_auroc:.3f}"),
-        ("heterogeneity AUROC", f"{result.heterogeneity_auroc:.3f}"),
-        (
-            "contribution rank correlation with the truth (per shop, mean)",
-            f"{result.contribution_rank_correlation:.2f}",
-        ),
-        *_metric_rows(result),
-    ]
-
-
-def format_summary(result: DemoResult) -> str:
-    """The demo's results as plain text, one fact per line.
-
-    Parameters
-    ----------
-    result : DemoResult
-
-    Returns
-    -------
-    text : str
-    """
-    n_shops = sum(len(shops) for shops in result.shops_by_type.values())
-    lines = [
-        f"CausalMMM demo: {n_shops} shops, nodes {', '.join(result.node_names)}",
-        "",
-        f"Causal graphs by shop type (strongest {TOP_EDGES} learned edges by mean "
-        "P over the type's shops, * marks true edges):",
-    ]
-    for row in _graph_rows(result):
-        lines += [
-            f"  {row['shop type']} ({row['shops']} shops)",
-            f"    learned: {row[_LEARNED]}",
-            f"    true:    {row['true edges']}",
-        ]
-    lines.append("")
-    metrics = _demo_metric_rows(result)
-    width = max(len(name) for name, _ in metrics)
-    lines += [f"{name:<{width}}  {value}" for name, value in metrics]
-    if result.decisions is not None:
-        lines += ["", *result.decisions.summary_lines()]
-    return "\n".join(lines)
-
-
-def write_demo_report(result: DemoResult, output: str | PathLike) -> Path:
-    """Write ``report.html`` and its PNG figures into the folder ``output``.
-
-    Parameters
-    ----------
-    result : DemoResult
-    output : str or path-like
-        Created if missing; files of an earlier report are overwritten.
-
-    Returns
-    -------
-    path : Path
-        The HTML file.
-    """
-    from sklearn_causalmmm.analysis.plots import plot_graph_heatmaps
-    from sklearn_causalmmm.analysis.report import write_report
-
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    # One shop of each type first, so that every graph type is seen.
-    shops = _figure_shops(
-        result, [result.shops_by_type[label][0] for label in result.type_labels]
-    )
-    figures = {
-        "Learned (left) and true (right) causal graph of each shop type; "
-        "cell (i, j) is the edge i -> j.": plot_graph_heatmaps(
-            result.probabilities_by_type,
-            result.truth_by_type,
-            result.node_names,
-            output / "graphs.png",
-        ),
-        **holdout_figures(
-            result, output, shops=shops, response_channels=result.response_channels
-        ),
-    }
-    metrics = pd.DataFrame(_demo_metric_rows(result), columns=["metric", "value"])
-    return write_report(
-        output / "report.html",
-        title="CausalMMM demo report",
-        intro=(
-            f"CausalMMM fitted on the bundled demo panel ({len(result.history)} "
-            f"days of {result.history.shape[1]} shops) with the last "
-            f"{result.horizon} days held out; learned causal graphs compared "
-            "with the simulator's truth, GMV forecasts with the last-value "
-            "forecast, and the forecast's response to each channel's spend."
-        ),
-        tables={
-            "Summary": metrics,
-            "Causal graphs by shop type": pd.DataFrame(_graph_rows(result)),
-            **decision_tables(result),
-        },
-        figures=figures,
-    )

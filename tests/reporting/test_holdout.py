@@ -3,23 +3,22 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm.analysis.holdout import (
-    _metric_rows,
+from sklearn_causalmmm.datasets import make_causal_mmm
+from sklearn_causalmmm.reporting.holdout import (
     check_columns,
     empirical_band,
     fit_holdout,
+    format_summary,
     refit,
     top_edges,
     write_holdout_report,
 )
-from sklearn_causalmmm.datasets import make_causal_mmm
 
 CONTEXT = ["context_0", "context_1"]
 HORIZON = 5
@@ -232,31 +231,55 @@ def test_check_columns_names_every_missing_column():
     check_columns(frame, {"channel": ["tv"]})  # nothing missing: no error
 
 
-class _Images(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.sources = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs)["src"])
+def test_summary_names_the_data_the_window_and_every_score(result, frame):
+    text = format_summary(result, "data.csv")
+    lines = text.splitlines()
+    assert lines[0] == (
+        "CausalMMM fit on data.csv: 4 shops, nodes brand, display, video, feed, "
+        "search, pv, clicks -> gmv (context: context_0, context_1)"
+    )
+    dates = sorted(frame["date"].unique())  # ISO strings, as the CSV had them
+    assert lines[1] == (
+        f"Back-test: fitted on {TRAIN_DAYS} days from "
+        f"{dates[-HORIZON - TRAIN_DAYS]}, forecast the last {HORIZON} days "
+        f"({dates[-HORIZON]} to {dates[-1]}) from their channel plan."
+    )
+    edges = top_edges(
+        result.model.edge_probabilities_.mean(axis=0), result.node_names, k=8
+    )
+    listed = ", ".join(f"{i} -> {j} ({p:.2f})" for i, j, p in edges)
+    assert f"Strongest learned edges (mean P over shops):\n  {listed}\n" in text
+    rows = result.summary_rows()
+    assert [name for name, _ in rows][:3] == [
+        f"GMV MSE at horizon {HORIZON}, CausalMMM",
+        f"GMV MSE at horizon {HORIZON}, last value",
+        "MSE ratio CausalMMM / last value",
+    ]
+    width = max(len(name) for name, _ in rows)
+    # the scores close the summary, aligned; without decisions nothing follows
+    assert lines[-len(rows) :] == [f"{n:<{width}}  {v}" for n, v in rows]
 
 
 def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
     page = write_holdout_report(result, tmp_path / "out", data_name="data.csv")
     html = page.read_text(encoding="utf-8")
-    parser = _Images()
-    parser.feed(html)
-    assert parser.sources == [
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert sources == [
         "graphs.png",
         "forecasts.png",
         "response_curves.png",
         "training_curve.png",
     ]
-    for source in parser.sources:
+    for source in sources:
         assert (tmp_path / "out" / source).read_bytes()[:4] == b"\x89PNG"
     assert f"{result.mse_ratio:.3f}" in html
+    assert "<title>CausalMMM report</title>" in html
     assert "CausalMMM fitted on data.csv (25 days, 4 shops)" in html
+    # the column roles close the report: this back-test has no decisions
+    assert html.index("<h2>Strongest learned edges</h2>") < html.index(
+        "<h2>Columns</h2>"
+    )
+    assert "Top channels" not in html
     # the strongest edge of the mean graph heads the edge table
     cause, effect, p = top_edges(
         result.model.edge_probabilities_.mean(axis=0), result.node_names, k=1
@@ -276,6 +299,6 @@ def test_graph_check_of_the_held_out_forecast(result, frame):
     assert reliance.loc["learned", "mse"] == pytest.approx(
         np.mean((result.forecast.to_numpy() - result.truth.to_numpy()) ** 2)
     )
-    rows = dict(_metric_rows(result))
+    rows = dict(result.summary_rows())
     ratio = reliance.loc["no edges", "mse_ratio"]
     assert rows["held-out MSE, no edges / own graphs"] == f"{ratio:.2f}"

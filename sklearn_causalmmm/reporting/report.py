@@ -68,7 +68,7 @@ def write_report(
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.analysis.report import write_report
+    >>> from sklearn_causalmmm.reporting.report import write_report
     >>> table = pd.DataFrame({"metric": ["edge AUROC"], "value": [0.91]})
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     page = write_report(f"{folder}/report.html", title="Demo",

@@ -7,8 +7,10 @@ observed GMV and against the last-value forecast
 (:class:`~sklearn_causalmmm.baselines.naive.SeasonalNaiveRegressor`). A band
 around the forecast comes from the model's errors on the last fitted days
 (:func:`empirical_band`).
-:func:`write_holdout_report` turns the result into an HTML report with
-figures; :func:`refit` fits the same model on every day, for forecasting
+:func:`format_summary` prints the result and :func:`write_holdout_report`
+turns it into an HTML report with figures, for this back-test and for the
+demo's (:class:`~sklearn_causalmmm.reporting.demo.DemoResult`, which adds the
+true graphs); :func:`refit` fits the same model on every day, for forecasting
 beyond the data. The command line's ``demo`` and ``fit`` are built on these.
 """
 
@@ -26,15 +28,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sklearn_causalmmm.model_selection import PanelTimeSplit
+
 if TYPE_CHECKING:
-    from sklearn_causalmmm.analysis.decisions import Decisions
+    from sklearn_causalmmm.reporting.decisions import Decisions
 
 __all__ = [
     "HoldoutResult",
     "check_columns",
-    "decision_tables",
     "empirical_band",
     "fit_holdout",
+    "format_summary",
     "holdout_figures",
     "refit",
     "top_edges",
@@ -96,7 +100,7 @@ class HoldoutResult:
         None for a model without a graph or with a single shop.
     decisions : Decisions or None
         Contributions and a budget reallocation over the held-out plan,
-        added by :func:`~sklearn_causalmmm.analysis.decisions.decide`.
+        added by :func:`~sklearn_causalmmm.reporting.decisions.decide`.
     """
 
     model: object
@@ -148,6 +152,140 @@ class HoldoutResult:
             *self.channel_columns,
         ]
 
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The back-test's scores as ``(name, formatted value)`` rows.
+
+        The rows :func:`format_summary` prints and the report's summary table
+        shows.
+        """
+        h = self.horizon
+        return [
+            (f"GMV MSE at horizon {h}, CausalMMM", f"{self.mse_model:.4g}"),
+            (f"GMV MSE at horizon {h}, last value", f"{self.mse_naive:.4g}"),
+            ("MSE ratio CausalMMM / last value", f"{self.mse_ratio:.3f}"),
+            (
+                f"held-out GMV inside the {BAND_LEVEL:.0%} band",
+                "—" if self.band_coverage is None else f"{self.band_coverage:.0%}",
+            ),
+            *self._reliance_rows(),
+            ("epochs trained", str(len(self.model.history_))),
+            ("fit time (s)", f"{self.fit_seconds:.1f}"),
+        ]
+
+    def _reliance_rows(self) -> list[tuple[str, str]]:
+        """The graph check's MSE ratios, if it ran."""
+        if self.graph_reliance is None:
+            return []
+        ratios = self.graph_reliance["mse_ratio"]
+        return [
+            (f"held-out MSE, {graph} / own graphs", f"{ratios[graph]:.2f}")
+            for graph in ("other shops' graphs", "no edges")
+        ]
+
+    # What the summary and the report show besides the scores. A back-test on
+    # a user's data knows no true graph; DemoResult, which does, overrides
+    # these.
+    _report_title = "CausalMMM report"
+
+    def _headline(self, data_name: str) -> list[str]:
+        """The summary's lines above the scores: the data and the learned graph."""
+        days = self.history.index.append(self.truth.index)
+        context = ", ".join(self.context_columns) or "none"
+        edges = top_edges(
+            self.model.edge_probabilities_.mean(axis=0), self.node_names, k=8
+        )
+        lines = [
+            f"CausalMMM fit on {data_name}: {self.history.shape[1]} shops, nodes "
+            f"{', '.join(self.channel_columns)} -> {self.target} (context: "
+            f"{context})",
+            f"Back-test: fitted on {len(self.history)} days from {_day(days[0])}, "
+            f"forecast the last {self.horizon} days ({_day(self.truth.index[0])} "
+            f"to {_day(days[-1])}) from their channel plan.",
+        ]
+        if self.unscored_shops:
+            lines.append(
+                f"Not forecast (no day before the held-out ones): "
+                f"{', '.join(map(str, self.unscored_shops))}"
+            )
+        return [
+            *lines,
+            "",
+            "Strongest learned edges (mean P over shops):",
+            f"  {_format_edges(edges, probabilities=True)}",
+        ]
+
+    def _intro(self, data_name: str) -> str:
+        """The report's paragraph under the title."""
+        return (
+            f"CausalMMM fitted on {data_name} ({len(self.history)} days, "
+            f"{self.history.shape[1]} shops) with the last {self.horizon} "
+            "days held out; GMV over the held-out days is forecast from their "
+            "channel plan and compared with the observed GMV and the last-value "
+            "forecast."
+        )
+
+    def _first_shops(self) -> list:
+        """Shops the figures show first."""
+        return []
+
+    def _response_channels(self) -> list[str]:
+        """Channels whose spend the response curves scale."""
+        return list(self.channel_columns)
+
+    def _graph_panels(self, shops: Sequence) -> tuple[str, dict, dict | None]:
+        """The graph figure's caption, learned graphs and true graphs (None)."""
+        probabilities = self.model.edge_probabilities_
+        rows = {shop: i for i, shop in enumerate(self.model.panel_.shop_ids)}
+        graphs = {"mean over all shops": probabilities.mean(axis=0)}
+        for shop in shops[:3]:
+            graphs[str(shop)] = probabilities[rows[shop]]
+        caption = (
+            "Learned causal graph, averaged over all shops and for a few shops; "
+            "cell (i, j) is P(i -> j)."
+        )
+        return caption, graphs, None
+
+    def _report_tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables after the summary, in display order."""
+        edges = top_edges(
+            self.model.edge_probabilities_.mean(axis=0), self.node_names, k=10
+        )
+        roles = [
+            ("shop", self.shop_column),
+            ("time", self.time_column),
+            ("target", self.target),
+            ("channels", ", ".join(self.channel_columns)),
+            ("context", ", ".join(self.context_columns) or "(none)"),
+        ]
+        return {
+            "Strongest learned edges": pd.DataFrame(
+                [(f"{i} -> {j}", f"{p:.2f}") for i, j, p in edges],
+                columns=["edge", "mean P over shops"],
+            ),
+            **self._decision_tables(),
+            "Columns": pd.DataFrame(roles, columns=["role", "columns"]),
+        }
+
+    def _decision_tables(self) -> dict[str, pd.DataFrame]:
+        """Report tables of ``decisions`` (empty without decisions)."""
+        if self.decisions is None:
+            return {}
+        return {
+            "Top channels by contribution over the held-out days": (
+                self.decisions.ranking_table()
+            ),
+            "Budget reallocated within each shop (same total spend)": (
+                self.decisions.spend_table()
+            ),
+        }
+
+
+def _day(value) -> str:
+    """A time of the grid as text: ``2024-01-31`` for midnight timestamps."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)
+
 
 def check_columns(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> None:
     """Raise a ValueError naming every declared column the frame lacks.
@@ -167,7 +305,7 @@ def check_columns(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> No
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.analysis.holdout import check_columns
+    >>> from sklearn_causalmmm.reporting.holdout import check_columns
     >>> frame = pd.DataFrame(columns=["shop", "tv", "gmv"])
     >>> check_columns(frame, {"target": ["gmv"], "channel": ["tv", "radio"]})
     Traceback (most recent call last):
@@ -246,7 +384,7 @@ def empirical_band(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmmm.analysis.holdout import empirical_band
+    >>> from sklearn_causalmmm.reporting.holdout import empirical_band
     >>> truth = np.array([[90.0], [100.0], [110.0]])
     >>> backtest = np.full((3, 1), 100.0)
     >>> lower, upper = empirical_band(truth, backtest, np.array([[10.0, 20.0]]))
@@ -326,7 +464,7 @@ def fit_holdout(
     Examples
     --------
     >>> from sklearn_causalmmm import CausalMMMRegressor
-    >>> from sklearn_causalmmm.analysis.holdout import fit_holdout
+    >>> from sklearn_causalmmm.reporting.holdout import fit_holdout
     >>> from sklearn_causalmmm.datasets import make_causal_mmm
     >>> frame = make_causal_mmm(
     ...     n_shops=4, n_steps=40, as_frame=True, random_state=0).frame
@@ -392,20 +530,16 @@ def fit_holdout(
             f"horizon must lie in [1, {len(dates) - 3}] for the {len(dates)} days "
             f"of the data, got {horizon}."
         )
-    first_test = dates[-horizon]
-    in_train = times < first_test
-    if train_days is not None:
-        if train_days < 3:
-            raise ValueError(f"train_days must be at least 3, got {train_days}.")
-        in_train &= times >= dates[max(0, len(dates) - horizon - train_days)]
-    in_test = ~(times < first_test)
+    if train_days is not None and train_days < 3:
+        raise ValueError(f"train_days must be at least 3, got {train_days}.")
+    train_rows, test_rows = _split_last(times, horizon, train_days)
     data = frame[columns].assign(**{time_column: times})
-    train, test = data[in_train], data[in_test]
-    y_train = frame.loc[in_train, target]
+    train, test = data.iloc[train_rows], data.iloc[test_rows]
+    y_train = frame[target].iloc[train_rows]
     fitted_shops = set(pd.unique(train[shop_column]))
     scored = test[shop_column].isin(fitted_shops).to_numpy()
     unscored = list(pd.unique(test.loc[~scored, shop_column]))
-    plan, y_test = test[scored], frame.loc[in_test, target][scored]
+    plan, y_test = test[scored], frame[target].iloc[test_rows][scored]
 
     model = clone(estimator if estimator is not None else CausalMMMRegressor())
     model.set_params(
@@ -427,10 +561,11 @@ def fit_holdout(
 
     truth = _wide(y_test, plan, shop_column, time_column)
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
-    lower, upper = _band(model, data, frame[target], times, in_train, horizon, forecast)
+    lower, upper = _band(model, train, y_train, horizon, forecast)
     naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
     reliance = None
-    if hasattr(model, "edge_probabilities_") and model.panel_.n_shops >= 2:
+    # swapping graphs between shops needs a graph per shop and two shops
+    if hasattr(model, "edge_probabilities_") and len(model.edge_probabilities_) > 1:
         reliance = graph_reliance(model, plan, y_test.to_numpy())
 
     def score(prediction: pd.DataFrame) -> float:
@@ -465,28 +600,43 @@ def fit_holdout(
     )
 
 
-def _band(model, data, gmv, times, in_train, horizon, forecast):
+def _split_last(
+    times: np.ndarray, horizon: int, train_days: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the last ``horizon`` days and of the days before them.
+
+    Returns ``(train_rows, test_rows)``; ``train_days`` keeps only that many
+    days before the held-out ones.
+    """
+    split = PanelTimeSplit(
+        n_splits=1, test_size=horizon, time_column="time", max_train_size=train_days
+    )
+    return next(split.split(pd.DataFrame({"time": times})))
+
+
+def _band(model, train, y_train, horizon, forecast):
     """Band of ``forecast`` from a back-test of the last ``horizon`` fitted days.
 
-    The weights never trained on those days (they are the regressor's
-    validation tail when ``horizon`` covers it), so their errors are an
-    honest if small sample. Returns ``(None, None)`` when no shop has both
-    the back-test days and a day before them.
+    ``train`` and ``y_train`` are the model's fitted rows. The weights never
+    trained on those days (they are the regressor's validation tail when
+    ``horizon`` covers it), so their errors are an honest if small sample.
+    Returns ``(None, None)`` when no shop has both the back-test days and a
+    day before them.
     """
     shop_column, time_column = model.shop_column, model.time_column
-    fitted_dates = np.unique(times[in_train])
-    if len(fitted_dates) < horizon + 3:
+    times = train[time_column].to_numpy()
+    if len(np.unique(times)) < horizon + 3:
         return None, None
-    start = fitted_dates[-horizon]
-    window = in_train & (times >= start)
-    before = data.loc[in_train & (times < start), shop_column]
-    counts = data.loc[window, shop_column].value_counts()
-    shops = set(counts.index[counts == horizon]) & set(before)
-    rows = window & data[shop_column].isin(shops).to_numpy()
+    before_rows, window_rows = _split_last(times, horizon)
+    window = train.iloc[window_rows]
+    counts = window[shop_column].value_counts()
+    shops = set(counts.index[counts == horizon])
+    shops &= set(train[shop_column].iloc[before_rows])
+    rows = window[shop_column].isin(shops).to_numpy()
     if not rows.any():
         return None, None
-    plan = data[rows]
-    truth = _wide(gmv[rows], plan, shop_column, time_column)
+    plan = window[rows]
+    truth = _wide(y_train.iloc[window_rows][rows], plan, shop_column, time_column)
     backtest = _wide(model.predict(plan), plan, shop_column, time_column)
     lower, upper = empirical_band(
         truth.to_numpy().T, backtest.to_numpy().T, forecast.to_numpy().T
@@ -518,7 +668,7 @@ def refit(result: HoldoutResult, frame: pd.DataFrame):
     Examples
     --------
     >>> from sklearn_causalmmm import CausalMMMRegressor
-    >>> from sklearn_causalmmm.analysis.holdout import fit_holdout, refit
+    >>> from sklearn_causalmmm.reporting.holdout import fit_holdout, refit
     >>> from sklearn_causalmmm.datasets import make_causal_mmm
     >>> frame = make_causal_mmm(
     ...     n_shops=3, n_steps=40, as_frame=True, random_state=0).frame
@@ -566,7 +716,7 @@ def top_edges(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmmm.analysis.holdout import top_edges
+    >>> from sklearn_causalmmm.reporting.holdout import top_edges
     >>> p = np.array([[0.0, 0.9, 0.3], [0.2, 0.0, 0.6], [0.1, 0.4, 0.0]])
     >>> top_edges(p, ["tv", "pv", "gmv"], k=2)
     [('tv', 'pv', 0.9), ('pv', 'gmv', 0.6)]
@@ -599,37 +749,9 @@ def _format_edges(edges: list[tuple[str, str, float]], probabilities: bool) -> s
     return ", ".join(f"{i} -> {j}" for i, j, _ in edges)
 
 
-def _metric_rows(result: HoldoutResult) -> list[tuple[str, str]]:
-    """The back-test's numbers as ``(name, formatted value)`` rows."""
-    h = result.horizon
-    return [
-        (f"GMV MSE at horizon {h}, CausalMMM", f"{result.mse_model:.4g}"),
-        (f"GMV MSE at horizon {h}, last value", f"{result.mse_naive:.4g}"),
-        ("MSE ratio CausalMMM / last value", f"{result.mse_ratio:.3f}"),
-        (
-            f"held-out GMV inside the {BAND_LEVEL:.0%} band",
-            "—" if result.band_coverage is None else f"{result.band_coverage:.0%}",
-        ),
-        *_reliance_rows(result),
-        ("epochs trained", str(len(result.model.history_))),
-        ("fit time (s)", f"{result.fit_seconds:.1f}"),
-    ]
-
-
-def _reliance_rows(result: HoldoutResult) -> list[tuple[str, str]]:
-    """The graph check's MSE ratios, if it ran."""
-    if result.graph_reliance is None:
-        return []
-    ratios = result.graph_reliance["mse_ratio"]
-    return [
-        (f"held-out MSE, {graph} / own graphs", f"{ratios[graph]:.2f}")
-        for graph in ("other shops' graphs", "no edges")
-    ]
-
-
-def _figure_shops(result: HoldoutResult, first: Sequence = ()) -> list:
-    """Up to ``N_FIGURE_SHOPS`` forecast shops, ``first`` ones first."""
-    shops = [s for s in first if s in result.truth.columns]
+def _figure_shops(result: HoldoutResult) -> list:
+    """Up to ``N_FIGURE_SHOPS`` forecast shops, the result's first ones first."""
+    shops = [s for s in result._first_shops() if s in result.truth.columns]
     shops += [s for s in result.truth.columns if s not in shops]
     return shops[:N_FIGURE_SHOPS]
 
@@ -650,25 +772,26 @@ def holdout_figures(
         Folder for the PNG files (``forecasts.png``, ``response_curves.png``,
         ``training_curve.png``).
     shops : sequence, default=None
-        Shops to draw; None takes the first :data:`N_FIGURE_SHOPS`.
+        Shops to draw; None takes the first :data:`N_FIGURE_SHOPS` (for the
+        demo, one shop of each graph type first).
     response_channels : sequence of str, default=None
         Channels whose spend the response curves scale; None: every
-        channel column.
+        channel column (for the demo, its advertising channels).
 
     Returns
     -------
     figures : dict of caption to Path
     """
-    from sklearn_causalmmm.analysis.plots import (
+    from sklearn_causalmmm.analysis.response import response_curves
+    from sklearn_causalmmm.reporting.plots import (
         plot_forecasts,
         plot_response_curves,
         plot_training_curve,
     )
-    from sklearn_causalmmm.analysis.response import response_curves
 
     output = Path(output)
     shops = list(shops) if shops is not None else _figure_shops(result)
-    channels = list(response_channels or result.channel_columns)
+    channels = list(response_channels or result._response_channels())
     held = [c for c in result.channel_columns if c not in channels]
     plan = result.plan[result.plan[result.shop_column].isin(shops)]
     curves = response_curves(result.model, plan, channels, RESPONSE_FACTORS)
@@ -705,7 +828,7 @@ def holdout_figures(
         ),
     }
     if result.decisions is not None:
-        from sklearn_causalmmm.analysis.decisions import decision_figures
+        from sklearn_causalmmm.reporting.decisions import decision_figures
 
         spend = result.decisions.spend_columns
         figures.update(
@@ -721,41 +844,73 @@ def holdout_figures(
     return figures
 
 
-def decision_tables(result: HoldoutResult) -> dict[str, pd.DataFrame]:
-    """Report tables of ``result.decisions`` (empty without decisions)."""
-    if result.decisions is None:
-        return {}
-    return {
-        "Top channels by contribution over the held-out days": (
-            result.decisions.ranking_table()
-        ),
-        "Budget reallocated within each shop (same total spend)": (
-            result.decisions.spend_table()
-        ),
-    }
+def format_summary(result: HoldoutResult, data_name: str = "the data") -> str:
+    """A back-test's results as plain text, one fact per line.
+
+    The learned graph (next to the true one for the demo), the scores and,
+    when the result has them, the decisions.
+
+    Parameters
+    ----------
+    result : HoldoutResult
+        From :func:`fit_holdout`, or the demo's
+        :class:`~sklearn_causalmmm.reporting.demo.DemoResult`.
+    data_name : str, default="the data"
+        How the first line names the data (e.g. the file); the demo's names
+        the demo panel.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm import CausalMMMRegressor
+    >>> from sklearn_causalmmm.datasets import make_causal_mmm
+    >>> from sklearn_causalmmm.reporting.holdout import fit_holdout, format_summary
+    >>> frame = make_causal_mmm(
+    ...     n_shops=3, n_steps=30, as_frame=True, random_state=0).frame
+    >>> result = fit_holdout(
+    ...     frame, context_columns=["context_0", "context_1"], horizon=5,
+    ...     estimator=CausalMMMRegressor(hidden=4, max_epochs=1, random_state=0))
+    >>> lines = format_summary(result, "sales.csv").splitlines()
+    >>> lines[1].split(",")[0]
+    'Back-test: fitted on 25 days from 2024-01-01'
+    """
+    rows = result.summary_rows()
+    width = max(len(name) for name, _ in rows)
+    lines = [*result._headline(data_name), ""]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    if result.decisions is not None:
+        lines += ["", *result.decisions.summary_lines()]
+    return "\n".join(lines)
 
 
 def write_holdout_report(
     result: HoldoutResult,
     output: str | PathLike,
     *,
-    title: str = "CausalMMM report",
+    title: str | None = None,
     intro: str = "",
     data_name: str = "the data",
 ) -> Path:
-    """Write ``report.html`` of a back-test on data without a known graph.
+    """Write ``report.html`` of a back-test and its PNG figures into ``output``.
 
-    Shows the learned causal graph averaged over all shops and for a few
-    shops, the forecasts against the observed GMV and the last-value
-    forecast, response curves and the training curve.
+    Shows the scores, the learned causal graph (averaged over all shops and
+    for a few shops; for the demo, per shop type next to the true one), the
+    forecasts against the observed GMV and the last-value forecast, response
+    curves, the decisions when the result has them, and the training curve.
 
     Parameters
     ----------
     result : HoldoutResult
+        From :func:`fit_holdout`, or the demo's
+        :class:`~sklearn_causalmmm.reporting.demo.DemoResult`.
     output : str or path-like
         Folder, created if missing; files of an earlier report are
         overwritten.
-    title : str, default="CausalMMM report"
+    title : str, default=None
+        None: "CausalMMM report" ("CausalMMM demo report" for the demo).
     intro : str, default=""
         Paragraph under the title; a default one describes the back-test.
     data_name : str, default="the data"
@@ -766,57 +921,24 @@ def write_holdout_report(
     path : Path
         The HTML file.
     """
-    from sklearn_causalmmm.analysis.plots import plot_graph_heatmaps
-    from sklearn_causalmmm.analysis.report import write_report
+    from sklearn_causalmmm.reporting.plots import plot_graph_heatmaps
+    from sklearn_causalmmm.reporting.report import write_report
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     shops = _figure_shops(result)
-    probabilities = result.model.edge_probabilities_
-    rows = {shop: i for i, shop in enumerate(result.model.panel_.shop_ids)}
-    graphs = {"mean over all shops": probabilities.mean(axis=0)}
-    for shop in shops[:3]:
-        graphs[str(shop)] = probabilities[rows[shop]]
+    caption, graphs, truth = result._graph_panels(shops)
     figures = {
-        "Learned causal graph, averaged over all shops and for a few shops; "
-        "cell (i, j) is P(i -> j).": plot_graph_heatmaps(
-            graphs, None, result.node_names, output / "graphs.png"
+        caption: plot_graph_heatmaps(
+            graphs, truth, result.node_names, output / "graphs.png"
         ),
         **holdout_figures(result, output, shops=shops),
     }
-    edges = top_edges(graphs["mean over all shops"], result.node_names, k=10)
-    table = pd.DataFrame(
-        [(f"{i} -> {j}", f"{p:.2f}") for i, j, p in edges],
-        columns=["edge", "mean P over shops"],
-    )
-    roles = pd.DataFrame(
-        [
-            ("shop", result.shop_column),
-            ("time", result.time_column),
-            ("target", result.target),
-            ("channels", ", ".join(result.channel_columns)),
-            ("context", ", ".join(result.context_columns) or "(none)"),
-        ],
-        columns=["role", "columns"],
-    )
-    metrics = pd.DataFrame(_metric_rows(result), columns=["metric", "value"])
-    if not intro:
-        intro = (
-            f"CausalMMM fitted on {data_name} ({len(result.history)} days, "
-            f"{result.history.shape[1]} shops) with the last {result.horizon} "
-            "days held out; GMV over the held-out days is forecast from their "
-            "channel plan and compared with the observed GMV and the last-value "
-            "forecast."
-        )
+    summary = pd.DataFrame(result.summary_rows(), columns=["metric", "value"])
     return write_report(
         output / "report.html",
-        title=title,
-        intro=intro,
-        tables={
-            "Summary": metrics,
-            "Strongest learned edges": table,
-            **decision_tables(result),
-            "Columns": roles,
-        },
+        title=title or result._report_title,
+        intro=intro or result._intro(data_name),
+        tables={"Summary": summary, **result._report_tables()},
         figures=figures,
     )

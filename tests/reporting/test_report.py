@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from sklearn_causalmmm.analysis.plots import plot_training_curve
-from sklearn_causalmmm.analysis.report import write_report
+from sklearn_causalmmm.reporting.plots import plot_training_curve
+from sklearn_causalmmm.reporting.report import write_report
 
 
 def test_report_links_figures_relatively_and_escapes_text(tmp_path):
