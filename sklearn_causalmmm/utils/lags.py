@@ -56,6 +56,10 @@ _OWN_LAG_RIDGE = 1e-2
 #: 100-step shops with 20 nodes and 5 lags the conditional one has 100
 #: coefficients and 95 equations.
 _LAG_RIDGE = 0.1
+#: The pair features scale by sample standard deviations, as the encoder's
+#: statistics were defined when its defaults were tuned. (The type test's Wald
+#: statistic does not depend on the scale.)
+_DDOF = 1
 #: A residual sum of squares is floored here before it divides: a receiver its
 #: regression fits exactly must not turn every sender's statistic into inf.
 _RSS_FLOOR = 1e-12
@@ -365,9 +369,9 @@ def edge_lag_features(
 ) -> np.ndarray:
     """Granger statistics of every pair of every shop, side by side.
 
-    Each node is z-scored over the shop's observed steps and lagged once
-    (:func:`lag_windows`); every regression below runs over the windows whose
-    steps are all observed, with ridge penalties per such window:
+    Each node is z-scored over the shop's observed steps (sample moments) and
+    lagged once (:func:`lag_windows`); every regression below runs over the
+    windows whose steps are all observed, with ridge penalties per such window:
 
     - ``"bivariate"``: each node is regressed on its own ``n_lags`` lags
       (penalty 0.01); feature ``[s, i, j, l - 1]`` is the correlation between
@@ -381,7 +385,7 @@ def edge_lag_features(
       by that node's lags.
     - ``"summed"``: for each window ``w`` in ``1..n_lags``, every node's lags
       ``1..w`` are summed (a flat carryover kernel) and scaled to unit
-      standard deviation, and each node is regressed on the sums of every
+      sample standard deviation, and each node is regressed on the sums of every
       node (penalty 0.1); feature ``[s, i, j, w - 1]`` is ``i``'s
       coefficient. It holds an indirect sender below its bivariate
       correlation, though not at zero when the window outlasts the path's
@@ -429,7 +433,9 @@ def edge_lag_features(
         raise ValueError(
             f"lagged edge features need more than {2 * n_lags} steps, got {n_steps}."
         )
-    z = standardise_observed(np.asarray(values, dtype=np.float64), mask, np.float64)
+    z = standardise_observed(
+        np.asarray(values, dtype=np.float64), mask, np.float64, ddof=_DDOF
+    )
     target, lags = lag_windows(z, n_lags)
     rows = valid_windows(mask, n_lags).astype(np.float64)
     statistics = [_STATISTICS[kind](target, lags, rows) for kind in kinds]
@@ -438,7 +444,7 @@ def edge_lag_features(
 
 def _scale(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     """``x`` over its weighted standard deviation along ``axis`` (not centred)."""
-    _, std = weighted_moments(x, weights, axis)
+    _, std = weighted_moments(x, weights, axis, ddof=_DDOF)
     return x / np.maximum(std, STD_FLOOR)
 
 

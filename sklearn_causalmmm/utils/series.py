@@ -14,7 +14,7 @@ STD_FLOOR = 1e-6
 
 
 def weighted_moments(
-    values: np.ndarray, weights: np.ndarray, axis: int = -1
+    values: np.ndarray, weights: np.ndarray, axis: int = -1, ddof: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean and standard deviation along ``axis`` (dimensions kept).
 
@@ -25,12 +25,14 @@ def weighted_moments(
         Broadcastable to ``values``; a mask as 0/1 counts only the observed
         entries, whatever the others hold (as long as it is finite).
     axis : int, default=-1
+    ddof : int, default=0
+        The variance divides by the total weight minus ``ddof`` (at least 1):
+        0 gives population moments, 1 sample moments.
 
     Returns
     -------
     mean, std : ndarray
-        Population moments (divided by the total weight, at least 1); ``axis``
-        is kept with length 1.
+        ``axis`` is kept with length 1.
 
     Examples
     --------
@@ -40,14 +42,16 @@ def weighted_moments(
     >>> float(mean[0]), float(std[0])
     (2.0, 1.0)
     """
-    count = np.maximum(weights.sum(axis=axis, keepdims=True), 1.0)
+    total = weights.sum(axis=axis, keepdims=True)
+    count = np.maximum(total, 1.0)
     mean = (values * weights).sum(axis=axis, keepdims=True) / count
     centred = (values - mean) * weights
-    return mean, np.sqrt((centred**2).sum(axis=axis, keepdims=True) / count)
+    spread = (centred**2).sum(axis=axis, keepdims=True)
+    return mean, np.sqrt(spread / np.maximum(total - ddof, 1.0))
 
 
 def standardise_observed(
-    values: np.ndarray, mask: np.ndarray, dtype=np.float32
+    values: np.ndarray, mask: np.ndarray, dtype=np.float32, ddof: int = 0
 ) -> np.ndarray:
     """Z-score every node within every shop over the shop's observed steps.
 
@@ -58,6 +62,8 @@ def standardise_observed(
         True where a step is observed.
     dtype : numpy dtype, default=np.float32
         Of the result; the moments are computed in float64 either way.
+    ddof : int, default=0
+        Of the standard deviation (see :func:`weighted_moments`).
 
     Returns
     -------
@@ -65,6 +71,6 @@ def standardise_observed(
         A new array; masked steps are 0 (the shop's mean).
     """
     weights = mask[:, None, :].astype(np.float64)
-    mean, std = weighted_moments(values, weights)
+    mean, std = weighted_moments(values, weights, ddof=ddof)
     centred = (values - mean) * weights
     return (centred / np.maximum(std, STD_FLOOR)).astype(dtype)

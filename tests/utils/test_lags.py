@@ -19,8 +19,9 @@ def _observed(values: np.ndarray) -> np.ndarray:
 
 
 def _standardised(values: np.ndarray) -> np.ndarray:
-    """Z-scores of a fully observed shop ``(d, T)``, population moments."""
-    return (values - values.mean(1, keepdims=True)) / values.std(1, keepdims=True)
+    """Z-scores of a fully observed shop ``(d, T)``, sample moments."""
+    centred = values - values.mean(1, keepdims=True)
+    return centred / values.std(1, ddof=1, keepdims=True)
 
 
 def _chain(n_steps: int = 600) -> np.ndarray:
@@ -181,7 +182,7 @@ def test_bivariate_features_are_correlations_with_the_own_lag_residual():
                 own.T @ own + 0.01 * n_rows * np.eye(2), own.T @ z[receiver, 2:]
             )
             residual = z[receiver, 2:] - own @ coef
-            residual = residual / residual.std()
+            residual = residual / residual.std(ddof=1)
             for sender in range(3):
                 for lag in (1, 2):
                     expected = residual @ z[sender, 2 - lag : 40 - lag] / n_rows
@@ -238,7 +239,7 @@ def test_summed_coefficients_are_a_ridge_regression_on_lag_sums():
         z = _standardised(x[shop])
         for window in (1, 2, 3):
             sums = sum(z[:, n_lags - lag : 40 - lag] for lag in range(1, window + 1))
-            design = (sums / sums.std(1)[:, None]).T  # (rows, senders)
+            design = (sums / sums.std(1, ddof=1)[:, None]).T  # (rows, senders)
             gram = design.T @ design + 0.1 * n_rows * np.eye(3)
             expected = np.linalg.solve(gram, design.T @ z[:, n_lags:].T)
             np.testing.assert_allclose(

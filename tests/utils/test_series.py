@@ -34,6 +34,9 @@ def test_weighted_moments_along_any_axis_ignore_zero_weights():
     mean, std = weighted_moments(values, weights, axis=0)
     np.testing.assert_array_equal(mean, [[2.0, 5.0]])
     np.testing.assert_array_equal(std, [[1.0, 0.0]])
+    # sample moments divide by one weight less (at least 1)
+    _, std = weighted_moments(values, weights, axis=0, ddof=1)
+    np.testing.assert_allclose(std, [[np.sqrt(2.0), 0.0]])
     # no weight at all: zero moments, not a division by zero
     mean, std = weighted_moments(values, np.zeros_like(values), axis=1)
     np.testing.assert_array_equal(mean, 0.0)
