@@ -224,6 +224,16 @@ def normal_equations(
     squares : ndarray of shape (..., n_targets)
         Weighted sums of ``design^T design``, ``design^T target`` and
         ``target ** 2``: sums over several blocks of rows add up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.utils.lags import normal_equations
+    >>> design = np.array([[1.0], [2.0], [3.0]])
+    >>> target = np.array([[2.0], [4.0], [0.0]])
+    >>> gram, cross, squares = normal_equations(design, target, np.array([1, 1, 0]))
+    >>> gram.tolist(), cross.tolist(), squares.tolist()
+    ([[5.0]], [[10.0]], [20.0])
     """
     weighted = design if weights is None else weights[..., None] * design
     row_weights = np.ones(target.shape[:-1]) if weights is None else weights
@@ -237,6 +247,13 @@ def ridge_solve(gram: np.ndarray, cross: np.ndarray, penalty) -> np.ndarray:
     """Ridge coefficients ``(gram + penalty I)^-1 cross``, batched.
 
     ``penalty`` is a number or an array of the batch shape of ``gram``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.utils.lags import ridge_solve
+    >>> ridge_solve(np.array([[5.0]]), np.array([[10.0]]), penalty=5.0).tolist()
+    [[1.0]]
     """
     eye = np.eye(gram.shape[-1])
     penalty = np.asarray(penalty, dtype=np.float64)[..., None, None]
