@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
+    EncoderLagFeatures,
     PanelModule,
     build_net,
     make_inputs,
@@ -29,6 +30,7 @@ from sklearn_causalmmm._causalmmm.training import (
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.lags import lag_feature_kinds
 from sklearn_causalmmm.utils.random import seeded
 from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
@@ -67,8 +69,6 @@ PAPER_CONFIG = {
 
 def _is_lag_features(value) -> bool:
     """a name among 'bivariate', 'conditional', 'summed', 'both', 'all', or a list."""
-    from sklearn_causalmmm.nn import lag_feature_kinds
-
     try:
         lag_feature_kinds(value)
     except ValueError:
@@ -176,6 +176,11 @@ class _CausalMMMBase(BaseEstimator):
     def _train(self, panel: Panel, rng, known_nodes: torch.Tensor | None) -> None:
         n_valid, n_history = self._window_sizes(panel)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        self._pair_features = (
+            EncoderLagFeatures(n_history, self.n_lags, self.lag_features)
+            if self.n_lags
+            else None
+        )
         model = seeded(seed, self._make_model, panel, n_history)
         _init_variance(model, panel)
         net = build_net(
@@ -195,9 +200,14 @@ class _CausalMMMBase(BaseEstimator):
             edge_prior=self.edge_prior,
             nll_variance=self.nll_variance,
             scored_nodes=None if known_nodes is None else ~known_nodes.numpy(),
+            pair_features=self._pair_features,
         )
         inputs = make_inputs(
-            panel.scaled(), panel.mask, panel.context, panel.n_steps - self.horizon
+            panel.scaled(),
+            panel.mask,
+            panel.context,
+            panel.n_steps - self.horizon,
+            pair_features=self._pair_features,
         )
         seeded(seed, net.fit, inputs, None)
         self.net_ = net
@@ -211,6 +221,7 @@ class _CausalMMMBase(BaseEstimator):
 
     def _make_model(self, panel: Panel, n_history: int) -> CausalMMM:
         gain_scale = self._edge_gain_scale
+        features = self._pair_features
         return CausalMMM(
             n_nodes=panel.n_nodes,
             n_history=n_history,
@@ -218,8 +229,7 @@ class _CausalMMMBase(BaseEstimator):
             hidden=self.hidden,
             tau=self.tau,
             hard=self.hard,
-            n_lags=self.n_lags,
-            lag_features=self.lag_features,
+            n_pair_features=0 if features is None else features.n_features,
             encoder_norm=self.encoder_norm,
             dropout=self.dropout,
             graph=self.graph,
@@ -229,6 +239,14 @@ class _CausalMMMBase(BaseEstimator):
             edge_gain_scale=gain_scale or 1.0,
             **self._decoder_modules(),
         )
+
+    def _encoder_pair_features(
+        self, values: np.ndarray, mask: np.ndarray
+    ) -> torch.Tensor | None:
+        """The encoder's pair features of the window ending with ``values``."""
+        if self._pair_features is None:
+            return None
+        return torch.as_tensor(self._pair_features(values, mask))
 
     def _decoder_modules(self) -> dict[str, bool]:
         """Which marketing modules the decoder has (subclasses may fix them)."""
@@ -246,10 +264,16 @@ class _CausalMMMBase(BaseEstimator):
                 f"the graph is read from the last {self.n_history_} steps of each "
                 f"shop, but X has {panel.n_steps}."
             )
-        scaled = torch.as_tensor(panel.scaled()[..., -self.n_history_ :])
+        scaled = panel.scaled()
+        pair = self._encoder_pair_features(scaled, panel.mask)
+        windows = torch.as_tensor(scaled[..., -self.n_history_ :]).split(256)
+        pairs = [None] * len(windows) if pair is None else pair.split(256)
         with torch.no_grad():
             logits = torch.cat(
-                [self.model_.edge_logits(chunk) for chunk in scaled.split(256)]
+                [
+                    self.model_.edge_logits(window, chunk)
+                    for window, chunk in zip(windows, pairs, strict=True)
+                ]
             )
         probabilities = edge_probability(logits).numpy().astype(np.float64)
         probabilities[:, np.arange(panel.n_nodes), np.arange(panel.n_nodes)] = 0.0
@@ -307,7 +331,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Lags of the Granger statistics fed to the encoder beside the node
         embeddings (0 reproduces the authors' encoder).
     lag_features : str or sequence of str, default="all"
-        Which statistics (see :func:`~sklearn_causalmmm.nn.lag_feature_kinds`):
+        Which statistics (see
+        :func:`~sklearn_causalmmm.utils.lags.edge_lag_features`):
         ``"bivariate"`` (each sender's lagged correlation with the receiver's
         residual after its own lags), ``"conditional"`` (ridge VAR
         coefficients: indirect senders are explained away), ``"summed"``
@@ -955,7 +980,11 @@ default=None
         future = np.zeros((plan.n_shops, history.n_nodes, plan.n_steps), np.float32)
         future[:, :-1] = plan.values / scale[:, :-1, None]
         window = np.concatenate([past, future], axis=-1)
-        graph_source = past if start >= self.n_history_ else history.scaled()
+        if start >= self.n_history_:
+            graph_source, graph_mask = past, history.mask[:, :start]
+        else:
+            graph_source, graph_mask = history.scaled(), history.mask
+        pair = self._encoder_pair_features(graph_source, graph_mask)
         start = past.shape[-1]
         known = self._known_nodes(history.n_nodes)
         if given is not None and not given.all():
@@ -979,6 +1008,7 @@ default=None
                     None if graphs is None else torch.as_tensor(graphs[rows]),
                     shops[rows],
                     None if gains is None else torch.as_tensor(gains[rows]),
+                    None if pair is None else pair[rows],
                 )
                 chunks.append(prediction[:, :, start - 1 :].numpy())
         nodes = np.concatenate(chunks) * scale[..., None]

@@ -247,11 +247,11 @@ def test_each_estimator_declares_only_the_parameters_it_uses():
 
 def test_lag_features_default_per_estimator_and_bad_values_are_named(panel):
     discoverer = CausalGraphDiscoverer(**TINY, random_state=0).fit(_nodes(panel))
-    assert discoverer.model_.encoder.lag_features == "all"
     # three feature sets over n_lags = 1 lag, after the two node embeddings
+    assert discoverer.model_.encoder.n_pair_features == 3
     assert discoverer.model_.encoder.edge_embedding.first.in_features == 2 * 8 + 3
     regressor = CausalMMMRegressor(**TINY, random_state=0).fit(panel.X, panel.y)
-    assert regressor.model_.encoder.lag_features == "bivariate"
+    assert regressor.model_.encoder.n_pair_features == 1  # bivariate
     with pytest.raises(ValueError, match="lag_features.*'partial'"):
         CausalGraphDiscoverer(**TINY, lag_features="partial").fit(_nodes(panel))
 

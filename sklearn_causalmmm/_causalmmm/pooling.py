@@ -90,7 +90,13 @@ from scipy.stats import chi2 as chi2_distribution
 from sklearn.base import BaseEstimator
 
 from sklearn_causalmmm.base import flatten_off_diagonal, unflatten_off_diagonal
-from sklearn_causalmmm.utils.series import standardise_observed, valid_windows
+from sklearn_causalmmm.utils.lags import (
+    lag_design,
+    normal_equations,
+    valid_windows,
+    wald_statistics,
+)
+from sklearn_causalmmm.utils.series import standardise_observed
 from sklearn_causalmmm.utils.validation import check_finite_non_negative
 
 __all__ = [
@@ -528,10 +534,10 @@ def type_wald_statistics(
         raise ValueError(
             f"type_probabilities has {weights.shape[0]} rows for {n_shops} shops."
         )
-    n_unknowns = n_nodes * n_lags
     n_types = weights.shape[1]
-    gram = np.zeros((n_types, n_unknowns, n_unknowns))
-    cross = np.zeros((n_types, n_unknowns, n_nodes))
+    n_columns = n_nodes * n_lags
+    gram = np.zeros((n_types, n_columns, n_columns))
+    cross = np.zeros((n_types, n_columns, n_nodes))
     squares = np.zeros((n_types, n_nodes))
     n_rows = np.zeros(n_types)
     # standardising is per shop, so a block of shops needs only its own series
@@ -540,48 +546,23 @@ def type_wald_statistics(
         values_block = np.asarray(values[block], dtype=np.float64)
         z = standardise_observed(values_block, mask[block], np.float64)
         rows = valid_windows(mask[block], n_lags).astype(np.float64)
-        design, target = _lag_design(z, n_lags)
-        design = design.reshape(-1, n_unknowns)
+        target, design, senders = lag_design(z, n_lags)
+        design = design.reshape(-1, n_columns)
         target = target.reshape(-1, n_nodes)
         for k in range(n_types):
-            row_weights = (weights[block, k, None] * rows).reshape(-1, 1)
-            weighted = row_weights * design
-            gram[k] += weighted.T @ design
-            cross[k] += weighted.T @ target
-            squares[k] += row_weights[:, 0] @ target**2
+            row_weights = (weights[block, k, None] * rows).reshape(-1)
+            sums = normal_equations(design, target, row_weights)
+            gram[k] += sums[0]
+            cross[k] += sums[1]
+            squares[k] += sums[2]
         n_rows += np.einsum("sk,sw->k", weights[block], rows)
     statistics = np.full((n_types, n_nodes, n_nodes), np.nan)
     for k in range(n_types):
-        if n_rows[k] > n_unknowns + 1:
-            statistics[k] = _wald(gram[k], cross[k], squares[k], n_rows[k], n_lags)
+        if n_rows[k] > n_columns + 1:
+            statistics[k] = wald_statistics(
+                gram[k], cross[k], squares[k], n_rows[k], senders, ridge=_RELATIVE_RIDGE
+            )
     return statistics, n_rows
-
-
-def _lag_design(z: np.ndarray, n_lags: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lags ``(s, W, d * L)`` (node-major) and targets ``(s, W, d)``."""
-    n_steps = z.shape[-1]
-    lags = np.stack(
-        [z[..., n_lags - lag : n_steps - lag] for lag in range(1, n_lags + 1)], -1
-    )  # (s, d, W, L)
-    design = lags.transpose(0, 2, 1, 3).reshape(len(z), n_steps - n_lags, -1)
-    return design, z[..., n_lags:].transpose(0, 2, 1)
-
-
-def _wald(gram, cross, squares, n_rows, n_lags) -> np.ndarray:
-    """Wald statistic ``(d, d)`` of each sender's lags, per receiver."""
-    n_unknowns, n_nodes = cross.shape
-    ridge = _RELATIVE_RIDGE * n_rows * np.eye(n_unknowns)
-    inverse = np.linalg.inv(gram + ridge)
-    coefficients = inverse @ cross  # (p, d)
-    residual = squares - np.einsum("pj,pj->j", coefficients, cross)
-    variance = np.maximum(residual, 1e-12) / (n_rows - n_unknowns)
-    statistic = np.zeros((n_nodes, n_nodes))
-    for sender in range(n_nodes):
-        block = slice(sender * n_lags, (sender + 1) * n_lags)
-        precision = np.linalg.inv(inverse[block, block])
-        own = coefficients[block]  # (L, d)
-        statistic[sender] = np.einsum("lj,lm,mj->j", own, precision, own) / variance
-    return statistic
 
 
 def _log_bayes_factor(statistic, n_rows, n_lags) -> np.ndarray:

@@ -10,6 +10,8 @@ the last ``n_valid`` steps, never on a random subset of rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -18,6 +20,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from sklearn_causalmmm.nn import edge_kl, gaussian_nll, log_edge_prior
+from sklearn_causalmmm.utils.lags import edge_lag_features, lag_feature_kinds
 
 #: A discoverer counts the KL of a longer shop's graph once per this many of
 #: its observed steps (see ``PanelNet``'s ``kl_reference_steps``).
@@ -31,11 +34,51 @@ __all__ = [
     "KL_REFERENCE_STEPS",
     "SHOP_PARAMETER_LR_FACTOR",
     "DecoderWarmup",
+    "EncoderLagFeatures",
     "PanelNet",
     "TimeTailSplit",
     "build_net",
     "make_inputs",
 ]
+
+
+class EncoderLagFeatures:
+    """The Granger statistics of every pair that the encoder reads, per shop.
+
+    They are a function of the window the encoder reads (the last
+    ``n_history`` steps of what it is given), so they are computed once per
+    window with :func:`~sklearn_causalmmm.utils.lags.edge_lag_features` and
+    handed to the model beside the series, not recomputed for every batch.
+
+    Parameters
+    ----------
+    n_history : int
+        Steps the encoder reads.
+    n_lags : int
+    lag_features : str or sequence of str
+        Which statistics (see
+        :func:`~sklearn_causalmmm.utils.lags.lag_feature_kinds`).
+    """
+
+    def __init__(
+        self, n_history: int, n_lags: int, lag_features: str | Sequence[str]
+    ) -> None:
+        self.n_history = n_history
+        self.n_lags = n_lags
+        self.lag_features = lag_features
+        self.n_features = n_lags * len(lag_feature_kinds(lag_features))
+
+    def __call__(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Features ``(n_shops, d, d, n_features)`` float32 of the last window.
+
+        ``values`` ``(n_shops, d, n_steps)`` and ``mask`` ``(n_shops,
+        n_steps)`` end where the encoder's window ends.
+        """
+        window = slice(values.shape[-1] - self.n_history, None)
+        features = edge_lag_features(
+            values[..., window], mask[:, window], self.n_lags, self.lag_features
+        )
+        return features.astype(np.float32)
 
 
 def make_inputs(
@@ -44,6 +87,7 @@ def make_inputs(
     context: np.ndarray,
     n_teacher: int,
     loss_start: int = 0,
+    pair_features: Callable | None = None,
 ) -> dict[str, np.ndarray]:
     """Arrays skorch feeds to :class:`PanelModule`, one row per shop.
 
@@ -57,10 +101,13 @@ def make_inputs(
     loss_start : int, default=0
         Targets before this step are left out of the loss (validation scores
         only the forecast tail).
+    pair_features : EncoderLagFeatures or None, default=None
+        Computes the encoder's pair features from the teacher-forced steps,
+        where the encoder's window ends.
     """
     loss_mask = mask.astype(np.float32).copy()
     loss_mask[:, :loss_start] = 0.0
-    return {
+    inputs = {
         "values": np.ascontiguousarray(scaled, dtype=np.float32),
         "mask": loss_mask,
         "context": np.ascontiguousarray(context, dtype=np.float32),
@@ -68,6 +115,11 @@ def make_inputs(
         # each row's shop, which selects its own parameters (edge gains)
         "shops": np.arange(len(scaled), dtype=np.int64),
     }
+    if pair_features is not None:
+        inputs["pair_features"] = pair_features(
+            scaled[..., :n_teacher], mask[:, :n_teacher]
+        )
+    return inputs
 
 
 class TimeTailSplit:
@@ -81,24 +133,40 @@ class TimeTailSplit:
     ----------
     n_valid : int
         Number of held-out final steps.
+    pair_features : EncoderLagFeatures or None, default=None
+        Recomputes the encoder's pair features for the shortened training
+        window.
     """
 
-    def __init__(self, n_valid: int):
+    def __init__(self, n_valid: int, pair_features: Callable | None = None):
         self.n_valid = n_valid
+        self.pair_features = pair_features
 
     def __call__(self, dataset: Dataset, y=None, **fit_params):
         X = dataset.X
         n_steps = X["values"].shape[-1]
         cut = n_steps - self.n_valid
         train_horizon = n_steps - int(X["n_teacher"][0])
+        n_teacher = cut - train_horizon
         train = {
             "values": X["values"][..., :cut],
             "mask": X["mask"][:, :cut],
             "context": X["context"],
-            "n_teacher": np.full_like(X["n_teacher"], cut - train_horizon),
+            "n_teacher": np.full_like(X["n_teacher"], n_teacher),
             "shops": X["shops"],
         }
-        valid = make_inputs(X["values"], X["mask"], X["context"], cut, loss_start=cut)
+        if self.pair_features is not None:
+            train["pair_features"] = self.pair_features(
+                X["values"][..., :n_teacher], X["mask"][:, :n_teacher]
+            )
+        valid = make_inputs(
+            X["values"],
+            X["mask"],
+            X["context"],
+            cut,
+            loss_start=cut,
+            pair_features=self.pair_features,
+        )
         valid["shops"] = X["shops"]
         return Dataset(train), Dataset(valid)
 
@@ -114,9 +182,14 @@ class PanelModule(nn.Module):
         else:
             self.known_nodes = None
 
-    def forward(self, values, mask, context, n_teacher, shops):
+    def forward(self, values, mask, context, n_teacher, shops, pair_features=None):
         return self.model(
-            values, context, int(n_teacher[0]), self.known_nodes, shops=shops
+            values,
+            context,
+            int(n_teacher[0]),
+            self.known_nodes,
+            shops=shops,
+            pair_features=pair_features,
         )
 
 
@@ -237,8 +310,13 @@ def build_net(
     scored_nodes: np.ndarray | None = None,
     gradient_clip: float | None = 10.0,
     warmup_epochs: int = 0,
+    pair_features: EncoderLagFeatures | None = None,
 ) -> PanelNet:
-    """Configure the one skorch net used by every neural estimator."""
+    """Configure the one skorch net used by every neural estimator.
+
+    ``pair_features`` recompute the encoder's features for the training
+    window when the time tail is held out (see :class:`TimeTailSplit`).
+    """
     callbacks = [DecoderWarmup(warmup_epochs)] if warmup_epochs else []
     monitor = "valid_loss" if n_valid else "train_loss"
     if lr_schedule == "plateau":
@@ -278,7 +356,7 @@ def build_net(
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
-        train_split=TimeTailSplit(n_valid) if n_valid else None,
+        train_split=TimeTailSplit(n_valid, pair_features) if n_valid else None,
         callbacks=callbacks,
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),

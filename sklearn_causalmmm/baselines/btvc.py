@@ -43,6 +43,7 @@ from sklearn_causalmmm.baselines.adstock_hill import (
     hill,
 )
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.optim import minimise
 from sklearn_causalmmm.utils.validation import Interval, validate_params
 
 __all__ = ["BTVCRegressor", "knot_kernel"]
@@ -341,9 +342,8 @@ class BTVCRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
         prior_mean = torch.zeros_like(mean)
         prior_mean[:, : self._n_level] = level_mean[:, None]
         n_observed = mask.sum()
-        trace = np.empty(self.max_iter)
-        for step in range(self.max_iter):
-            optimizer.zero_grad()
+
+        def negative_elbo() -> torch.Tensor:
             std = torch.nn.functional.softplus(raw_std)
             noise = torch.randn(
                 self.n_mc_samples, n_shops, n_latent, dtype=torch.float64
@@ -354,10 +354,9 @@ class BTVCRegressor(PanelForecasterMixin, RegressorMixin, BaseEstimator):
             log_lik = (-0.5 * resid**2 - log_noise[:, None]) * mask
             log_prior = -0.5 * ((z - prior_mean) @ prior_root.T).pow(2).sum(-1)
             expected = (log_lik.sum(-1) + log_prior).mean(0)
-            elbo = (expected.sum() + torch.log(std).sum()) / n_observed
-            (-elbo).backward()
-            optimizer.step()
-            trace[step] = elbo.item()
+            return -(expected.sum() + torch.log(std).sum()) / n_observed
+
+        trace = -np.asarray(minimise(negative_elbo, optimizer, self.max_iter))
         std = torch.nn.functional.softplus(raw_std)
         return (
             mean.detach().numpy().copy(),

@@ -39,6 +39,7 @@ from sklearn_causalmmm.baselines.neural_granger import (
     _weighted_mse,
 )
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.optim import minimise
 from sklearn_causalmmm.utils.random import seeded
 
 __all__ = ["GVARDiscoverer", "GVARRegressor"]
@@ -138,17 +139,17 @@ def _fit_gvar(
     def train() -> _GVARNet:
         n_shops, _, _, n_nodes = past.shape
         net = _GVARNet(n_shops, n_nodes, est.max_lag, est.hidden, est.n_hidden_layers)
-        optimizer = torch.optim.Adam(net.parameters(), lr=est.lr, foreach=True)
         target_t = target.permute(0, 2, 1)
-        for _ in range(est.max_epochs):
-            optimizer.zero_grad()
+
+        def loss() -> torch.Tensor:
             prediction, coefficients = net(past)
             mse = _weighted_mse(prediction.permute(0, 2, 1), target_t, valid)
             mse = mse.sum() / n_nodes
             sparsity, smoothness = _penalties(coefficients, valid, est.l1_ratio)
-            loss = mse + est.lam * sparsity + est.gamma * smoothness
-            loss.backward()
-            optimizer.step()
+            return mse + est.lam * sparsity + est.gamma * smoothness
+
+        optimizer = torch.optim.Adam(net.parameters(), lr=est.lr, foreach=True)
+        minimise(loss, optimizer, est.max_epochs)
         return net.requires_grad_(False)
 
     return seeded(seed, train)

@@ -28,10 +28,13 @@ import numbers
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.panel import Panel
-from sklearn_causalmmm.utils.series import standardise_observed, valid_windows
+from sklearn_causalmmm.utils.lags import lag_windows, valid_windows
+from sklearn_causalmmm.utils.optim import minimise
+from sklearn_causalmmm.utils.series import standardise_observed
 
 __all__ = ["InGRADiscoverer"]
 
@@ -43,16 +46,6 @@ _SQRT_EPS = 1e-4
 # ---------------------------------------------------------------------------
 # Data preparation (numpy -> torch tensors)
 # ---------------------------------------------------------------------------
-
-
-def _split_windows(z: torch.Tensor, max_lag: int):
-    """Lag windows ``(b, d, n_windows, max_lag)`` and targets ``(b, d, n_windows)``.
-
-    The windows are a strided view of ``z`` (oldest lag first), built per batch
-    so that memory stays linear in the number of steps.
-    """
-    past = z.unfold(-1, max_lag, 1)[..., :-1, :]
-    return past, z[..., max_lag:]
 
 
 def _lagged_correlations(z: np.ndarray, mask: np.ndarray, max_lag: int) -> np.ndarray:
@@ -355,13 +348,18 @@ class InGRADiscoverer(BaseDiscoverer):
         }
 
     @staticmethod
-    def _prepare(panel: Panel, max_lag: int):
+    def _standardised(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         mask = np.asarray(panel.mask, dtype=bool)
-        z = standardise_observed(np.asarray(panel.values, dtype=np.float64), mask)
-        features = _lagged_correlations(z, mask, max_lag)
-        return (
-            torch.from_numpy(features),
-            torch.from_numpy(z),
+        return standardise_observed(np.asarray(panel.values, np.float64), mask), mask
+
+    def _prepare(self, panel: Panel, max_lag: int) -> TensorDataset:
+        """Per shop: summary, lag windows (oldest first), targets, usable windows."""
+        z, mask = self._standardised(panel)
+        target, lags = lag_windows(z, max_lag)
+        return TensorDataset(
+            torch.from_numpy(_lagged_correlations(z, mask, max_lag)),
+            torch.from_numpy(lags[..., ::-1].copy()),
+            torch.from_numpy(target),
             torch.from_numpy(valid_windows(mask, max_lag)),
         )
 
@@ -369,15 +367,27 @@ class InGRADiscoverer(BaseDiscoverer):
     def _score_graphs(self, panel: Panel, rng) -> np.ndarray:
         params = self._check_params()
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        features, z, valid = self._prepare(panel, params["max_lag"])
-        n_shops, n_nodes = panel.n_shops, panel.n_nodes
+        shops = self._prepare(panel, params["max_lag"])
+        n_nodes = panel.n_nodes
         off_diagonal = 1.0 - torch.eye(n_nodes)
-        batch_size = min(params["batch_size"], n_shops)
         wd = params["weight_decay"]
+
+        def loss(features, past, target, valid) -> torch.Tensor:
+            attention, weights = module.attention(features)
+            prediction = module.predict(past, attention)
+            w = valid[:, None, :]
+            mse = ((prediction - target) ** 2 * w).sum() / (
+                w.sum().clamp_min(1.0) * n_nodes
+            )
+            sparsity, prototype = _penalties(attention, weights, off_diagonal)
+            return (
+                mse
+                + params["lam_sparsity"] * sparsity
+                + params["lam_prototype"] * prototype
+            )
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
             module = _InGRAModule(
                 n_nodes, params["max_lag"], params["hidden"], params["n_prototypes"]
             )
@@ -388,33 +398,19 @@ class InGRADiscoverer(BaseDiscoverer):
                 ],
                 lr=params["lr"],
             )
-            loss_curve = []
-            for epoch in range(params["max_epochs"]):
-                order = torch.randperm(n_shops, generator=generator)
-                total, n_batches = 0.0, 0
-                for start in range(0, n_shops, batch_size):
-                    idx = order[start : start + batch_size]
-                    attention, weights = module.attention(features[idx])
-                    past, target = _split_windows(z[idx], params["max_lag"])
-                    prediction = module.predict(past, attention)
-                    w = valid[idx][:, None, :]
-                    mse = ((prediction - target) ** 2 * w).sum() / (
-                        w.sum().clamp_min(1.0) * n_nodes
-                    )
-                    sparsity, prototype = _penalties(attention, weights, off_diagonal)
-                    loss = (
-                        mse
-                        + params["lam_sparsity"] * sparsity
-                        + params["lam_prototype"] * prototype
-                    )
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    total += float(loss.detach())
-                    n_batches += 1
-                loss_curve.append(total / n_batches)
-                if params["verbose"] and (epoch + 1) % params["verbose"] == 0:
-                    print(f"epoch {epoch + 1:4d}  loss {loss_curve[-1]:.5f}")
+            batches = DataLoader(
+                shops,
+                batch_size=params["batch_size"],
+                shuffle=True,
+                generator=torch.Generator().manual_seed(seed),
+            )
+            loss_curve = minimise(
+                loss,
+                optimizer,
+                params["max_epochs"],
+                batches,
+                verbose=params["verbose"],
+            )
         module.eval()
         self.module_ = module
         self.loss_curve_ = loss_curve
@@ -426,7 +422,11 @@ class InGRADiscoverer(BaseDiscoverer):
         return self._edge_scores(attention)
 
     def _attention(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-        features, *_ = self._prepare(panel, self.module_.lag_weight.shape[1])
+        features = torch.from_numpy(
+            _lagged_correlations(
+                *self._standardised(panel), self.module_.lag_weight.shape[1]
+            )
+        )
         with torch.no_grad():
             attention, weights = self.module_.attention(features)
         return attention.double().numpy(), weights.double().numpy()

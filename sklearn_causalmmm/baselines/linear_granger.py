@@ -12,9 +12,11 @@ with ``df_resid = n_rows - (n_nodes * max_lag + 1)``. The p-value is read from
 the F distribution with ``(max_lag, n_nodes * df_resid)`` degrees of freedom,
 Lütkepohl's (2005, Sec. 3.6.1) small-sample approximation and the one of
 ``statsmodels``' ``VARResults.test_causality(..., kind="f")``, which this module
-reproduces exactly (see ``tests/test_linear_granger.py``) while being much
-faster: the design matrix is built once per shop and the ``n_nodes`` restricted
-fits share it.
+reproduces (see ``tests/baselines/test_linear_granger.py``). One least-squares
+fit per shop gives every F statistic: the drop in the residual sum of squares is
+the Wald form of node i's coefficients, which
+:func:`~sklearn_causalmmm.utils.lags.wald_statistics` computes for the pooled
+type test of the discoverer too, on the same lag design.
 
 The score of ``i -> j`` is ``-log10(p)`` (p clipped at 1e-300), so larger means
 stronger evidence of an edge. A node that is constant inside a shop is left out
@@ -26,7 +28,7 @@ of that shop's VAR; its edges score 0 there.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.baselines._timeseries import (
@@ -38,32 +40,9 @@ from sklearn_causalmmm.baselines._timeseries import (
     varying_nodes,
 )
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.lags import lag_design, normal_equations, wald_statistics
 
 __all__ = ["LinearGrangerDiscoverer", "granger_f_test"]
-
-
-def _lag_design(series: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Targets ``(n_rows, d)`` and design ``(n_rows, 1 + d * max_lag)``.
-
-    Column ``1 + (lag - 1) * d + i`` of the design holds node ``i`` at
-    ``t - lag``; column 0 is the intercept.
-    """
-    n_steps, n_nodes = series.shape
-    n_rows = n_steps - max_lag
-    blocks = [series[max_lag - lag : n_steps - lag] for lag in range(1, max_lag + 1)]
-    design = np.concatenate([np.ones((n_rows, 1)), *blocks], axis=1)
-    return series[max_lag:], design
-
-
-def _rss(design: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Residual sum of squares of the least-squares fit of every target column.
-
-    ``gelsy`` (pivoted QR) is rank revealing, like the default SVD driver, but a
-    few times faster on these small, tall systems.
-    """
-    coef, *_ = linalg.lstsq(design, targets, lapack_driver="gelsy", check_finite=False)
-    resid = targets - design @ coef
-    return np.einsum("ij,ij->j", resid, resid)
 
 
 def granger_f_test(series: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,24 +82,18 @@ def granger_f_test(series: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.nda
     n_kept = len(keep)
     if n_kept < 2:
         return f_stat, p_value
-    targets, design = _lag_design(series[:, keep], max_lag)
+    target, design, senders = lag_design(series[:, keep].T, max_lag)
+    # the intercept is fitted but not tested
+    design = np.column_stack([design, np.ones(len(design))])
+    senders = np.r_[senders, -1]
     df_resid = design.shape[0] - design.shape[1]
     if df_resid < 1:
         raise ValueError(
             f"max_lag={max_lag} is too large for a series of {n_steps} steps and "
             f"{n_nodes} nodes: the VAR has no residual degree of freedom."
         )
-    rss_full = _rss(design, targets)
-    sigma2 = rss_full / df_resid
-    column_node = np.r_[-1, np.tile(np.arange(n_kept), max_lag)]
-    f_kept = np.zeros((n_kept, n_kept))
-    for cause in range(n_kept):
-        rss_restricted = _rss(design[:, column_node != cause], targets)
-        extra = np.maximum(rss_restricted - rss_full, 0.0) / max_lag
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f_kept[cause] = extra / sigma2
-    # 0 / 0 (a target that both fits predict perfectly) carries no evidence.
-    f_kept = np.nan_to_num(f_kept, nan=0.0, posinf=np.inf)
+    gram, cross, squares = normal_equations(design, target)
+    f_kept = wald_statistics(gram, cross, squares, len(design), senders) / max_lag
     np.fill_diagonal(f_kept, 0.0)
     p_kept = stats.f.sf(f_kept, max_lag, n_kept * df_resid)
     np.fill_diagonal(p_kept, 1.0)

@@ -26,7 +26,9 @@ from torch import nn
 
 from sklearn_causalmmm.base import BaseDiscoverer
 from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.utils.lags import lag_windows, valid_windows
 from sklearn_causalmmm.utils.random import seeded
+from sklearn_causalmmm.utils.series import weighted_moments
 
 __all__ = ["NeuralGrangerDiscoverer"]
 
@@ -75,15 +77,12 @@ def _standardize(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     the reference experiments).
     """
     scaled = panel.scaled().astype(np.float64)
-    mask = panel.mask[:, None, :]
-    count = np.maximum(mask.sum(axis=-1), 1)
-    mean = np.where(mask, scaled, 0.0).sum(axis=-1) / count
-    centred = np.where(mask, scaled - mean[..., None], 0.0)
-    std = np.sqrt((centred**2).sum(axis=-1) / count)
+    weights = panel.mask[:, None, :].astype(np.float64)
+    mean, std = (moment[..., 0] for moment in weighted_moments(scaled, weights))
     # A node constant within one shop carries no information there; std 1
     # keeps it at 0 instead of dividing by zero.
     std = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1.0), std, 1.0)
-    z = (centred / std[..., None]).astype(np.float32)
+    z = ((scaled - mean[..., None]) * weights / std[..., None]).astype(np.float32)
     return z, mean, std
 
 
@@ -108,12 +107,10 @@ def _lagged_windows(
     valid : Tensor of shape (n_shops, n_windows), float
         1 where every step of the window is observed (ragged shops), else 0.
     """
-    x = torch.as_tensor(np.ascontiguousarray(series, dtype=np.float32))
-    windows = x.unfold(2, max_lag + 1, 1)  # (S, d, N, K + 1), oldest first
-    past = windows[..., :max_lag].flip(-1).permute(0, 2, 3, 1).contiguous()
-    target = windows[..., max_lag].permute(0, 2, 1).contiguous()
-    m = torch.as_tensor(np.ascontiguousarray(mask, dtype=bool))
-    valid = m.unfold(1, max_lag + 1, 1).all(dim=-1).to(torch.float32)
+    target, lags = lag_windows(np.asarray(series, dtype=np.float32), max_lag)
+    past = torch.as_tensor(lags.transpose(0, 2, 3, 1).copy())
+    target = torch.as_tensor(target.transpose(0, 2, 1).copy())
+    valid = torch.as_tensor(valid_windows(np.asarray(mask, dtype=bool), max_lag))
     return past, target, valid
 
 

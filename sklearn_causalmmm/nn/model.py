@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
@@ -32,10 +30,9 @@ class CausalMMM(nn.Module):
     hard : bool
         Straight-through one-hot edge samples instead of soft ones.
     n_edge_types : int
-    n_lags : int
-        Lagged edge features fed to the encoder (0 disables them).
-    lag_features : str or sequence of str
-        Which lag features (see :class:`CausalRelationalEncoder`).
+    n_pair_features : int
+        Features of every pair the encoder reads beside the series (0: none),
+        passed to :meth:`forward` (see :class:`CausalRelationalEncoder`).
     encoder_norm : {"batch", "layer", None}
     dropout : float
     graph : {"learned", "full"}
@@ -61,7 +58,7 @@ class CausalMMM(nn.Module):
         tau: float = 0.5,
         hard: bool = False,
         n_edge_types: int = 2,
-        n_lags: int = 0,
+        n_pair_features: int = 0,
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
         graph: str = "learned",
@@ -71,7 +68,6 @@ class CausalMMM(nn.Module):
         messages: str = "sender",
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
-        lag_features: str | Sequence[str] = "bivariate",
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -87,10 +83,9 @@ class CausalMMM(nn.Module):
             n_history,
             hidden,
             n_edge_types,
-            n_lags,
+            n_pair_features,
             encoder_norm,
             dropout,
-            lag_features,
         )
         self.decoder = MarketingResponseDecoder(
             n_nodes,
@@ -139,13 +134,19 @@ class CausalMMM(nn.Module):
         log_gains = self.shop_log_gains[shops] * self.off_diagonal
         return log_gains.square().sum(dim=(1, 2)) / (2.0 * self.edge_gain_scale**2)
 
-    def edge_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps."""
+    def edge_logits(
+        self, x: torch.Tensor, pair_features: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Edge-type logits ``(B, d, d, K)`` from the last ``n_history`` steps.
+
+        ``pair_features`` are the encoder's features of every pair, read from
+        those same steps.
+        """
         if self.graph == "full":
             logits = x.new_zeros(x.shape[0], self.n_nodes, self.n_nodes, 2)
             logits[..., 1] = 30.0
             return logits
-        return self.encoder(x[..., -self.n_history :])
+        return self.encoder(x[..., -self.n_history :], pair_features)
 
     def edges(self, logits: torch.Tensor) -> torch.Tensor:
         """Gumbel samples when training; deterministic weights otherwise.
@@ -171,6 +172,7 @@ class CausalMMM(nn.Module):
         edge_probabilities: torch.Tensor | None = None,
         shops: torch.Tensor | None = None,
         edge_gains: torch.Tensor | None = None,
+        pair_features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(prediction of values[..., 1:], edge logits)``.
 
@@ -181,11 +183,13 @@ class CausalMMM(nn.Module):
         experiment) and are tempered or hardened like them; the encoder's
         logits are still returned. ``shops`` (rows among the ``n_shops``)
         selects the :meth:`edge_gains`; ``edge_gains`` of shape ``(B, d, d)``,
-        if given, replace them (e.g. another shop's).
+        if given, replace them (e.g. another shop's). ``pair_features`` are
+        the encoder's (see :meth:`edge_logits`), read from the encoder's
+        window.
         """
         if encoder_values is None:
             encoder_values = values[..., :n_teacher]
-        logits = self.edge_logits(encoder_values)
+        logits = self.edge_logits(encoder_values, pair_features)
         if self.warming_up and self.training:
             # The decoder first learns to use messages on random graphs; an
             # encoder trained against a decoder that ignores messages only

@@ -7,6 +7,7 @@ from skorch.dataset import Dataset
 from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
+    EncoderLagFeatures,
     PanelModule,
     PanelNet,
     TimeTailSplit,
@@ -14,6 +15,7 @@ from sklearn_causalmmm._causalmmm.training import (
 )
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.nn import CausalMMM
+from sklearn_causalmmm.utils.lags import edge_lag_features
 
 
 def _net(**kwargs) -> PanelNet:
@@ -33,6 +35,29 @@ def test_time_tail_split_holds_out_the_last_steps_of_every_shop():
     assert valid.X["mask"][:, :7].sum() == 0 and valid.X["mask"][:, 7:].all()
     # each row keeps its shop, whose own parameters it selects
     assert train.X["shops"].tolist() == valid.X["shops"].tolist() == [0, 1]
+
+
+def test_pair_features_are_those_of_the_window_the_encoder_reads():
+    # 30 steps: a horizon of 2 and 6 held-out steps leave 22 steps of history;
+    # training reads steps 0..21, validation 2..23 (never the held-out tail)
+    rng = np.random.RandomState(0)
+    values = rng.rand(3, 2, 30).astype(np.float32) + 1.0
+    mask = np.ones((3, 30), dtype=bool)
+    mask[2, :5] = False  # a shop that starts late
+    features = EncoderLagFeatures(n_history=22, n_lags=2, lag_features="both")
+    assert features.n_features == 4
+    inputs = make_inputs(values, mask, np.zeros((3, 0)), 28, pair_features=features)
+    train, valid = TimeTailSplit(6, features)(Dataset(inputs))
+
+    def expected(start, stop):
+        window = slice(start, stop)
+        return edge_lag_features(values[..., window], mask[:, window], 2, "both")
+
+    np.testing.assert_allclose(train.X["pair_features"], expected(0, 22), rtol=1e-6)
+    np.testing.assert_allclose(valid.X["pair_features"], expected(2, 24), rtol=1e-6)
+    assert valid.X["pair_features"].dtype == np.float32
+    # without a split the model trains on the whole window before the horizon
+    np.testing.assert_allclose(inputs["pair_features"], expected(6, 28), rtol=1e-6)
 
 
 def test_validation_scores_only_the_forecast_nodes():

@@ -6,15 +6,22 @@ from sklearn_causalmmm.nn.model import CausalMMM
 
 def test_forward_shapes_and_encoder_never_reads_the_horizon():
     torch.manual_seed(0)
-    model = CausalMMM(n_nodes=3, n_history=20, n_context=2, hidden=8, n_lags=2).eval()
+    model = CausalMMM(
+        n_nodes=3, n_history=20, n_context=2, hidden=8, n_pair_features=2
+    ).eval()
     x = torch.rand(4, 3, 25)
     context = torch.rand(4, 2)
-    prediction, logits = model(x, context, n_teacher=20)
+    pair = torch.randn(4, 3, 3, 2)
+    prediction, logits = model(x, context, n_teacher=20, pair_features=pair)
     assert prediction.shape == (4, 3, 24) and logits.shape == (4, 3, 3, 2)
     changed = x.clone()
     changed[..., 20:] += 10.0
-    _, logits_changed = model(changed, context, n_teacher=20)
+    _, logits_changed = model(changed, context, n_teacher=20, pair_features=pair)
     torch.testing.assert_close(logits_changed, logits, rtol=0, atol=0)
+    # the pair features reach the encoder
+    _, other = model(x, context, n_teacher=20, pair_features=pair + 1.0)
+    assert not torch.allclose(other, logits)
+    torch.testing.assert_close(model.edge_logits(x[..., :20], pair), logits)
 
 
 def test_eval_edges_are_deterministic_and_training_edges_random():

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sklearn_causalmmm.utils.series import standardise_observed, valid_windows
+from sklearn_causalmmm.utils.series import standardise_observed, weighted_moments
 
 
 def test_standardise_observed_uses_only_observed_steps():
@@ -28,8 +28,16 @@ def test_a_constant_node_is_zero_not_infinite():
     np.testing.assert_array_equal(z, 0.0)
 
 
-def test_valid_windows_need_every_step_observed():
-    mask = np.array([[True, True, False, True, True, True]])
-    # window w reads steps w, w + 1 and predicts w + 2
-    np.testing.assert_array_equal(valid_windows(mask, 2), [[0, 0, 0, 1]])
-    np.testing.assert_array_equal(valid_windows(mask, 1), [[1, 0, 0, 1, 1]])
+def test_weighted_moments_along_any_axis_ignore_zero_weights():
+    values = np.array([[1.0, 5.0], [3.0, -7.0], [100.0, 0.0]])
+    weights = np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    mean, std = weighted_moments(values, weights, axis=0)
+    np.testing.assert_array_equal(mean, [[2.0, 5.0]])
+    np.testing.assert_array_equal(std, [[1.0, 0.0]])
+    # sample moments divide by one weight less (at least 1)
+    _, std = weighted_moments(values, weights, axis=0, ddof=1)
+    np.testing.assert_allclose(std, [[np.sqrt(2.0), 0.0]])
+    # no weight at all: zero moments, not a division by zero
+    mean, std = weighted_moments(values, np.zeros_like(values), axis=1)
+    np.testing.assert_array_equal(mean, 0.0)
+    np.testing.assert_array_equal(std, 0.0)
