@@ -132,6 +132,31 @@ class KnownCurves:
             gradient[:, t] = carried
         return gradient
 
+    def optimum(self, spend, budget, lower=0.0, upper=np.inf, per_step=False):
+        """The best spend ``(S, T, k)`` for ``budget``, by water filling.
+
+        Without carryover or lag each cell's return is its own curve
+        ``season * a * log(1 + x / h)``. With ``per_step`` every cell moves
+        (``lower`` and ``upper`` per cell); without, each shop's channel is
+        scaled over a plan ``spend`` that is the same every step, so its total
+        ``m`` returns ``sum(season) * a * log(1 + m / (T h))`` (``lower`` and
+        ``upper`` per shop and channel total).
+        """
+        if np.any(self.carryover) or self.lag:
+            raise ValueError("water filling needs no carryover and no lag.")
+        spend = np.asarray(spend, float)
+        n_steps = spend.shape[1]
+        season = self._season(n_steps)[..., None]
+        if per_step:
+            gain = season * self.gain[:, None]
+            half = np.broadcast_to(self.half[:, None], gain.shape)
+            return water_filling(gain, half, lower, upper, budget).reshape(gain.shape)
+        if not np.allclose(spend, spend[:, :1]):
+            raise ValueError("a whole-plan optimum needs the same spend every step.")
+        gain = season.sum(axis=1) * self.gain
+        totals = water_filling(gain, n_steps * self.half, lower, upper, budget)
+        return np.repeat(totals.reshape(gain.shape)[:, None] / n_steps, n_steps, 1)
+
     def predict(self, X: pd.DataFrame) -> pd.Series:
         """Forecast of each row of the plan ``X``."""
         self.n_predictions += 1
@@ -157,8 +182,10 @@ def water_filling(gain, half, lower, upper, budget: float) -> np.ndarray:
     lower, upper)``, and ``nu`` is found by bisection (the spend falls as
     ``nu`` grows).
     """
+    shape = np.shape(gain)
     gain, half, lower, upper = (
-        np.asarray(v, float).ravel() for v in (gain, half, lower, upper)
+        np.broadcast_to(np.asarray(v, float), shape).ravel()
+        for v in (gain, half, lower, upper)
     )
     if not lower.sum() <= budget <= upper.sum():
         raise ValueError("budget outside what the bounds allow.")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm.analysis._known_curves import KnownCurves, water_filling
+from sklearn_causalmmm.analysis._known_curves import KnownCurves
 from sklearn_causalmmm.analysis.budget import BudgetAllocation, optimize_budget
 from sklearn_causalmmm.datasets import make_causal_mmm
 
@@ -91,52 +91,46 @@ def _flat_shops(n_shops=5, n_channels=4, n_steps=4, seed=0):
     daily = rng.uniform(2, 20, (n_shops, n_channels))
     spend = np.repeat(daily[:, None], n_steps, axis=1)
     model = KnownCurves(shops, channels, gain, half, base=100.0)
-    return model, weekly_plan(shops, channels, n_steps, spend), daily
+    return model, weekly_plan(shops, channels, n_steps, spend), spend
 
 
 def test_whole_plan_allocation_reaches_the_equal_marginal_return_optimum():
-    model, plan, daily = _flat_shops()
-    channels, n_steps = model.channels, 4
-    planned = daily * n_steps
-    total = planned.sum()
-    result = optimize_budget(
-        model, plan, channels, costs="money", budget=total, bounds=(0.2, 2.5)
-    )
-    # a flat plan scaled by f spends f * daily each step: over the plan the
-    # curve is n_steps * a * log(1 + m / (n_steps * h)) in the total m
-    best = water_filling(
-        n_steps * model.gain, n_steps * model.half, 0.2 * planned, 2.5 * planned, total
-    ).reshape(planned.shape)
-    gain = np.sum(
-        n_steps * model.gain * np.log1p(best / (n_steps * model.half))
-    ) - np.sum(n_steps * model.gain * np.log1p(planned / (n_steps * model.half)))
-    assert gain > 0.02 * result.gmv["planned"].sum()
-    assert result.gain == pytest.approx(gain, rel=1e-3)
-    optimized = result.allocation["optimized_spend"].to_numpy().reshape(best.shape)
-    np.testing.assert_allclose(optimized, best, rtol=1e-2, atol=1e-2 * daily.mean())
-
-
-def test_period_by_period_plan_reaches_the_optimum_of_a_seasonal_curve():
-    model, plan, daily = _flat_shops(n_shops=3, n_channels=3, n_steps=6, seed=1)
-    season = np.array([1.0, 1.0, 1.5, 2.0, 1.0, 0.5])
-    model.season = season
-    total = float(plan[model.channels].to_numpy().sum())
+    model, plan, spend = _flat_shops()
+    planned = spend.sum(axis=1)
     result = optimize_budget(
         model,
         plan,
         model.channels,
         costs="money",
-        budget=total,
+        budget=spend.sum(),
+        bounds=(0.2, 2.5),
+    )
+    # every channel's last unit of money returns the same (water filling)
+    best = model.optimum(spend, spend.sum(), 0.2 * planned, 2.5 * planned)
+    gain = model.forecast(best).sum() - model.forecast(spend).sum()
+    assert gain > 0.02 * result.gmv["planned"].sum()
+    assert result.gain == pytest.approx(gain, rel=1e-3)
+    optimized = result.allocation["optimized_spend"].to_numpy()
+    np.testing.assert_allclose(
+        optimized, best.sum(axis=1).ravel(), rtol=1e-2, atol=1e-2 * planned.mean()
+    )
+
+
+def test_period_by_period_plan_reaches_the_optimum_of_a_seasonal_curve():
+    model, plan, spend = _flat_shops(n_shops=3, n_channels=3, n_steps=6, seed=1)
+    model.season = np.array([1.0, 1.0, 1.5, 2.0, 1.0, 0.5])
+    result = optimize_budget(
+        model,
+        plan,
+        model.channels,
+        costs="money",
+        budget=spend.sum(),
         per_step=True,
         bounds=None,
     )
     # without carryover every cell is its own curve, scaled by its season
-    cell_gain = model.gain[:, None, :] * season[None, :, None]
-    cell_half = np.broadcast_to(model.half[:, None, :], cell_gain.shape)
-    best = water_filling(cell_gain, cell_half, 0.0, np.inf, total)
-    planned = np.repeat(daily[:, None], 6, axis=1).ravel()
-    value = np.sum(cell_gain.ravel() * np.log1p(best / cell_half.ravel()))
-    gain = value - np.sum(cell_gain.ravel() * np.log1p(planned / cell_half.ravel()))
+    best = model.optimum(spend, spend.sum(), per_step=True)
+    gain = model.forecast(best).sum() - model.forecast(spend).sum()
     assert result.gain == pytest.approx(gain, rel=1e-3)
     # spend follows the season: the peak week gets the most
     by_step = result.spend_by_step()["optimized_spend"].groupby(level="step").sum()
@@ -177,19 +171,11 @@ def test_carryover_moves_spend_before_a_seasonal_peak():
 
 
 def test_min_cost_reaches_the_target_for_the_least_money():
-    model, plan, daily = _flat_shops(seed=2)
-    n_steps = 4
-    planned = daily * n_steps
-    cheaper = 0.8 * planned.sum()
-    bounds = (0.2, 3.0)
-    best = water_filling(
-        n_steps * model.gain,
-        n_steps * model.half,
-        0.2 * planned,
-        3.0 * planned,
-        cheaper,
-    ).reshape(planned.shape)
-    target = model.forecast(np.repeat(best[:, None] / n_steps, n_steps, 1)).sum()
+    model, plan, spend = _flat_shops(seed=2)
+    planned = spend.sum(axis=1)
+    cheaper = 0.8 * spend.sum()
+    best = model.optimum(spend, cheaper, 0.2 * planned, 3.0 * planned)
+    target = model.forecast(best).sum()
     result = optimize_budget(
         model,
         plan,
@@ -197,7 +183,7 @@ def test_min_cost_reaches_the_target_for_the_least_money():
         costs="money",
         objective="cost",
         target=target,
-        bounds=bounds,
+        bounds=(0.2, 3.0),
     )
     spent = money(result, model.channels).sum()
     # the cheapest plan that reaches the target is the best plan for `cheaper`
@@ -208,17 +194,12 @@ def test_min_cost_reaches_the_target_for_the_least_money():
 
 
 def test_min_roi_spends_until_the_return_falls_to_it():
-    model, plan, daily = _flat_shops(seed=3)
-    n_steps, channels = 4, model.channels
-    planned = daily * n_steps
-    lower, upper = 0.0 * planned, 4.0 * planned
-    base = model.forecast(np.zeros((5, n_steps, 4))).sum()
+    model, plan, spend = _flat_shops(seed=3)
+    upper = 4.0 * spend.sum(axis=1)
+    base = model.forecast(0.0 * spend).sum()
 
     def best_for(budget):
-        x = water_filling(
-            n_steps * model.gain, n_steps * model.half, lower, upper, budget
-        ).reshape(planned.shape)
-        return model.forecast(np.repeat(x[:, None] / n_steps, n_steps, 1)).sum()
+        return model.forecast(model.optimum(spend, budget, 0.0, upper)).sum()
 
     # the return of the best plan falls as spend grows: bisect to min_roi
     min_roi = 1.5 * (best_for(upper.sum()) - base) / upper.sum()
@@ -232,16 +213,16 @@ def test_min_roi_spends_until_the_return_falls_to_it():
     result = optimize_budget(
         model,
         plan,
-        channels,
+        model.channels,
         costs="money",
         objective="roi",
         min_roi=min_roi,
         bounds=(0.0, 4.0),
     )
     forecast = model.predict(result.optimized_plan).sum()
-    spent = money(result, channels).sum()
+    spent = money(result, model.channels).sum()
     assert forecast - base >= min_roi * spent
-    assert forecast - model.predict(plan).sum() == pytest.approx(
+    assert result.gain == pytest.approx(
         best_for(low) - model.predict(plan).sum(), rel=1e-2
     )
     assert spent == pytest.approx(low, rel=1e-2)
@@ -397,7 +378,7 @@ def test_costs_turn_impressions_into_money():
 
 
 def test_period_budgets_follow_calendar_months():
-    model, plan, daily = _flat_shops(n_shops=2, n_channels=2, n_steps=8, seed=4)
+    model, plan, _ = _flat_shops(n_shops=2, n_channels=2, n_steps=8, seed=4)
     channels = model.channels
     months = plan["date"].dt.to_period("M").astype(str)
     planned = plan[channels].sum(axis=1).groupby(months).sum()
@@ -578,7 +559,7 @@ def test_negative_planned_spend_is_named(plan):
 
 
 def test_result_tables_add_up():
-    model, plan, daily = _flat_shops(n_shops=2, n_channels=2, n_steps=3, seed=6)
+    model, plan, _ = _flat_shops(n_shops=2, n_channels=2, n_steps=3, seed=6)
     result = optimize_budget(
         model, plan, model.channels, costs="money", per_step=True, bounds=(0.5, 2.0)
     )
