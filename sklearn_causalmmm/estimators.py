@@ -816,7 +816,9 @@ default=None
         shops = torch.as_tensor([self._shop_rows[shop] for shop in history.shop_ids])
         forecast = np.zeros((plan.n_shops, plan.n_steps))
         gradient = np.zeros(plan.values.shape)
-        for rows in np.array_split(np.arange(plan.n_shops), -(-plan.n_shops // 256)):
+        # autograd keeps every step's activations (in float64): chunks of 32
+        # shops bound the memory, whatever the number of shops
+        for rows in np.array_split(np.arange(plan.n_shops), -(-plan.n_shops // 32)):
             drivers = torch.tensor(
                 plan.values[rows] / scale[rows, :-1, None], requires_grad=True
             )

@@ -377,6 +377,29 @@ def test_costs_turn_impressions_into_money():
     assert result.optimized_plan["display"].sum() > 1000.0
 
 
+def test_a_multiindex_plan_comes_back_in_its_layout():
+    spend = np.random.default_rng(8).uniform(1, 5, (2, 4, 2))
+    plan = weekly_plan(["a", "b"], ["tv", "search"], 4, spend)
+    plan = plan.set_index(["shop_id", "date"])
+
+    class Indexed(Formula):
+        shop_column = "shop"  # not a column: shops are the first index level
+
+    model = Indexed(lambda X: 3 * np.log1p(X["tv"]) + np.log1p(X["search"] / 2))
+    result = optimize_budget(
+        model,
+        plan,
+        ["tv", "search"],
+        costs="money",
+        budget=spend.sum(),
+        per_step=True,
+        bounds=(0.5, 2.0),
+    )
+    pd.testing.assert_index_equal(result.optimized_plan.index, plan.index)
+    assert result.optimized_plan.to_numpy().sum() == pytest.approx(spend.sum())
+    assert list(result.gmv.index) == ["a", "b"] and result.gain > 0
+
+
 def test_period_budgets_follow_calendar_months():
     model, plan, _ = _flat_shops(n_shops=2, n_channels=2, n_steps=8, seed=4)
     channels = model.channels
