@@ -215,6 +215,9 @@ def minimize_augmented(
     # Objective and constraint measured so that their steepest slope at the
     # start is 1, like the rows': one penalty weight then suits all of them.
     f_scale = _slope(fun, z * d, d)
+    # measured from the start, so that L-BFGS-B's relative tolerance is one
+    # of the gain, not of a total that a large base makes huge
+    f_start = fun(z * d)[0]
     c_scale = _slope(constraint, z * d, d) if constraint is not None else 1.0
 
     n_rows = len(linear)
@@ -236,7 +239,7 @@ def minimize_augmented(
 
     def lagrangian(z):
         value, gradient = fun(z * d)
-        value, gradient = value / f_scale, gradient * d / f_scale
+        value, gradient = (value - f_start) / f_scale, gradient * d / f_scale
         values, c_gradient = residuals(z)
         shifted = values + multipliers / penalty
         excess = shifted - np.clip(shifted, range_lower, range_upper)
@@ -264,7 +267,7 @@ def minimize_augmented(
             jac=True,
             method="L-BFGS-B",
             bounds=box,
-            options={"maxiter": max_inner, "ftol": 1e-8, "gtol": 1e-6},
+            options={"maxiter": max_inner, "ftol": 1e-5, "gtol": 1e-6},
         )
         z = np.clip(result.x, z_lower, z_upper)
         values, _ = residuals(z)
@@ -275,7 +278,7 @@ def minimize_augmented(
         )
         shifted = values + multipliers / penalty
         multipliers = penalty * (shifted - np.clip(shifted, range_lower, range_upper))
-        value = fun(z * d)[0] / f_scale
+        value = (fun(z * d)[0] - f_start) / f_scale
         # a round that moved nothing cannot be bettered by another one: the
         # objective is flat to its own rounding there (float32 forecasts)
         stalled = result.nit <= 1 or abs(value - previous_value) <= tol * 0.1 * max(
