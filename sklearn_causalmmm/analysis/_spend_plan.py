@@ -113,8 +113,11 @@ class SpendPlan:
         Each row's shop and step.
     planned : ndarray of shape (n_rows, n_channels)
         The plan's money per cell.
-    var_shop, var_channel, var_step : ndarray of int
-        Each variable's shop, channel and step (-1 for whole-plan variables).
+    var_shop, var_channel : ndarray of int
+        Each variable's shop and channel.
+    var_of_cell, weight : ndarray of shape (n_rows, n_channels)
+        The variable of each cell, and the cell's share of it: a cell's money
+        is ``weight * x[var_of_cell]``.
     planned_x : ndarray of shape (n_vars,)
     n_forecasts : int
         Forecasts of the plan made so far.
@@ -145,7 +148,6 @@ class SpendPlan:
             self.weight = np.ones((n_rows, k))
             self.var_shop = np.repeat(self.row_shop, k)
             self.var_channel = channel.ravel().copy()
-            self.var_step = np.repeat(self.row_step, k)
         else:
             n_shops = len(self.shops)
             self.var_of_cell = self.row_shop[:, None] * k + channel
@@ -158,7 +160,6 @@ class SpendPlan:
             self.weight = np.where(totals[self.var_of_cell] > 0, share, even)
             self.var_shop = np.repeat(np.arange(n_shops), k)
             self.var_channel = np.tile(np.arange(k), n_shops)
-            self.var_step = np.full(n_shops * k, -1)
         self.n_vars = self.var_shop.size
         self.planned_x = self.to_variables(self.planned)
 
@@ -167,10 +168,6 @@ class SpendPlan:
         return np.bincount(
             self.var_of_cell.ravel(), weights=cell_values.ravel(), minlength=self.n_vars
         )
-
-    def coefficients(self, cells: np.ndarray) -> np.ndarray:
-        """Row of a linear budget over the cells where ``cells`` is True."""
-        return self.to_variables(np.where(cells, self.weight, 0.0))
 
     def cells(self, x: np.ndarray) -> np.ndarray:
         """Money per cell ``(n_rows, n_channels)`` of the variables ``x``."""
