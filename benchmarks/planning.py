@@ -217,18 +217,12 @@ def minimum_roi(sizes, seed):
     model, plan, spend = known_shops(*_sizes(sizes), seed)
     upper = 3.0 * spend.sum(axis=1)
     base = model.forecast(0.0 * spend).sum()
-
-    def best_for(budget):
-        return model.forecast(model.optimum(spend, budget, 0.0, upper)).sum()
-
-    min_roi = 1.5 * (best_for(upper.sum()) - base) / upper.sum()
-    low, high = 1e-6, upper.sum()
-    for _ in range(100):
-        middle = 0.5 * (low + high)
-        if best_for(middle) - base >= min_roi * middle:
-            low = middle
-        else:
-            high = middle
+    most = model.forecast(model.optimum(spend, upper.sum(), 0.0, upper)).sum()
+    min_roi = 1.5 * (most - base) / upper.sum()
+    money = model.roi_budget(spend, min_roi, upper)
+    truth = model.forecast(model.optimum(spend, money, 0.0, upper)).sum() - (
+        model.forecast(spend).sum()
+    )
     started = time.perf_counter()
     result = optimize_budget(
         model,
@@ -239,7 +233,6 @@ def minimum_roi(sizes, seed):
         min_roi=min_roi,
         bounds=(0.0, 3.0),
     )
-    truth = best_for(low) - model.predict(plan).sum()
     forecast = model.predict(result.optimized_plan).sum()
     spent = result.allocation["optimized_spend"].sum()
     row = _row("minimum ROI", result, model, truth, started)

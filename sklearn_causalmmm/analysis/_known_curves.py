@@ -157,6 +157,26 @@ class KnownCurves:
         totals = water_filling(gain, n_steps * self.half, lower, upper, budget)
         return np.repeat(totals.reshape(gain.shape)[:, None] / n_steps, n_steps, 1)
 
+    def roi_budget(self, spend, min_roi, upper) -> float:
+        """The most money whose best plan returns ``min_roi`` per unit (bisection).
+
+        The return of the best plan, (forecast - forecast without spend) /
+        money, falls as money grows (concave curves), so the best plan whose
+        return is at least ``min_roi`` spends this much, allocated by
+        :meth:`optimum` (whole-plan variables between 0 and ``upper``).
+        """
+        spend = np.asarray(spend, float)
+        base = self.forecast(0.0 * spend).sum()
+        low, high = 0.0, float(np.sum(upper))
+        for _ in range(100):
+            middle = 0.5 * (low + high)
+            best = self.optimum(spend, middle, 0.0, upper)
+            if self.forecast(best).sum() - base >= min_roi * middle:
+                low = middle
+            else:
+                high = middle
+        return low
+
     def predict(self, X: pd.DataFrame) -> pd.Series:
         """Forecast of each row of the plan ``X``."""
         self.n_predictions += 1

@@ -57,7 +57,7 @@ def weekly_plan(shops, channels, n_steps, spend, start="2024-01-01"):
     return frame
 
 
-def money(result, channels, costs=None):
+def money_of(result, channels, costs=None):
     """Money per row and channel of the optimized plan, recomputed from it."""
     costs = np.ones(len(channels)) if costs is None else np.array(costs)
     return result.optimized_plan[channels].to_numpy() * costs
@@ -185,7 +185,7 @@ def test_min_cost_reaches_the_target_for_the_least_money():
         target=target,
         bounds=(0.2, 3.0),
     )
-    spent = money(result, model.channels).sum()
+    spent = money_of(result, model.channels).sum()
     # the cheapest plan that reaches the target is the best plan for `cheaper`
     assert spent == pytest.approx(cheaper, rel=1e-3)
     assert model.predict(result.optimized_plan).sum() >= target
@@ -197,19 +197,10 @@ def test_min_roi_spends_until_the_return_falls_to_it():
     model, plan, spend = _flat_shops(seed=3)
     upper = 4.0 * spend.sum(axis=1)
     base = model.forecast(0.0 * spend).sum()
-
-    def best_for(budget):
-        return model.forecast(model.optimum(spend, budget, 0.0, upper)).sum()
-
-    # the return of the best plan falls as spend grows: bisect to min_roi
-    min_roi = 1.5 * (best_for(upper.sum()) - base) / upper.sum()
-    low, high = 1e-6, upper.sum()
-    for _ in range(80):
-        middle = 0.5 * (low + high)
-        if best_for(middle) - base >= min_roi * middle:
-            low = middle
-        else:
-            high = middle
+    most = model.forecast(model.optimum(spend, upper.sum(), 0.0, upper)).sum()
+    min_roi = 1.5 * (most - base) / upper.sum()
+    money = model.roi_budget(spend, min_roi, upper)
+    best = model.forecast(model.optimum(spend, money, 0.0, upper)).sum()
     result = optimize_budget(
         model,
         plan,
@@ -220,12 +211,10 @@ def test_min_roi_spends_until_the_return_falls_to_it():
         bounds=(0.0, 4.0),
     )
     forecast = model.predict(result.optimized_plan).sum()
-    spent = money(result, model.channels).sum()
+    spent = money_of(result, model.channels).sum()
     assert forecast - base >= min_roi * spent
-    assert result.gain == pytest.approx(
-        best_for(low) - model.predict(plan).sum(), rel=1e-2
-    )
-    assert spent == pytest.approx(low, rel=1e-2)
+    assert result.gain == pytest.approx(best - model.predict(plan).sum(), rel=1e-2)
+    assert spent == pytest.approx(money, rel=1e-2)
 
 
 # -- every constraint holds ------------------------------------------------------------
@@ -289,7 +278,7 @@ def test_every_constraint_holds_exactly_on_random_instances(seed):
     result = optimize_budget(model, plan, channels, **kwargs)
     pd.testing.assert_frame_equal(plan, original)
 
-    cube = money(result, channels, costs).reshape(n_shops, n_steps, n_channels)
+    cube = money_of(result, channels, costs).reshape(n_shops, n_steps, n_channels)
     exact = dict(rtol=1e-9, atol=0)
     np.testing.assert_allclose(cube.sum(), anchor.sum(), **exact)
     np.testing.assert_allclose(cube[0].sum(), anchor[0].sum(), **exact)
@@ -370,7 +359,7 @@ def test_costs_turn_impressions_into_money():
     result = optimize_budget(
         model, plan, ["tv", "display"], costs=costs, budget=600.0, bounds=None
     )
-    spent = money(result, ["tv", "display"], [1.0, 0.005]).sum()
+    spent = money_of(result, ["tv", "display"], [1.0, 0.005]).sum()
     assert spent == pytest.approx(600.0, rel=1e-9)
     # the allocation is in money; the plan stays in its own units
     assert result.allocation["optimized_spend"].sum() == pytest.approx(600.0)
