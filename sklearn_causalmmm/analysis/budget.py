@@ -397,7 +397,7 @@ def optimize_budget(
         random_state=random_state,
     )
     return BudgetAllocation(
-        allocation=_allocation_table(space, x),
+        allocation=_allocation_table(space, x, bounds),
         gmv=_target_table(space, planned_totals, totals),
         optimized_plan=optimized_plan,
         n_rounds=n_rounds,
@@ -961,7 +961,7 @@ def _typical(planned: np.ndarray, upper: np.ndarray) -> float:
 # -- result tables ---------------------------------------------------------------------
 
 
-def _allocation_table(space: SpendPlan, x: np.ndarray) -> pd.DataFrame:
+def _allocation_table(space: SpendPlan, x: np.ndarray, bounds) -> pd.DataFrame:
     k = len(space.channels)
     planned = np.zeros((len(space.shops), k))
     optimized = np.zeros_like(planned)
@@ -970,6 +970,10 @@ def _allocation_table(space: SpendPlan, x: np.ndarray) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where((planned == 0) & (optimized == 0), 1.0, optimized / planned)
     factor[(planned == 0) & (optimized > 0)] = np.nan
+    # spend on a bound is summed over steps in money: report the bound itself,
+    # not the bound give or take the last bit of that sum
+    for bound in () if bounds is None else bounds:
+        factor[np.isclose(factor, bound, rtol=1e-12, atol=0.0)] = bound
     index = pd.MultiIndex.from_product(
         [space.shops, space.channels], names=["shop", "channel"]
     )
