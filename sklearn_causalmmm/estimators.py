@@ -11,6 +11,7 @@ measurements behind the defaults are in ``docs/model.md``.
 
 from __future__ import annotations
 
+import logging
 import numbers
 from collections.abc import Sequence
 
@@ -19,6 +20,8 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_causalmmm._causalmmm.baseline import Baseline, extend_grid
+from sklearn_causalmmm._causalmmm.head import TargetBlend, TargetHead
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
@@ -29,12 +32,15 @@ from sklearn_causalmmm._causalmmm.training import (
 )
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
-from sklearn_causalmmm.panel import Panel
+from sklearn_causalmmm.panel import Panel, to_panel
 from sklearn_causalmmm.utils.lags import lag_feature_kinds
-from sklearn_causalmmm.utils.random import seeded
+from sklearn_causalmmm.utils.random import no_denormals, seeded
 from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "Baseline",
     "CausalGraphDiscoverer",
     "CausalMMMRegressor",
     "GraphTypePooling",
@@ -89,6 +95,34 @@ def _is_column_list(value) -> bool:
         isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
     )
 
+
+def _is_role_list(value) -> bool:
+    """a column name, glob pattern or position, or a list of them."""
+    items = [value] if isinstance(value, str | numbers.Integral) else value
+    return isinstance(items, Sequence) and all(
+        isinstance(v, str | numbers.Integral) and not isinstance(v, bool) for v in items
+    )
+
+
+def _pool_evidence(probabilities, evidence, prior: float) -> np.ndarray:
+    """Equal-weight logarithmic pool of edge posteriors and a test's evidence.
+
+    ``probabilities`` ``(n_shops, n_nodes)``, ``evidence`` log Bayes factors
+    ``(n_nodes,)`` (0 leaves a node's edge at the pool of its posterior and the
+    prior).
+    """
+    from scipy.special import expit, logit
+
+    bound = logit(1.0 - 1e-6)
+    encoder = np.clip(logit(np.clip(probabilities, 1e-6, 1 - 1e-6)), -bound, bound)
+    test = np.clip(logit(prior) + evidence, -bound, bound)
+    return expit(0.5 * (encoder + test[None]))
+
+
+#: Shops below which the network's own forecast of the target is left out:
+#: an amortised encoder and a recurrent decoder learn little from a few
+#: series (the fit then says so in a log line).
+_MIN_SHOPS_FOR_NETWORK = 5
 
 #: What the parameters every CausalMMM estimator shares accept.
 _SHARED_CONSTRAINTS: dict[str, list] = {
@@ -199,7 +233,7 @@ class _CausalMMMBase(BaseEstimator):
             kl_reference_steps=self._kl_reference_steps,
             edge_prior=self.edge_prior,
             nll_variance=self.nll_variance,
-            scored_nodes=None if known_nodes is None else ~known_nodes.numpy(),
+            scored_nodes=None if known_nodes is None else self._scored_nodes(panel),
             pair_features=self._pair_features,
         )
         inputs = make_inputs(
@@ -219,6 +253,26 @@ class _CausalMMMBase(BaseEstimator):
         ]
         self.edge_probabilities_ = self._infer_graph(panel)
 
+    def _baseline_component(self) -> Baseline | None:
+        """The baseline component to fit, or None (the discoverer has none)."""
+        baseline = getattr(self, "baseline", None)
+        if baseline is None:
+            return None
+        return Baseline() if isinstance(baseline, str) else clone(baseline)
+
+    @staticmethod
+    def _model_roles(panel: Panel) -> tuple[str, ...]:
+        """Every node's role, the last node the target (the discoverer's too)."""
+        roles = panel.roles or ("media",) * panel.n_nodes
+        return (*roles[:-1], "target")
+
+    @staticmethod
+    def _scored_nodes(panel: Panel) -> np.ndarray:
+        """The nodes a forecaster is judged on: the target."""
+        scored = np.zeros(panel.n_nodes, dtype=bool)
+        scored[-1] = True
+        return scored
+
     def _make_model(self, panel: Panel, n_history: int) -> CausalMMM:
         gain_scale = self._edge_gain_scale
         features = self._pair_features
@@ -237,6 +291,7 @@ class _CausalMMMBase(BaseEstimator):
             messages=self.messages,
             n_shops=panel.n_shops if gain_scale > 0 else 0,
             edge_gain_scale=gain_scale or 1.0,
+            roles=self._model_roles(panel),
             **self._decoder_modules(),
         )
 
@@ -268,7 +323,7 @@ class _CausalMMMBase(BaseEstimator):
         pair = self._encoder_pair_features(scaled, panel.mask)
         windows = torch.as_tensor(scaled[..., -self.n_history_ :]).split(256)
         pairs = [None] * len(windows) if pair is None else pair.split(256)
-        with torch.no_grad():
+        with torch.no_grad(), no_denormals():
             logits = torch.cat(
                 [
                     self.model_.edge_logits(window, chunk)
@@ -703,6 +758,25 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         ``g ~ N(0, edge_gain_scale**2)`` (the shop-level coefficients of a
         hierarchical marketing mix model); 0 shares the whole decoder across
         shops.
+    baseline : "auto", Baseline or None, default="auto"
+        What the target does without media: each shop's level, a trend,
+        seasonality from the time index and shocks shared by every shop in a
+        step (see :class:`Baseline`; "auto" is ``Baseline()``), plus the
+        controls' effects. The target is forecast as that baseline plus its
+        responses to media and funnel nodes through the learned graph
+        (carryover, then saturation), plus a recurrent remainder. None
+        forecasts the target with the recurrent decoder alone (the paper).
+    media_columns, funnel_columns, control_columns : str, int or list, default=None
+        The role of each column of X: column names, glob patterns such as
+        ``"impressions_*"``, or positions for arrays. **Media** (spend,
+        impressions; the default of every column no list names) are
+        non-negative, carry over and saturate, and are known in a plan.
+        **Funnel** nodes (page views, clicks) are caused by media and cause
+        the target; they are forecast in a plan, never required.
+        **Controls** (price, promotions, holidays, weather) may be signed,
+        act linearly on the target whether or not the graph has their edge,
+        and are known in a plan (or forecast by the model when a plan leaves
+        them out).
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
@@ -761,6 +835,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         **_SHARED_CONSTRAINTS,
         **_DECODER_CONSTRAINTS,
         "edge_gain_scale": [Interval(numbers.Real, 0, np.inf, closed="left")],
+        "baseline": [Options(str, {"auto"}), Baseline, None],
+        "media_columns": [_is_role_list, None],
+        "funnel_columns": [_is_role_list, None],
+        "control_columns": [_is_role_list, None],
     }
 
     def __init__(
@@ -783,6 +861,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         messages: str = "sender",
         graph: str = "learned",
         edge_gain_scale: float = 2.0,
+        baseline: str | Baseline | None = "auto",
+        media_columns=None,
+        funnel_columns=None,
+        control_columns=None,
         lr: float = 3e-3,
         batch_size: int = 8,
         max_epochs: int | str = "auto",
@@ -815,6 +897,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.messages = messages
         self.graph = graph
         self.edge_gain_scale = edge_gain_scale
+        self.baseline = baseline
+        self.media_columns = media_columns
+        self.funnel_columns = funnel_columns
+        self.control_columns = control_columns
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -832,15 +918,61 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
 
     _fills_plan = True
 
+    #: Prior scales of a shop's deviation from the shared baseline
+    #: coefficients, chosen among on the validation tail.
+    _SHOP_SCALES = (0.01, 0.03, 0.1)
+
     @property
     def _edge_gain_scale(self) -> float:
         return float(self.edge_gain_scale)
 
+    def _convert(
+        self, X, y, context, min_steps, check_constant=True, missing="error"
+    ) -> Panel:
+        return to_panel(
+            X,
+            y,
+            context=context,
+            context_columns=self.context_columns,
+            shop_column=self.shop_column,
+            time_column=self.time_column,
+            target_name=self.target_name,
+            min_steps=min_steps,
+            check_constant=check_constant,
+            missing=missing,
+            media_columns=self.media_columns,
+            funnel_columns=self.funnel_columns,
+            control_columns=self.control_columns,
+        )
+
+    def _known_nodes(self) -> torch.Tensor:
+        """Nodes a plan gives: media and controls (funnel nodes are forecast)."""
+        return torch.tensor([role in ("media", "control") for role in self.node_roles_])
+
+    # -- fit ------------------------------------------------------------------
+
     def _fit_panel(self, panel: Panel, rng) -> None:
         validate_params(self)
-        self._train(panel, rng, known_nodes=self._known_nodes(panel.n_nodes))
+        self.node_roles_ = self._model_roles(panel)
+        self._scale = panel.scale.astype(np.float64)
         # panel_ may later be replaced by a longer history of the same shops
         self._shop_rows = {shop: row for row, shop in enumerate(panel.shop_ids)}
+        n_valid, _ = self._window_sizes(panel)
+        n_train = panel.n_steps - n_valid
+        self.baseline_ = self._baseline_component()
+        network_panel = panel
+        if self.baseline_ is not None:
+            self.baseline_.fit(panel.time_index, panel.n_shops)
+            self._fitted_grid = panel.time_index
+            scaled = panel.values / self._scale[..., None]
+            train = panel.mask & (np.arange(panel.n_steps) < n_train)
+            shop_scale = self._choose_shop_scale(panel, scaled, train, n_valid)
+            self.network_head_ = self._fit_head(scaled, train, shop_scale)
+            base, _ = self._head_parts(self.network_head_, scaled, panel.time_index)
+            residual = panel.values[:, -1] - base * self._scale[:, -1:]
+            network_panel = panel.replace_target(residual)
+        self._network_scale = network_panel.scale.astype(np.float64)
+        self._train(network_panel, rng, known_nodes=self._known_nodes())
         with torch.no_grad():
             gains = self.model_.edge_gains(torch.arange(panel.n_shops))
         self.edge_gains_ = (
@@ -848,12 +980,208 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             if gains is None
             else gains.numpy().astype(np.float64)
         )
+        if self.baseline_ is None:
+            return
+        # an edge into the target pools the encoder's posterior with the
+        # evidence of the linear fit (as the discoverer's graph types pool a
+        # Granger test): a panel of one shop teaches the encoder little
+        self.encoder_edge_probabilities_ = self.edge_probabilities_.copy()
+        self.edge_probabilities_[:, :, -1] = _pool_evidence(
+            self.edge_probabilities_[:, :, -1],
+            self.network_head_.evidence(),
+            0.5 if self.edge_prior is None else self.edge_prior,
+        )
+        gates = self.edge_probabilities_[:, :, -1]
+        self.head_ = self._fit_head(scaled, train, shop_scale, gates)
+        networked = panel.n_shops >= _MIN_SHOPS_FOR_NETWORK
+        if not networked:
+            logger.info(
+                "%d shop(s): the network's own forecast of the target is left out "
+                "(it needs at least %d shops); the forecast is the baseline and "
+                "the media responses through the graph",
+                panel.n_shops,
+                _MIN_SHOPS_FOR_NETWORK,
+            )
+        self.blend_ = TargetBlend(linear=0.5, network=0.5 if networked else 0.0)
+        if n_valid:
+            # weigh the three estimates on forecasts of the tail the network
+            # and the heads did not fit (funnel nodes forecast, as in a plan),
+            # then refit the head on every step
+            plan = panel.values[:, :-1, n_train:]
+            given = np.broadcast_to(
+                self._known_nodes().numpy()[None, :-1, None], plan.shape
+            )
+            with torch.no_grad(), no_denormals():
+                parts = self._target_parts(
+                    panel, plan, n_train, np.arange(panel.n_shops), given
+                )
+            truth = panel.values[:, -1, n_train:] / self._scale[:, -1:]
+            estimates = [part.numpy() for part in parts[:3]]
+            self.blend_ = TargetBlend.choose(
+                truth, *estimates, panel.mask[:, n_train:], with_network=networked
+            )
+        self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
 
-    @staticmethod
-    def _known_nodes(n_nodes: int) -> torch.Tensor:
-        known = torch.ones(n_nodes, dtype=torch.bool)
-        known[-1] = False
-        return known
+    def _fit_head(self, scaled, mask, shop_scale, gates=None) -> TargetHead:
+        features, shocks = self._time_inputs(self._fitted_grid)
+        head = TargetHead(self.node_roles_, with_responses=True, shop_scale=shop_scale)
+        return head.fit(scaled, mask, features, shocks, gates)
+
+    def _choose_shop_scale(self, panel, scaled, train, n_valid) -> float:
+        """The prior scale of shops' deviations that forecasts the tail best."""
+        if not n_valid or panel.n_shops < 2:
+            return 0.03
+        errors = {}
+        tail = panel.mask[:, -n_valid:]
+        truth = scaled[:, -1, -n_valid:]
+        for shop_scale in self._SHOP_SCALES:
+            head = self._fit_head(scaled, train, shop_scale)
+            base, responses = self._head_parts(head, scaled, panel.time_index)
+            forecast = (base + responses)[:, -n_valid:]
+            errors[shop_scale] = float((tail * (forecast - truth) ** 2).sum())
+        return min(errors, key=errors.get)
+
+    def _head_parts(self, head, scaled, grid, gates=None, shops=None):
+        """A head's baseline and responses over a window from the first step."""
+        features, shocks = self._time_inputs(grid)
+        return head.predict(scaled, features, shocks, gates, shops)
+
+    def _time_inputs(self, time_index) -> tuple[np.ndarray, np.ndarray]:
+        """The baseline's time features and each step's shock (-1: none)."""
+        features = self.baseline_.transform(time_index)
+        positions = self._fitted_grid.get_indexer(time_index)
+        if not self.baseline_.shocks_:
+            positions = np.full(len(time_index), -1)
+        return features, np.where(positions >= 0, positions, -1)
+
+    # -- forecast -------------------------------------------------------------
+
+    def _network_history(self, history: Panel, rows: np.ndarray) -> np.ndarray:
+        """The history as the network reads it, scaled: the target minus the
+        network head's baseline."""
+        scaled = history.values / self._scale[rows][..., None]
+        if self.baseline_ is not None:
+            base, _ = self._head_parts(
+                self.network_head_, scaled, history.time_index, shops=rows
+            )
+            scaled[:, -1] -= base
+        scale = self._network_scale[rows]
+        return (scaled * (self._scale[rows] / scale)[..., None]).astype(np.float32)
+
+    def _rollout(
+        self,
+        history: Panel,
+        plan_values: torch.Tensor,
+        given: np.ndarray | None,
+        start: int,
+        rows: np.ndarray,
+        graphs=None,
+        gains=None,
+    ) -> torch.Tensor:
+        """The network's rollout over a plan, scaled as the network reads it.
+
+        ``plan_values`` ``(n_shops, d - 1, n_plan)`` are raw driver values (a
+        Tensor, differentiable). Returns ``(n_shops, d, n_plan)``: every
+        node's forecast (the target's is its remainder over the network
+        head's baseline), planned drivers as given.
+        """
+        network = self._network_history(history, rows)
+        scale = torch.as_tensor(self._network_scale[rows], dtype=torch.float32)
+        past = network[..., :start]
+        if start == 0:
+            # No history before the plan: start from the shop's average state,
+            # which is 1 for every node under mean scaling.
+            past = np.ones((len(rows), history.n_nodes, 1), np.float32)
+        n_plan = plan_values.shape[-1]
+        planned = plan_values.float() / scale[:, :-1, None]
+        target = torch.zeros(len(rows), 1, n_plan)
+        window = torch.cat([torch.as_tensor(past), torch.cat([planned, target], 1)], -1)
+        if start >= self.n_history_:
+            graph_source, graph_mask = past, history.mask[:, :start]
+        else:
+            graph_source, graph_mask = network, history.mask
+        pair = self._encoder_pair_features(graph_source, graph_mask)
+        n_past = past.shape[-1]
+        known = self._known_nodes()
+        if given is not None and not given.all():
+            steps = np.broadcast_to(
+                known.numpy()[None, :, None],
+                (len(rows), history.n_nodes, window.shape[-1]),
+            ).copy()
+            steps[:, :-1, n_past:] &= given
+            known = torch.as_tensor(steps)
+        # a shop's edge gains are its row among the shops it was fitted with
+        shops = torch.as_tensor(rows)
+        chunks = []
+        for chunk in np.array_split(np.arange(len(rows)), max(1, len(rows) // 256)):
+            prediction, _ = self.model_(
+                window[chunk],
+                torch.as_tensor(history.context[chunk]),
+                n_past,
+                known if known.dim() == 1 else known[chunk],
+                torch.as_tensor(graph_source[chunk]),
+                None if graphs is None else torch.as_tensor(graphs[chunk]),
+                shops[chunk],
+                None if gains is None else torch.as_tensor(gains[chunk]),
+                None if pair is None else pair[chunk],
+            )
+            chunks.append(prediction[:, :, n_past - 1 :])
+        rolled = torch.cat(chunks)
+        # planned drivers stay as given
+        if given is None:
+            drivers = planned
+        else:
+            drivers = torch.where(torch.as_tensor(given), planned, rolled[:, :-1])
+        return torch.cat([drivers, rolled[:, -1:]], 1)
+
+    def _target_parts(
+        self, history, plan_values, start, rows, given=None, graphs=None, gains=None
+    ):
+        """The baseline, linear and network estimates of the target over a plan
+        (scaled units; None, None, network without a baseline), and every
+        driver (raw units, forecast where the plan lacks it). Tensors."""
+        plan_values = torch.as_tensor(plan_values)
+        rolled = self._rollout(history, plan_values, given, start, rows, graphs, gains)
+        network_scale = torch.as_tensor(self._network_scale[rows])
+        scale = torch.as_tensor(self._scale[rows])
+        drivers = rolled[:, :-1].double() * network_scale[:, :-1, None]
+        remainder = rolled[:, -1].double() * network_scale[:, -1:] / scale[:, -1:]
+        if self.baseline_ is None:
+            return None, None, remainder, drivers
+        n_plan = plan_values.shape[-1]
+        past = torch.as_tensor(
+            history.values[..., :start] / self._scale[rows][..., None]
+        )
+        future = torch.cat(
+            [
+                drivers / scale[:, :-1, None],
+                torch.zeros(len(rows), 1, n_plan, dtype=torch.float64),
+            ],
+            1,
+        )
+        window = torch.cat([past, future], -1)
+        grid = extend_grid(history.time_index, start + n_plan)
+        probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
+        gates = probabilities[:, :, -1]
+        base, responses = self._head_parts(self.head_, window, grid, gates, rows)
+        network_base, _ = self._head_parts(self.network_head_, window, grid, shops=rows)
+        base, responses = base[:, start:], responses[:, start:]
+        return base, base + responses, network_base[:, start:] + remainder, drivers
+
+    def _forecast_nodes(
+        self, history, plan_values, given, start, rows, graphs=None, gains=None
+    ):
+        """Every node over the plan, raw units ``(n_shops, d, n_steps)`` (Tensor)."""
+        base, linear, network, drivers = self._target_parts(
+            history, plan_values, start, rows, given, graphs, gains
+        )
+        target = (
+            network
+            if self.baseline_ is None
+            else self.blend_.combine(base, linear, network)
+        )
+        target = target * torch.as_tensor(self._scale[rows, -1:])
+        return torch.cat([drivers, target[:, None]], 1)
 
     def predict(self, X, context=None, *, edge_probabilities=None, edge_gains=None):
         """Forecast the target over the steps of the plan ``X``.
@@ -863,15 +1191,15 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         X : array-like or DataFrame
             Plan of fitted shops (see :mod:`sklearn_causalmmm.base` for how
             its first step is placed after the fitted history). A DataFrame
-            may leave driver columns out, or hold NaN in them: the model
-            forecasts those values.
+            may leave driver columns out (funnel nodes always may), or hold
+            NaN in them: the model forecasts those values.
         context : array-like, default=None
             Ignored for fitted shops (their context is known).
         edge_probabilities : array-like of shape (n_shops, n_nodes, n_nodes), \
 default=None
             Graphs of the fitted shops, laid out as :attr:`edge_probabilities_`,
-            that the decoder uses instead of the learned ones: cut an edge
-            (0), force one (1), or give a shop another shop's graph, to see how
+            that the model uses instead of the learned ones: cut an edge (0),
+            force one (1), or give a shop another shop's graph, to see how
             much the forecast relies on the graph (see
             :func:`~sklearn_causalmmm.analysis.graph_check.graph_reliance`).
             The diagonal is ignored.
@@ -899,14 +1227,25 @@ default=None
             diagonal = np.arange(gains.shape[1])
             gains[:, diagonal, diagonal] = 1.0
         plan, history, start, rows = self._locate_plan(X, context)
-        nodes = self._roll(
-            history,
-            plan,
-            start,
-            None if graphs is None else graphs[rows],
-            None if gains is None else gains[rows],
-        )
+        with torch.no_grad(), no_denormals():
+            nodes = self._forecast_nodes(
+                history,
+                plan.values,
+                plan.observed,
+                start,
+                rows,
+                None if graphs is None else graphs[rows],
+                None if gains is None else gains[rows],
+            ).numpy()
         return plan.target_to_layout(nodes[:, -1])
+
+    def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
+        rows = np.array([self._shop_rows[shop] for shop in history.shop_ids])
+        with torch.no_grad(), no_denormals():
+            nodes = self._forecast_nodes(
+                history, plan.values, plan.observed, start, rows
+            )
+        return nodes[:, -1].numpy()
 
     def rollout(self, X, context=None):
         """Every node over the steps of the plan ``X``: drivers and the target.
@@ -929,8 +1268,11 @@ default=None
             plan's rows with every driver column filled and the target as the
             last column.
         """
-        plan, history, start, _ = self._locate_plan(X, context)
-        nodes = self._roll(history, plan, start)
+        plan, history, start, rows = self._locate_plan(X, context)
+        with torch.no_grad(), no_denormals():
+            nodes = self._forecast_nodes(
+                history, plan.values, plan.observed, start, rows
+            ).numpy()
         drivers = plan.nodes_to_layout(nodes[:, :-1])
         if not hasattr(drivers, "columns"):
             return nodes if plan.layout == "numpy3d" else nodes[0].T
@@ -940,7 +1282,7 @@ default=None
     def extend(self, X, y):
         """Append new observations of fitted shops to the history forecasts continue.
 
-        The network is not refitted: the steps of ``X`` and ``y`` become the
+        The model is not refitted: the steps of ``X`` and ``y`` become the
         history that :meth:`predict` starts from (the encoder re-reads the
         graph from the latest window when a plan starts after it).
 
@@ -960,67 +1302,6 @@ default=None
         new = self._convert(X, y, None, min_steps=1, check_constant=False)
         self.panel_ = _concatenate_history(self.panel_, new)
         return self
-
-    def _roll(
-        self, history: Panel, plan: Panel, start: int, graphs=None, gains=None
-    ) -> np.ndarray:
-        """Every node over the plan's steps, raw units ``(n_shops, d, n_steps)``.
-
-        Drivers the plan gives (all but those ``plan.observed`` marks missing)
-        are teacher-forced; the others and the target are the decoder's
-        rollout.
-        """
-        given = plan.observed
-        scale = history.scale
-        past = history.scaled()[..., :start]
-        if start == 0:
-            # No history before the plan: start from the shop's average state,
-            # which is 1 for every node under mean scaling.
-            past = np.ones((history.n_shops, history.n_nodes, 1), np.float32)
-        future = np.zeros((plan.n_shops, history.n_nodes, plan.n_steps), np.float32)
-        future[:, :-1] = plan.values / scale[:, :-1, None]
-        window = np.concatenate([past, future], axis=-1)
-        if start >= self.n_history_:
-            graph_source, graph_mask = past, history.mask[:, :start]
-        else:
-            graph_source, graph_mask = history.scaled(), history.mask
-        pair = self._encoder_pair_features(graph_source, graph_mask)
-        start = past.shape[-1]
-        known = self._known_nodes(history.n_nodes)
-        if given is not None and not given.all():
-            steps = np.ones((plan.n_shops, history.n_nodes, window.shape[-1]), bool)
-            steps[:, -1] = False
-            steps[:, :-1, start:] = given
-            known = torch.as_tensor(steps)
-        # a shop's edge gains are its row among the shops it was fitted with
-        shops = torch.as_tensor([self._shop_rows[shop] for shop in history.shop_ids])
-        chunks = []
-        with torch.no_grad():
-            for rows in np.array_split(
-                np.arange(plan.n_shops), max(1, plan.n_shops // 256)
-            ):
-                prediction, _ = self.model_(
-                    torch.as_tensor(window[rows]),
-                    torch.as_tensor(history.context[rows]),
-                    start,
-                    known if known.dim() == 1 else known[rows],
-                    torch.as_tensor(graph_source[rows]),
-                    None if graphs is None else torch.as_tensor(graphs[rows]),
-                    shops[rows],
-                    None if gains is None else torch.as_tensor(gains[rows]),
-                    None if pair is None else pair[rows],
-                )
-                chunks.append(prediction[:, :, start - 1 :].numpy())
-        nodes = np.concatenate(chunks) * scale[..., None]
-        # planned drivers are returned as given, the rest as forecast
-        if given is None:
-            nodes[:, :-1] = plan.values
-        else:
-            nodes[:, :-1] = np.where(given, plan.values, nodes[:, :-1])
-        return nodes.astype(np.float64)
-
-    def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
-        return self._roll(history, plan, start)[:, -1]
 
     def _check_graphs(self, values, name: str) -> np.ndarray:
         """``values`` as float32 laid out like ``edge_probabilities_``, finite."""
@@ -1050,29 +1331,28 @@ default=None
     def plan_gradient(self, X, context=None):
         """Forecast the plan ``X`` and how its total responds to each planned value.
 
-        The forecast is :meth:`predict`'s, computed in float64 (so equal to
-        it up to float32 rounding, and smooth in the plan); the gradient is
-        that of the forecast GMV summed over every shop and step of ``X``
-        with respect to each value of ``X``, through the decoder's carryover
-        and saturation (torch autograd). A shop's forecast depends on its own
-        plan only, so the gradient of a shop's rows is also that of the
-        shop's own total. Budget optimisers use it instead of one forecast
-        per perturbed value.
+        The forecast is :meth:`predict`'s; the gradient is that of the
+        forecast target summed over every shop and step of ``X`` with respect
+        to each value of ``X``, through the network's rollout and the target
+        head's carryover and saturation (torch autograd). A shop's forecast
+        depends on its own plan only, so the gradient of a shop's rows is also
+        that of the shop's own total. Budget optimisers use it instead of one
+        forecast per perturbed value.
 
         Parameters
         ----------
         X : array-like or DataFrame
-            Channel plan of fitted shops, as for :meth:`predict`.
+            Plan of fitted shops, as for :meth:`predict`.
         context : array-like, default=None
             Ignored for fitted shops (their context is known).
 
         Returns
         -------
         forecast : ndarray or Series
-            GMV in the layout of ``X``, as :meth:`predict` returns it.
+            The target in the layout of ``X``, as :meth:`predict` returns it.
         gradient : ndarray or DataFrame
-            d(total forecast GMV) / d(value), in the layout of ``X`` (a
-            DataFrame keeps X's index, shop, time and context columns).
+            d(total forecast) / d(value), in the layout of ``X`` (a DataFrame
+            keeps X's index, shop, time and context columns).
 
         Examples
         --------
@@ -1085,50 +1365,15 @@ default=None
         >>> forecast.shape, gradient.shape  # (shops, steps), (shops, nodes, steps)
         ((4, 7), (4, 7, 7))
         """
-        import copy
-
-        plan, history, start, _ = self._locate_plan(X, context)
-        # float64 keeps the forecast smooth in the plan: float32 rounding
-        # would look like noise to an optimiser taking small steps
-        network = copy.deepcopy(self.model_).double()
-        scale = history.scale.astype(np.float64)
-        past = history.scaled()[..., :start].astype(np.float64)
-        if start == 0:  # as in predict: the shop's average state
-            past = np.ones((history.n_shops, history.n_nodes, 1))
-        graph_source = past if start >= self.n_history_ else history.scaled()
-        graph_source = graph_source.astype(np.float64)
-        n_past = past.shape[-1]
-        known = self._known_nodes(history.n_nodes)
-        shops = torch.as_tensor([self._shop_rows[shop] for shop in history.shop_ids])
-        forecast = np.zeros((plan.n_shops, plan.n_steps))
-        gradient = np.zeros(plan.values.shape)
-        # autograd keeps every step's activations (in float64): chunks of 32
-        # shops bound the memory, whatever the number of shops
-        for rows in np.array_split(np.arange(plan.n_shops), -(-plan.n_shops // 32)):
-            drivers = torch.tensor(
-                plan.values[rows] / scale[rows, :-1, None], requires_grad=True
-            )
-            target = torch.zeros(len(rows), 1, plan.n_steps, dtype=torch.float64)
-            window = torch.cat(
-                [torch.as_tensor(past[rows]), torch.cat([drivers, target], 1)], -1
-            )
-            with torch.enable_grad():
-                prediction, _ = network(
-                    window,
-                    torch.as_tensor(history.context[rows], dtype=torch.float64),
-                    n_past,
-                    known,
-                    torch.as_tensor(graph_source[rows]),
-                    None,
-                    shops[rows],
-                )
-                gmv = prediction[:, -1, n_past - 1 :] * torch.as_tensor(
-                    scale[rows, -1, None]
-                )
-                gmv.sum().backward()
-            forecast[rows] = gmv.detach().numpy()
-            gradient[rows] = drivers.grad.numpy() / scale[rows, :-1, None]
+        plan, history, start, rows = self._locate_plan(X, context)
+        values = torch.tensor(plan.values, dtype=torch.float64, requires_grad=True)
+        with torch.enable_grad(), no_denormals():
+            nodes = self._forecast_nodes(history, values, plan.observed, start, rows)
+            nodes[:, -1].sum().backward()
+        forecast = nodes[:, -1].detach().numpy()
+        gradient = values.grad.numpy()
         return plan.target_to_layout(forecast), plan.nodes_to_layout(gradient)
+
 
 def _concatenate_history(old: Panel, new: Panel) -> Panel:
     """``old`` continued by ``new`` (same shops, ``new`` wins where both hold)."""

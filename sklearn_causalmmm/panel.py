@@ -213,6 +213,24 @@ class Panel:
             **changes,
         )
 
+    def replace_target(self, target: np.ndarray) -> Panel:
+        """Return a panel whose target (last node) is ``target``, rescaled.
+
+        Parameters
+        ----------
+        target : ndarray of shape (n_shops, n_steps)
+            In raw units; masked steps are set to 0.
+
+        Returns
+        -------
+        panel : Panel
+        """
+        if not self.has_target:
+            raise ValueError("the panel has no target to replace")
+        values = self.values.copy()
+        values[:, -1] = np.where(self.mask, target, 0.0)
+        return dataclasses.replace(self, values=values, scale=_scale(values, self.mask))
+
     def head(self, n_steps: int) -> Panel:
         """Return a panel with only the first ``n_steps`` steps of the grid.
 

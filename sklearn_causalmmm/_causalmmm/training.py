@@ -10,12 +10,14 @@ the last ``n_valid`` steps, never on a random subset of rows.
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import Dataset
 from torch import nn
 
@@ -335,7 +337,7 @@ def build_net(
 
         callbacks.append(GradientNormClipping(gradient_clip))
     if verbose:
-        callbacks.append(ProgressBar())
+        callbacks.append(FitProgress(max_epochs))
     if n_valid and patience:
         # Last: EarlyStopping interrupts the epoch, skipping later callbacks.
         callbacks.append(
@@ -361,7 +363,9 @@ def build_net(
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),
         device=device,
-        verbose=verbose,
+        # the epoch table only on request: the progress bar is the summary
+        verbose=int(verbose >= 2),
+        **({"callbacks__print_log__sink": _plain_print} if verbose >= 2 else {}),
         kl_weight=kl_weight,
         kl_reference_steps=kl_reference_steps,
         edge_prior=edge_prior,
@@ -369,6 +373,49 @@ def build_net(
         node_weights=node_weights,
         scored_nodes=scored_nodes,
     )
+
+
+class FitProgress(Callback):
+    """One progress bar for the whole fit: epochs, time left, the last losses.
+
+    Parameters
+    ----------
+    total : int
+        The most epochs the fit may run (early stopping may end it sooner).
+    """
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=self.total, unit="epoch", desc="fit", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {
+            key.split("_")[0]: f"{row[key]:.4g}"
+            for key in ("train_loss", "valid_loss")
+            if key in row
+        }
+        self.bar_.set_postfix(losses, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        bar = getattr(self, "bar_", None)
+        if bar is not None:
+            bar.close()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _plain_print(text: str) -> None:
+    """Print skorch's epoch table, without colour codes off a terminal."""
+    if not sys.stdout.isatty():
+        text = _ANSI.sub("", text)
+    print(text)
 
 
 def _silent(*args, **kwargs) -> None:

@@ -14,6 +14,8 @@ evolves from its own history only: that is what makes the graph Granger-causal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -43,6 +45,10 @@ class MarketingResponseDecoder(nn.Module):
     n_own_lags : int, default=7
         Own past values each node reads at every step (input and a linear
         autoregressive term of the readout).
+    roles : sequence of str, default=None
+        Every node's role: ``"media"``, ``"funnel"``, ``"control"`` or
+        ``"target"``; None makes the last node the target and the others
+        media. Media and funnel inputs pass through the Hill curves.
     messages : {"sender", "pair"}, default="sender"
         ``"sender"``: an edge ``i -> j`` carries a function of ``i``'s state
         only, so an edge helps only when ``i``'s past informs ``j`` (Granger).
@@ -63,6 +69,7 @@ class MarketingResponseDecoder(nn.Module):
         residual: bool = True,
         messages: str = "sender",
         n_own_lags: int = 7,
+        roles: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         if messages not in ("sender", "pair"):
@@ -102,9 +109,13 @@ class MarketingResponseDecoder(nn.Module):
         )
         self.saturation = ContextHill(n_nodes, n_context) if saturation else None
         self.markov_state = None if recurrent else nn.Linear(1, hidden)
-        # The target (last node) is never saturated: its own level drives it.
-        saturating = torch.ones(n_nodes, dtype=torch.bool)
-        saturating[-1] = False
+        if roles is None:
+            roles = ("media",) * (n_nodes - 1) + ("target",)
+        if len(roles) != n_nodes:
+            raise ValueError(f"roles has {len(roles)} entries for {n_nodes} nodes.")
+        # Media and funnel inputs saturate; signed controls and the target
+        # (whose own level drives it) do not.
+        saturating = torch.tensor([role in ("media", "funnel") for role in roles])
         self.register_buffer("saturating", saturating, persistent=False)
 
     def saturate(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -41,6 +43,8 @@ class CausalMMM(nn.Module):
     saturation, recurrent, residual : bool
     messages : {"sender", "pair"}
         Passed to :class:`MarketingResponseDecoder`.
+    roles : sequence of str, default=None
+        Every node's role (see :class:`MarketingResponseDecoder`).
     n_shops : int, default=0
         Shops that get their own edge gains (rows of ``shops`` in
         :meth:`forward`); 0 shares every decoder weight across shops.
@@ -68,6 +72,7 @@ class CausalMMM(nn.Module):
         messages: str = "sender",
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
+        roles: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -96,6 +101,7 @@ class CausalMMM(nn.Module):
             recurrent,
             residual,
             messages,
+            roles=roles,
         )
         # Per-node noise variance of the likelihood, used when it is learned:
         # bursty spend is far noisier than GMV, and a shared variance would let

@@ -209,8 +209,14 @@ def plan_decisions(
     # at a time (k + 1 forecasts).
     method = "shapley" if len(spend_columns) <= MAX_SHAPLEY_CHANNELS else "removal"
     contributions = channel_contributions(model, X_plan, spend_columns, method=method)
+    # the columns the command line calls spend are money: they add up
     budget = optimize_budget(
-        model, X_plan, spend_columns, bounds=bounds, max_rounds=max_rounds
+        model,
+        X_plan,
+        spend_columns,
+        costs="money",
+        bounds=bounds,
+        max_rounds=max_rounds,
     )
     return Decisions(
         spend_columns=spend_columns,

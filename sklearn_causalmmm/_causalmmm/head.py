@@ -1,0 +1,436 @@
+"""The regressor's target head: a linear marketing mix model on the learned graph.
+
+The target's forecast combines three estimates, weighed on the time tail the
+network did not fit (:class:`TargetBlend`):
+
+- the **baseline**: each shop's level, the time features of
+  :class:`~sklearn_causalmmm._causalmmm.baseline.Baseline` (trend,
+  seasonality; shared coefficients plus each shop's deviation), shocks shared
+  by every shop in a fitted step, and the controls' linear effects;
+- the **linear** estimate: the baseline plus each media and funnel node's
+  response (carryover, then saturation) weighed by the probability of its edge
+  into the target in that shop's learned graph;
+- the **network**'s rollout of the target (CausalMMM's decoder, trained on the
+  target minus its baseline).
+
+:class:`TargetHead` fits the first two by penalised least squares (Gaussian
+priors on every coefficient but the levels, non-negative media and funnel
+responses), in closed form: a gradient method would need hundreds of steps for
+an effect to grow. Everything is in the panel's scaled units (each node divided
+by its mean absolute value in the shop).
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.optimize import lsq_linear
+
+__all__ = ["RESPONSE_KERNELS", "TargetBlend", "TargetHead", "response_features"]
+
+#: The response kernels every media and funnel node gets: (carryover decay,
+#: half-saturation in units of the shop's mean, delay in steps). Their
+#: non-negative mixture spans fast and slow carryover, mild and strong
+#: saturation, and responses that peak in the step of the spend or the next.
+RESPONSE_KERNELS = (
+    (0.0, 1.0, 0),
+    (0.5, 1.0, 0),
+    (0.85, 1.0, 0),
+    (0.0, 4.0, 0),
+    (0.5, 4.0, 0),
+    (0.0, 1.0, 1),
+    (0.5, 4.0, 1),
+)
+#: Prior standard deviations (scaled units) of the head's coefficients.
+_PRIOR_SCALE = {
+    "time": 1.0,
+    "time_shop": 0.1,
+    "shock": 0.1,
+    "control": 1.0,
+    "response": 1.0,
+}
+
+
+def response_features(values, known, kernels=RESPONSE_KERNELS):
+    """Every node's responses under every kernel, ``(n_shops, n_nodes, K, T)``.
+
+    Parameters
+    ----------
+    values : ndarray or Tensor of shape (n_shops, n_nodes, n_steps)
+        Scaled values (the window from the first fitted step); negative values
+        count as 0.
+    known : ndarray of shape (n_nodes,), bool
+        Nodes known when the target of a step is forecast (they may act in
+        that step); the others act one step later at the earliest.
+    kernels : sequence of (decay, half_saturation, delay)
+
+    Returns
+    -------
+    ndarray or Tensor (as ``values``) of shape (n_shops, n_nodes, n_kernels, n_steps)
+        Differentiable in ``values`` for a Tensor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((1, 1, 4)); x[0, 0, 1] = 1.0
+    >>> response_features(x, np.array([True]), [(0.0, 1.0, 0), (0.0, 1.0, 1)])[0, 0]
+    array([[0. , 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0. ]])
+    """
+    as_array = not isinstance(values, torch.Tensor)
+    x = torch.as_tensor(values).clamp_min(0.0)
+    n_steps = x.shape[-1]
+    adstocks: dict[float, torch.Tensor] = {}
+    out = []
+    for decay, half, delay in kernels:
+        if decay not in adstocks:
+            state, steps = x[..., 0], []
+            for t in range(n_steps):
+                state = decay * state + (1.0 - decay) * x[..., t]
+                steps.append(state)
+            adstocks[decay] = torch.stack(steps, -1)
+        response = adstocks[decay] / (adstocks[decay] + half)
+        # unknown drivers act one step later than known ones at the earliest
+        by_node = []
+        for j, is_known in enumerate(np.asarray(known, dtype=bool)):
+            shift = delay + (not is_known)
+            series = response[:, j]
+            if shift:
+                series = torch.nn.functional.pad(
+                    series[..., : n_steps - shift], (shift, 0)
+                )
+            by_node.append(series)
+        out.append(torch.stack(by_node, 1))
+    features = torch.stack(out, 2)
+    return features.numpy() if as_array else features
+
+
+@dataclass
+class _Design:
+    """Columns of the head's regression, by block."""
+
+    n_shops: int
+    n_features: int
+    n_shocks: int
+    controls: np.ndarray  # node positions of the controls
+    responders: np.ndarray  # node positions of media and funnel nodes
+    n_kernels: int
+
+    @property
+    def blocks(self) -> dict[str, slice]:
+        sizes = {
+            "level": self.n_shops,
+            "time": self.n_features,
+            "time_shop": self.n_shops * self.n_features,
+            "shock": self.n_shocks,
+            "control": len(self.controls),
+            "response": len(self.responders) * self.n_kernels,
+        }
+        blocks, start = {}, 0
+        for name, size in sizes.items():
+            blocks[name] = slice(start, start + size)
+            start += size
+        return blocks
+
+    @property
+    def n_columns(self) -> int:
+        return list(self.blocks.values())[-1].stop
+
+
+class TargetHead:
+    """Penalised least squares of the scaled target on baseline and responses.
+
+    Parameters
+    ----------
+    roles : sequence of str
+        Every node's role (the target last).
+    with_responses : bool
+        Include the media and funnel responses (the linear estimate) or fit
+        the baseline alone.
+    kernels : sequence of (decay, half_saturation, delay), default=RESPONSE_KERNELS
+    shop_scale : float, default=0.1
+        Prior standard deviation of a shop's deviation from the shared time
+        coefficients (the regressor chooses it on its validation tail).
+    """
+
+    def __init__(
+        self,
+        roles,
+        with_responses: bool,
+        kernels=RESPONSE_KERNELS,
+        shop_scale: float = _PRIOR_SCALE["time_shop"],
+    ):
+        roles = np.asarray(roles)
+        self.shop_scale = shop_scale
+        self.roles = roles
+        self.with_responses = with_responses
+        self.kernels = tuple(kernels)
+        self.controls = np.flatnonzero(roles == "control")
+        self.responders = (
+            np.flatnonzero(np.isin(roles, ("media", "funnel")))
+            if with_responses
+            else np.zeros(0, dtype=int)
+        )
+        self.known = np.isin(roles, ("media", "control"))
+
+    def _columns(
+        self, values, features, shocks, gates
+    ) -> tuple[sp.csr_matrix, _Design]:
+        """The design matrix over every (shop, step) row, shop-major."""
+        n_shops, _, n_steps = values.shape
+        n_features = features.shape[0]
+        design = _Design(
+            n_shops,
+            n_features,
+            self.n_shocks_,
+            self.controls,
+            self.responders,
+            len(self.kernels),
+        )
+        n_rows = n_shops * n_steps
+        rows = np.arange(n_rows)
+        shop_of_row, step_of_row = np.divmod(rows, n_steps)
+        time = np.tile(features.T, (n_shops, 1))  # (rows, F)
+
+        def sparse(values_, columns, n_columns):
+            return sp.csr_matrix(
+                (values_, (np.repeat(rows, values_.size // n_rows), columns)),
+                shape=(n_rows, n_columns),
+            )
+
+        level = sparse(np.ones(n_rows), shop_of_row, n_shops)
+        # each shop's deviation from the shared time coefficients
+        own = shop_of_row[:, None] * n_features + np.arange(n_features)
+        time_shop = sparse(time.ravel(), own.ravel(), n_shops * n_features)
+        shock_rows = shocks[step_of_row] >= 0
+        shock = sp.csr_matrix(
+            (
+                np.ones(shock_rows.sum()),
+                (rows[shock_rows], shocks[step_of_row][shock_rows]),
+            ),
+            shape=(n_rows, self.n_shocks_),
+        )
+        dense = [values[:, self.controls].transpose(0, 2, 1).reshape(n_rows, -1)]
+        if len(self.responders):
+            responses = response_features(values, self.known, self.kernels)
+            responses = (
+                responses[:, self.responders] * gates[:, self.responders, None, None]
+            )
+            dense.append(responses.transpose(0, 3, 1, 2).reshape(n_rows, -1))
+        matrix = sp.hstack(
+            [
+                level,
+                sp.csr_matrix(time),
+                time_shop,
+                shock,
+                sp.csr_matrix(np.hstack(dense)),
+            ]
+        ).tocsr()
+        return matrix, design
+
+    def fit(
+        self,
+        values: np.ndarray,
+        mask: np.ndarray,
+        features: np.ndarray,
+        shocks: np.ndarray,
+        gates: np.ndarray | None = None,
+    ) -> TargetHead:
+        """Fit on a window that starts at the first fitted step.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_shops, n_nodes, n_steps)
+            Scaled values, the target last.
+        mask : ndarray of shape (n_shops, n_steps), bool
+            Steps to fit (observed, and in the fitted window).
+        features : ndarray of shape (n_features, n_steps)
+            The baseline's time features.
+        shocks : ndarray of shape (n_steps,), int
+            Each step's shock (its fitted step), -1 for none.
+        gates : ndarray of shape (n_shops, n_nodes), default=None
+            Each node's edge probability into the target (1 if None).
+
+        Returns
+        -------
+        self
+        """
+        n_shops, n_nodes, n_steps = values.shape
+        self.n_shocks_ = int(shocks.max()) + 1 if shocks.size else 0
+        if gates is None:
+            gates = np.ones((n_shops, n_nodes))
+        matrix, design = self._columns(values, features, shocks, gates)
+        rows = np.flatnonzero(mask.reshape(-1))
+        target = values[:, -1].reshape(-1)[rows]
+        matrix = matrix[rows]
+        # the noise scale that sets the penalties: a fit of levels and shared
+        # time features alone
+        blocks = design.blocks
+        simple = matrix[:, : blocks["time"].stop].toarray()
+        coef, *_ = np.linalg.lstsq(simple, target, rcond=None)
+        noise = max(float(np.mean((target - simple @ coef) ** 2)), 1e-8)
+        penalty = np.zeros(design.n_columns)
+        scales = {**_PRIOR_SCALE, "time_shop": self.shop_scale}
+        for name, scale in scales.items():
+            if name == "shock":
+                scale = scale * max(float(np.std(target)), 1e-3)
+            penalty[blocks[name]] = noise / scale**2
+        lower = np.full(design.n_columns, -np.inf)
+        lower[blocks["response"]] = 0.0
+        penalised = np.flatnonzero(penalty > 0)
+        augmented = sp.vstack(
+            [
+                matrix,
+                sp.csr_matrix(
+                    (
+                        np.sqrt(penalty[penalised]),
+                        (np.arange(len(penalised)), penalised),
+                    ),
+                    shape=(len(penalised), design.n_columns),
+                ),
+            ]
+        ).tocsr()
+        solution = lsq_linear(
+            augmented,
+            np.concatenate([target, np.zeros(len(penalised))]),
+            bounds=(lower, np.full(design.n_columns, np.inf)),
+            lsmr_tol="auto",
+            max_iter=500,
+        )
+        self.coef_ = solution.x
+        self.design_ = design
+        self.noise_ = noise
+        self._gram = (matrix.T @ matrix).tocsc() + sp.diags(penalty)
+        residual = target - matrix @ self.coef_
+        self._residual_variance = max(float(np.mean(residual**2)), 1e-12)
+        self._n_rows = len(target)
+        return self
+
+    def evidence(self) -> np.ndarray:
+        """Each driver's log Bayes factor for acting on the target, ``(n_nodes,)``.
+
+        A Wald statistic of the driver's coefficients (its response kernels,
+        or its control coefficient) under the fit's posterior covariance,
+        turned into a log Bayes factor by Schwarz's approximation,
+        ``chi2 / 2 - (k / 2) log n``; 0 for nodes the head has no terms for.
+        """
+        from scipy.sparse.linalg import splu
+
+        blocks = self.design_.blocks
+        factor = splu(self._gram)
+        evidence = np.zeros(len(self.roles))
+        groups = [
+            (node, [blocks["control"].start + k])
+            for k, node in enumerate(self.controls)
+        ]
+        n_kernels = len(self.kernels)
+        start = blocks["response"].start
+        groups += [
+            (node, list(range(start + k * n_kernels, start + (k + 1) * n_kernels)))
+            for k, node in enumerate(self.responders)
+        ]
+        for node, columns in groups:
+            unit = np.zeros((self._gram.shape[0], len(columns)))
+            unit[columns, np.arange(len(columns))] = 1.0
+            covariance = factor.solve(unit)[columns] * self._residual_variance
+            coef = self.coef_[columns]
+            statistic = float(coef @ np.linalg.solve(covariance, coef))
+            evidence[node] = statistic / 2.0 - len(columns) / 2.0 * np.log(self._n_rows)
+        return evidence
+
+    def predict(self, values, features, shocks, gates=None, shops=None):
+        """The baseline and the responses of the target, ``(n_shops, n_steps)`` each.
+
+        ``values`` (ndarray, or a Tensor to differentiate through) is a window
+        from the first fitted step (the target's row is not read);
+        ``features`` and ``shocks`` are the window's; ``gates`` each node's
+        edge probability into the target (1 if None); ``shops`` the windows'
+        rows among the fitted shops.
+        """
+        as_array = not isinstance(values, torch.Tensor)
+        x = torch.as_tensor(values)
+        n_shops, n_nodes, n_steps = x.shape
+        if gates is None:
+            gates = np.ones((n_shops, n_nodes))
+        if shops is None:
+            shops = np.arange(n_shops)
+        blocks = self.design_.blocks
+        coef = torch.as_tensor(self.coef_, dtype=x.dtype)
+        features = torch.as_tensor(features, dtype=x.dtype)
+        n_features = features.shape[0]
+        shops = torch.as_tensor(shops)
+        level = coef[blocks["level"]][shops]
+        shared = coef[blocks["time"]]
+        own = coef[blocks["time_shop"]].reshape(-1, n_features)[shops]
+        baseline = level[:, None] + (shared[None] + own) @ features
+        if self.n_shocks_:
+            shocks = torch.as_tensor(shocks)
+            shock = coef[blocks["shock"]][shocks.clamp_min(0)] * (shocks >= 0)
+            baseline = baseline + shock[None]
+        if len(self.controls):
+            effect = coef[blocks["control"]]
+            baseline = baseline + torch.einsum("c,sct->st", effect, x[:, self.controls])
+        responses = torch.zeros_like(baseline)
+        if len(self.responders):
+            drivers = response_features(x, self.known, self.kernels)[:, self.responders]
+            gate = torch.as_tensor(gates, dtype=x.dtype)[:, self.responders]
+            weights = coef[blocks["response"]].reshape(len(self.responders), -1)
+            responses = torch.einsum("jk,sj,sjkt->st", weights, gate, drivers)
+        if as_array:
+            return baseline.numpy(), responses.numpy()
+        return baseline, responses
+
+
+@dataclass
+class TargetBlend:
+    """Weights of the target's three estimates, chosen on the validation tail.
+
+    ``forecast = base * baseline + linear * (baseline + responses) + network *
+    (network's baseline + network's rollout)``, with non-negative weights that
+    sum to 1. A network that forecasts worse than the linear model, or media
+    that explain nothing, get weight 0.
+    """
+
+    baseline: float = 0.0
+    linear: float = 1.0
+    network: float = 0.0
+
+    @classmethod
+    def choose(
+        cls,
+        truth,
+        baseline,
+        linear,
+        network,
+        mask,
+        step: float = 0.25,
+        with_network: bool = True,
+    ) -> TargetBlend:
+        """The grid point of lowest validation error (ties: the simpler).
+
+        All arrays are ``(n_shops, n_steps)`` in scaled units; ``mask`` marks
+        the validated steps. A coarse grid (quarters): the tail is short, and
+        finer weights would fit its noise.
+        """
+        grid = np.round(np.arange(0.0, 1.0 + 1e-9, step), 10)
+        best = None
+        weight = mask.astype(np.float64)
+        for a, c in itertools.product(grid, grid):
+            if a + c > 1.0 + 1e-9 or (c and not with_network):
+                continue
+            forecast = (1.0 - a - c) * baseline + a * linear + c * network
+            error = float((weight * (forecast - truth) ** 2).sum())
+            # prefer fewer and smaller components on (near) ties
+            key = (round(error, 10), c, a)
+            if best is None or key < best[0]:
+                best = (key, cls(baseline=1.0 - a - c, linear=a, network=c))
+        return best[1]
+
+    def combine(self, baseline, linear, network):
+        return self.baseline * baseline + self.linear * linear + self.network * network
