@@ -25,9 +25,9 @@ Panels (``--panels``; copies and licences in ``benchmarks/data/``):
     ``x2``; controls ``event_1``, ``event_2`` and the trend ``t``
     (``dayofyear`` is left out: seasonality is each method's business).
 ``weekly_sim``
-    The package's simulator in its weekly mode (:data:`WEEKLY_MODE`), when
-    ``make_causal_mmm`` has one; until then the panel is reported as skipped
-    and the three public panels run alone.
+    The package's weekly simulator, ``make_weekly_mmm`` (40 shops, 156 weeks;
+    media impressions, funnel nodes, signed controls, a baseline of trend,
+    yearly seasonality, holidays and shared shocks).
 
 Protocol: an 8-week horizon at 4 non-overlapping origins from the end (the
 forecast steps are T-8..T-1, T-16..T-9, T-24..T-17 and T-32..T-25), every
@@ -65,7 +65,6 @@ Writes ``benchmarks/results/real_panels.json`` (``--quick``:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import sys
 from dataclasses import dataclass, field
@@ -128,9 +127,8 @@ WEEKLY_PARAMS = {
     "SeasonalNaiveRegressor": {"strategy": "seasonal", "season_length": SEASON_LENGTH},
 }
 
-#: What ``make_causal_mmm`` is expected to take for weekly data, and the panel
-#: size (a Meridian-like 40 entities x 3 years). One edit here when it lands.
-WEEKLY_MODE = {"frequency": "weekly"}
+#: The size of the weekly simulator's panel (a Meridian-like 40 entities x 3
+#: years); ``make_weekly_mmm``'s other settings are its defaults.
 WEEKLY_SIZE = {"n_shops": 40, "n_steps": 156}
 
 #: Goals of the real-panels issue: CausalMMMRegressor's mean MSE over the best
@@ -345,44 +343,15 @@ def load_pymc() -> MarketingPanel:
     )
 
 
-def weekly_mode_missing() -> str | None:
-    """Why the weekly simulator cannot run here (None when it can)."""
-    from sklearn_causalmmm.datasets import make_causal_mmm
-
-    accepted = inspect.signature(make_causal_mmm).parameters
-    absent = [name for name in WEEKLY_MODE if name not in accepted]
-    if not absent:
-        return None
-    return (
-        f"make_causal_mmm has no weekly mode in this version (no parameter "
-        f"{', '.join(absent)}; expected {WEEKLY_MODE})"
-    )
-
-
 def load_weekly_simulator(n_shops: int | None = None, seed: int = 0):
-    """The package's weekly simulator as a panel (see :data:`WEEKLY_MODE`).
+    """The package's weekly simulator (``make_weekly_mmm``) as a panel."""
+    from sklearn_causalmmm.datasets import make_weekly_mmm
 
-    Media, funnel and control names are read from the simulator's output
-    (``media_names`` or else ``channel_names``, ``funnel_names``,
-    ``control_names``); a cost per media unit from ``costs`` when present.
-    """
-    from sklearn_causalmmm.datasets import make_causal_mmm
-
-    reason = weekly_mode_missing()
-    if reason:
-        raise RuntimeError(reason)
     size = dict(WEEKLY_SIZE)
     if n_shops is not None:
         size["n_shops"] = n_shops
-    data = make_causal_mmm(
-        **size,
-        **WEEKLY_MODE,
-        as_frame=True,
-        compute_contributions=False,
-        random_state=seed,
-    )
-    media = tuple(getattr(data, "media_names", None) or data.channel_names)
-    costs = getattr(data, "costs", None)
+    data = make_weekly_mmm(**size, as_frame=True, random_state=seed)
+    media = tuple(data.media_names)
     return MarketingPanel(
         name="weekly_sim",
         frame=data.frame,
@@ -391,10 +360,9 @@ def load_weekly_simulator(n_shops: int | None = None, seed: int = 0):
         target=data.target_name,
         media=media,
         funnel=tuple(data.funnel_names),
-        controls=tuple(getattr(data, "control_names", ())),
-        context=tuple(data.context_names),
-        costs=_named_costs(costs, media),
-        notes=f"make_causal_mmm(**{WEEKLY_MODE}), seed = the row's seed",
+        controls=tuple(data.control_names),
+        costs=_named_costs(data.costs, media),
+        notes="make_weekly_mmm(n_shops=40, n_steps=156), seed = the row's seed",
     )
 
 
@@ -703,9 +671,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, results_dir = parse_script_args(parser, argv)
     panels = comma_separated(parser, args.panels, PANEL_NAMES, "panel(s)")
-    if "weekly_sim" in panels and (reason := weekly_mode_missing()):
-        print(f"[real_panels] weekly_sim skipped: {reason}", flush=True)
-        panels.remove("weekly_sim")
     methods = select(METHODS, args.methods)
     n_seeds = args.seeds if args.seeds is not None else 1
     path = results_dir / RESULTS_FILE
@@ -730,7 +695,6 @@ def main(argv: list[str] | None = None) -> int:
             "methods": [m.name for m in METHODS],
             "goals": GOALS,
             "panels": descriptions,
-            "weekly_sim": weekly_mode_missing() or "available",
         },
     )
     run_script(
