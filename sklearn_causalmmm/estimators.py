@@ -980,7 +980,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             if gains is None
             else gains.numpy().astype(np.float64)
         )
+        self.calibration_errors_ = None
         if self.baseline_ is None:
+            if n_valid:
+                self.calibration_errors_ = self._tail_errors(panel, n_train)
             return
         # an edge into the target pools the encoder's posterior with the
         # evidence of the linear fit (as the discoverer's graph types pool a
@@ -991,7 +994,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             self.network_head_.evidence(),
             0.5 if self.edge_prior is None else self.edge_prior,
         )
-        gates = self.edge_probabilities_[:, :, -1]
+        # a shop's response to a driver goes through its edge into the target:
+        # the edge's probability times the shop's gain on it
+        gates = self.edge_probabilities_[:, :, -1] * self.edge_gains_[:, :, -1]
         self.head_ = self._fit_head(scaled, train, shop_scale, gates)
         networked = panel.n_shops >= _MIN_SHOPS_FOR_NETWORK
         if not networked:
@@ -1003,6 +1008,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
                 _MIN_SHOPS_FOR_NETWORK,
             )
         self.blend_ = TargetBlend(linear=0.5, network=0.5 if networked else 0.0)
+        self.calibration_errors_ = None
         if n_valid:
             # weigh the three estimates on forecasts of the tail the network
             # and the heads did not fit (funnel nodes forecast, as in a plan),
@@ -1020,7 +1026,25 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             self.blend_ = TargetBlend.choose(
                 truth, *estimates, panel.mask[:, n_train:], with_network=networked
             )
+            # the errors of forecasts of steps the model did not fit calibrate
+            # its intervals (split conformal)
+            errors = truth - self.blend_.combine(*estimates)
+            self.calibration_errors_ = errors[panel.mask[:, n_train:]]
         self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
+
+    def _tail_errors(self, panel: Panel, n_train: int) -> np.ndarray:
+        """Errors (scaled units) of the forecast of the steps after ``n_train``,
+        the plan's funnel nodes forecast as in a real plan."""
+        plan = panel.values[:, :-1, n_train:]
+        given = np.broadcast_to(
+            self._known_nodes().numpy()[None, :-1, None], plan.shape
+        )
+        with torch.no_grad(), no_denormals():
+            nodes = self._forecast_nodes(
+                panel, plan, given, n_train, np.arange(panel.n_shops)
+            ).numpy()
+        errors = (panel.values[:, -1, n_train:] - nodes[:, -1]) / self._scale[:, -1:]
+        return errors[panel.mask[:, n_train:]]
 
     def _fit_head(self, scaled, mask, shop_scale, gates=None) -> TargetHead:
         features, shocks = self._time_inputs(self._fitted_grid)
@@ -1131,7 +1155,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if given is None:
             drivers = planned
         else:
-            drivers = torch.where(torch.as_tensor(given), planned, rolled[:, :-1])
+            drivers = torch.where(
+                torch.as_tensor(np.array(given)), planned, rolled[:, :-1]
+            )
         return torch.cat([drivers, rolled[:, -1:]], 1)
 
     def _target_parts(
@@ -1148,25 +1174,31 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         remainder = rolled[:, -1].double() * network_scale[:, -1:] / scale[:, -1:]
         if self.baseline_ is None:
             return None, None, remainder, drivers
-        n_plan = plan_values.shape[-1]
-        past = torch.as_tensor(
-            history.values[..., :start] / self._scale[rows][..., None]
-        )
-        future = torch.cat(
-            [
-                drivers / scale[:, :-1, None],
-                torch.zeros(len(rows), 1, n_plan, dtype=torch.float64),
-            ],
-            1,
-        )
-        window = torch.cat([past, future], -1)
-        grid = extend_grid(history.time_index, start + n_plan)
-        probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
-        gates = probabilities[:, :, -1]
+        window, grid = self._head_window(history, drivers, start, rows)
+        probabilities, shop_gains = self._target_edges(rows, graphs, gains)
+        gates = probabilities * shop_gains
         base, responses = self._head_parts(self.head_, window, grid, gates, rows)
         network_base, _ = self._head_parts(self.network_head_, window, grid, shops=rows)
         base, responses = base[:, start:], responses[:, start:]
         return base, base + responses, network_base[:, start:] + remainder, drivers
+
+    def _head_window(self, history, drivers, start, rows):
+        """The scaled window a head reads (history, then the plan's drivers)."""
+        n_plan = drivers.shape[-1]
+        scale = torch.as_tensor(self._scale[rows])
+        past = torch.as_tensor(
+            history.values[..., :start] / self._scale[rows][..., None]
+        )
+        empty_target = torch.zeros(len(rows), 1, n_plan, dtype=torch.float64)
+        future = torch.cat([drivers / scale[:, :-1, None], empty_target], 1)
+        grid = extend_grid(history.time_index, start + n_plan)
+        return torch.cat([past, future], -1), grid
+
+    def _target_edges(self, rows, graphs=None, gains=None):
+        """Each shop's edge probabilities and gains into the target ``(n, d)``."""
+        probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
+        shop_gains = self.edge_gains_[rows] if gains is None else gains
+        return probabilities[:, :, -1], shop_gains[:, :, -1]
 
     def _forecast_nodes(
         self, history, plan_values, given, start, rows, graphs=None, gains=None
@@ -1246,6 +1278,128 @@ default=None
                 history, plan.values, plan.observed, start, rows
             )
         return nodes[:, -1].numpy()
+
+    def predict_interval(self, X, context=None, *, coverage: float = 0.8):
+        """A band around each forecast that holds the target with ``coverage``.
+
+        The band is calibrated on the time tail the model did not fit (split
+        conformal): the central ``coverage`` of the errors the model made
+        forecasting those steps, each in units of its shop's mean, around
+        the forecast. It always contains the point forecast. Without a
+        validation tail (``validation_fraction=0``) the spread of the target
+        head's in-sample residuals stands in, under a normal law.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Plan of fitted shops, as for :meth:`predict`.
+        context : array-like, default=None
+            Ignored for fitted shops.
+        coverage : float, default=0.8
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray or Series
+            In :meth:`predict`'s layout.
+
+        Examples
+        --------
+        >>> from sklearn_causalmmm import CausalMMMRegressor
+        >>> from sklearn_causalmmm.datasets import make_causal_mmm
+        >>> data = make_causal_mmm(n_shops=8, n_steps=67, random_state=0)
+        >>> model = CausalMMMRegressor(hidden=8, max_epochs=2, random_state=0)
+        >>> model = model.fit(data.X[..., :60], data.y[:, :60])
+        >>> lower, upper = model.predict_interval(data.X[..., 60:], coverage=0.8)
+        >>> bool((lower <= model.predict(data.X[..., 60:])).all())
+        True
+        """
+        if not 0.0 < coverage < 1.0:
+            raise ValueError(f"coverage must lie in (0, 1), got {coverage!r}.")
+        plan, history, start, rows = self._locate_plan(X, context)
+        with torch.no_grad(), no_denormals():
+            nodes = self._forecast_nodes(
+                history, plan.values, plan.observed, start, rows
+            ).numpy()
+        point = nodes[:, -1]
+        low, high = self._error_quantiles(coverage)
+        scale = self._scale[rows, -1:]
+        lower = point + min(low, 0.0) * scale
+        upper = point + max(high, 0.0) * scale
+        return plan.target_to_layout(lower), plan.target_to_layout(upper)
+
+    def _error_quantiles(self, coverage: float) -> tuple[float, float]:
+        """Quantiles of the calibration errors (scaled units) bounding ``coverage``."""
+        tail = (1.0 - coverage) / 2.0
+        errors = getattr(self, "calibration_errors_", None)
+        if errors is not None and errors.size >= 2:
+            n = errors.size
+            # the finite-sample correction of split conformal prediction
+            level = min(1.0, np.ceil((n + 1) * (1.0 - tail)) / n)
+            return (
+                float(np.quantile(errors, 1.0 - level)),
+                float(np.quantile(errors, level)),
+            )
+        from scipy.stats import norm
+
+        spread = (
+            np.sqrt(getattr(self.head_, "_residual_variance", 0.0))
+            if (self.baseline_ is not None)
+            else 0.0
+        )
+        z = float(norm.ppf(1.0 - tail))
+        return -z * spread, z * spread
+
+    def predict_samples(
+        self, X, context=None, *, n_samples: int = 100, random_state=None
+    ):
+        """Joint draws of the forecast: graphs, response coefficients and errors.
+
+        Each draw takes every shop's edges into the target from its graph,
+        the response coefficients from their posterior, and errors from
+        those made on the time tail the model did not fit. Draws with the
+        same ``random_state`` share that randomness across plans, so draw
+        ``i`` of two plans is one possible world: the draws of a plan's gain
+        over another are their differences.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Plan of fitted shops, as for :meth:`predict`.
+        context : array-like, default=None
+            Ignored for fitted shops.
+        n_samples : int, default=100
+        random_state : int, RandomState or None, default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, *predict(X).shape)
+        """
+        from sklearn.utils import check_random_state
+
+        rng = check_random_state(random_state)
+        plan, history, start, rows = self._locate_plan(X, context)
+        with torch.no_grad(), no_denormals():
+            base, linear, network, drivers = self._target_parts(
+                history, plan.values, start, rows, plan.observed
+            )
+            if self.baseline_ is None:
+                draws = np.repeat(network.numpy()[None], n_samples, axis=0)
+            else:
+                window, _ = self._head_window(history, drivers, start, rows)
+                probabilities, gains = self._target_edges(rows)
+                responses = self.head_.sample_responses(
+                    window.numpy(), probabilities, gains, n_samples, rng
+                )[..., start:]
+                base, network = base.numpy(), network.numpy()
+                draws = self.blend_.combine(
+                    base[None], base[None] + responses, network[None]
+                )
+        errors = self.calibration_errors_
+        if errors is not None and errors.size:
+            draws = draws + rng.choice(errors, size=draws.shape)
+        draws = draws * self._scale[rows, -1:][None]
+        return np.stack([np.asarray(plan.target_to_layout(draw)) for draw in draws])
 
     def rollout(self, X, context=None):
         """Every node over the steps of the plan ``X``: drivers and the target.

@@ -386,6 +386,40 @@ class TargetHead:
             return baseline.numpy(), responses.numpy()
         return baseline, responses
 
+    def sample_responses(
+        self, values, probabilities, gains, n_samples: int, rng
+    ) -> np.ndarray:
+        """Draws of the responses ``(n_samples, n_shops, n_steps)`` (ndarray).
+
+        Each draw takes the response coefficients from their posterior (a
+        Gaussian around the fit, with the fit's covariance, cut at 0 as the
+        fit is) and each shop's edges into the target from its graph: driver
+        ``i``'s edge is present with its probability ``probabilities[s, i]``
+        and then acts with the shop's gain ``gains[s, i]``.
+        """
+        from scipy.sparse.linalg import splu
+
+        x = np.asarray(values, dtype=np.float64)
+        n_shops, _, n_steps = x.shape
+        if not len(self.responders):
+            return np.zeros((n_samples, n_shops, n_steps))
+        blocks = self.design_.blocks
+        columns = np.arange(blocks["response"].start, blocks["response"].stop)
+        unit = np.zeros((self._gram.shape[0], len(columns)))
+        unit[columns, np.arange(len(columns))] = 1.0
+        covariance = splu(self._gram).solve(unit)[columns] * self._residual_variance
+        covariance = 0.5 * (covariance + covariance.T)
+        eigen, vectors = np.linalg.eigh(covariance)
+        root = vectors * np.sqrt(np.clip(eigen, 0.0, None))
+        mean = self.coef_[columns]
+        draws = mean + rng.standard_normal((n_samples, len(columns))) @ root.T
+        draws = np.clip(draws, 0.0, None).reshape(n_samples, len(self.responders), -1)
+        probability = np.asarray(probabilities, dtype=np.float64)[:, self.responders]
+        size = np.asarray(gains, dtype=np.float64)[:, self.responders]
+        present = rng.random_sample((n_samples, *probability.shape)) < probability
+        drivers = response_features(x, self.known, self.kernels)[:, self.responders]
+        return np.einsum("njk,nsj,sjkt->nst", draws, present * size, drivers)
+
 
 @dataclass
 class TargetBlend:
