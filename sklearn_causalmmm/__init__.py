@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sklearn_causalmmm.estimators import (
         PAPER_CONFIG,
+        Baseline,
         CausalGraphDiscoverer,
         CausalMMMRegressor,
         GraphTypePooling,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 # import, which the command line's --help and its input checks need not wait for.
 _LAZY_EXPORTS = {
     "PAPER_CONFIG": "estimators",
+    "Baseline": "estimators",
     "CausalGraphDiscoverer": "estimators",
     "CausalMMMRegressor": "estimators",
     "GraphTypePooling": "estimators",
@@ -40,6 +42,7 @@ _LAZY_EXPORTS = {
 
 __all__ = [
     "PAPER_CONFIG",
+    "Baseline",
     "CausalGraphDiscoverer",
     "CausalMMMForecaster",
     "CausalMMMRegressor",

@@ -32,7 +32,7 @@ from sklearn_causalmmm._causalmmm.training import (
 )
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
-from sklearn_causalmmm.panel import Panel, to_panel
+from sklearn_causalmmm.panel import Panel, known_edges, to_panel
 from sklearn_causalmmm.utils.lags import lag_feature_kinds
 from sklearn_causalmmm.utils.random import no_denormals, seeded
 from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
@@ -119,10 +119,95 @@ def _pool_evidence(probabilities, evidence, prior: float) -> np.ndarray:
     return expit(0.5 * (encoder + test[None]))
 
 
+#: Columns of a lift-test table (``shop`` optional).
+_LIFT_COLUMNS = ("shop", "channel", "start", "end", "spend_change", "lift", "lift_se")
+
+
+def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
+    """Lift tests as the target head reads them, or a ValueError naming the row."""
+    import pandas as pd
+
+    from sklearn_causalmmm._causalmmm.head import LiftTest
+
+    if lift_tests is None:
+        return []
+    if not isinstance(lift_tests, pd.DataFrame):
+        raise TypeError("lift_tests must be a DataFrame, one row per experiment.")
+    missing = [c for c in _LIFT_COLUMNS[1:] if c not in lift_tests.columns]
+    if missing:
+        raise ValueError(
+            f"lift_tests lacks the column(s) {missing}; it needs "
+            f"{list(_LIFT_COLUMNS[1:])} and optionally 'shop'."
+        )
+    names = list(panel.node_names)
+    grid = panel.time_index
+    tests = []
+    for row_number, row in enumerate(lift_tests.itertuples(index=False)):
+        where = f"lift_tests row {row_number}"
+        channel = str(row.channel)
+        if channel not in names or roles[names.index(channel)] not in (
+            "media",
+            "funnel",
+        ):
+            media = [n for n, r in zip(names, roles, strict=False) if r == "media"]
+            raise ValueError(
+                f"{where}: channel {channel!r} is not a media column ({media})"
+            )
+        node = names.index(channel)
+        positions = grid.get_indexer([row.start, row.end])
+        if (positions < 0).any() or positions[0] > positions[1]:
+            raise ValueError(
+                f"{where}: start {row.start!r} and end {row.end!r} must be steps "
+                f"of the fitted time grid ({grid[0]!r} to {grid[-1]!r}), start first"
+            )
+        shop = getattr(row, "shop", None)
+        if (
+            shop is None
+            or (isinstance(shop, float) and np.isnan(shop))
+            or shop in ("", "*")
+        ):
+            shops = np.arange(panel.n_shops)
+        else:
+            if shop not in panel.shop_ids:
+                raise ValueError(f"{where}: shop {shop!r} was not in the fitted data")
+            shops = np.array([list(panel.shop_ids).index(shop)])
+        values = [row.spend_change, row.lift, row.lift_se]
+        if not np.all(np.isfinite(np.asarray(values, dtype=float))) or row.lift_se <= 0:
+            raise ValueError(
+                f"{where}: spend_change, lift and lift_se must be finite, lift_se > 0"
+            )
+        tests.append(
+            LiftTest(
+                shops=shops,
+                node=node,
+                start=int(positions[0]),
+                stop=int(positions[1]) + 1,
+                change=float(row.spend_change) / panel.scale[shops, node],
+                target_scale=panel.scale[shops, -1].astype(np.float64),
+                lift=float(row.lift),
+                lift_se=float(row.lift_se),
+            )
+        )
+    return tests
+
+
 #: Shops below which the network's own forecast of the target is left out:
 #: an amortised encoder and a recurrent decoder learn little from a few
 #: series (the fit then says so in a log line).
 _MIN_SHOPS_FOR_NETWORK = 5
+
+
+def _is_edge_list(value) -> bool:
+    """a list of (sender, receiver) pairs of node names, patterns or positions."""
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(
+            isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2
+            for pair in value
+        )
+    )
+
 
 #: What the parameters every CausalMMM estimator shares accept.
 _SHARED_CONSTRAINTS: dict[str, list] = {
@@ -140,6 +225,8 @@ _SHARED_CONSTRAINTS: dict[str, list] = {
     "residual": ["boolean"],
     "messages": [Options(str, {"sender", "pair"})],
     "graph": [Options(str, {"learned", "full"})],
+    "required_edges": [_is_edge_list, None],
+    "forbidden_edges": [_is_edge_list, None],
     "lr": [Interval(numbers.Real, 0, None, closed="neither")],
     "batch_size": [Interval(numbers.Integral, 1, None)],
     "max_epochs": [Interval(numbers.Integral, 1, None), Options(str, {"auto"})],
@@ -260,6 +347,20 @@ class _CausalMMMBase(BaseEstimator):
             return None
         return Baseline() if isinstance(baseline, str) else clone(baseline)
 
+    def _known_edges(self, panel: Panel) -> np.ndarray:
+        """Edges fixed before fitting: 1, 0, or NaN (learned); kept for later."""
+        self.known_edges_ = known_edges(
+            panel.node_names, self.required_edges, self.forbidden_edges
+        )
+        return self.known_edges_
+
+    def _force_known(self, graphs: np.ndarray) -> np.ndarray:
+        """``graphs`` with the known edges at exactly 1 or 0."""
+        known = getattr(self, "known_edges_", None)
+        if known is None or np.isnan(known).all():
+            return graphs
+        return np.where(np.isnan(known)[None], graphs, known[None])
+
     @staticmethod
     def _model_roles(panel: Panel) -> tuple[str, ...]:
         """Every node's role, the last node the target (the discoverer's too)."""
@@ -292,6 +393,7 @@ class _CausalMMMBase(BaseEstimator):
             n_shops=panel.n_shops if gain_scale > 0 else 0,
             edge_gain_scale=gain_scale or 1.0,
             roles=self._model_roles(panel),
+            known_edges=self._known_edges(panel),
             **self._decoder_modules(),
         )
 
@@ -331,6 +433,7 @@ class _CausalMMMBase(BaseEstimator):
                 ]
             )
         probabilities = edge_probability(logits).numpy().astype(np.float64)
+        probabilities = self._force_known(probabilities)
         probabilities[:, np.arange(panel.n_nodes), np.arange(panel.n_nodes)] = 0.0
         return probabilities
 
@@ -413,6 +516,13 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         of ``[h_i, h_j]`` as in the authors' decoder.
     graph : {"learned", "full"}, default="learned"
         ``"full"`` fixes the fully connected graph (the "CM-full" ablation).
+    required_edges, forbidden_edges : list of (sender, receiver), default=None
+        Edges known before fitting, as pairs of node names, glob patterns or
+        positions: ``("brand", "search")``; ``("gmv", "*")`` forbids every
+        edge out of ``gmv``, ``("*", "tv")`` every edge into ``tv`` (a
+        channel whose spend nothing in the data decides). They have
+        probability exactly 1 or 0 in every shop, for fitted and new shops,
+        and the decoder reads them so.
     pooling : "graph_types", GraphTypePooling or None, default="graph_types"
         What happens to the encoder's graphs after training:
         ``"graph_types"`` is :class:`GraphTypePooling` with its defaults; a
@@ -519,6 +629,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
+        required_edges=None,
+        forbidden_edges=None,
         pooling: str | GraphTypePooling | None = "graph_types",
         lr: float = 3e-3,
         batch_size: int = 8,
@@ -551,6 +663,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.residual = residual
         self.messages = messages
         self.graph = graph
+        self.required_edges = required_edges
+        self.forbidden_edges = forbidden_edges
         self.pooling = pooling
         self.lr = lr
         self.batch_size = batch_size
@@ -586,7 +700,9 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.n_graph_types_ = self.pooling_.n_types_
         self.graph_types_ = self.pooling_.graph_types_
         self.graph_type_probabilities_ = self.pooling_.type_probabilities_
-        return self.pooling_.transform(self.encoder_edge_probabilities_)
+        return self._force_known(
+            self.pooling_.transform(self.encoder_edge_probabilities_)
+        )
 
     def _pooling_component(self) -> GraphTypePooling | None:
         if self.pooling is None:
@@ -602,7 +718,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         """Each shop's graph under the fitted pooling (if any)."""
         if self.pooling_ is None:
             return encoder_graphs
-        return self.pooling_.transform(encoder_graphs)
+        return self._force_known(self.pooling_.transform(encoder_graphs))
 
     def _prior_edge_probability(self) -> float:
         # the uniform prior over the two edge types gives P(edge) = 1/2
@@ -657,6 +773,8 @@ class NRIDiscoverer(CausalGraphDiscoverer):
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
+        required_edges=None,
+        forbidden_edges=None,
         pooling: str | GraphTypePooling | None = None,
         lr: float = 3e-3,
         batch_size: int = 8,
@@ -687,6 +805,8 @@ class NRIDiscoverer(CausalGraphDiscoverer):
         self.residual = residual
         self.messages = messages
         self.graph = graph
+        self.required_edges = required_edges
+        self.forbidden_edges = forbidden_edges
         self.pooling = pooling
         self.lr = lr
         self.batch_size = batch_size
@@ -751,6 +871,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         The decoder predicts the change from the current value.
     messages : {"sender", "pair"}, default="sender"
     graph : {"learned", "full"}, default="learned"
+    required_edges, forbidden_edges : list of (sender, receiver), default=None
+        Edges known before fitting (see :class:`CausalGraphDiscoverer`);
+        also exact in the target head's gates.
     edge_gain_scale : float, default=2.0
         Shops that share a graph may differ in how strongly a parent drives a
         child: every fitted shop scales the message of each edge ``i -> j`` by
@@ -860,6 +983,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         residual: bool = True,
         messages: str = "sender",
         graph: str = "learned",
+        required_edges=None,
+        forbidden_edges=None,
         edge_gain_scale: float = 2.0,
         baseline: str | Baseline | None = "auto",
         media_columns=None,
@@ -896,6 +1021,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.residual = residual
         self.messages = messages
         self.graph = graph
+        self.required_edges = required_edges
+        self.forbidden_edges = forbidden_edges
         self.edge_gain_scale = edge_gain_scale
         self.baseline = baseline
         self.media_columns = media_columns
@@ -925,6 +1052,41 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     @property
     def _edge_gain_scale(self) -> float:
         return float(self.edge_gain_scale)
+
+    def fit(self, X, y, context=None, lift_tests=None):
+        """Fit on the drivers ``X`` and the target ``y`` of every shop.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Media, funnel nodes and controls in any panel layout.
+        y : array-like or Series
+            The target, aligned with X.
+        context : array-like of shape (n_shops, n_context), default=None
+        lift_tests : DataFrame, default=None
+            Experiments that measured what changing a channel's spend did to
+            the target, one row each, with columns ``channel``, ``start``,
+            ``end`` (the first and last step of the change, on the time grid
+            of X, both inclusive), ``spend_change`` (the change of the
+            channel's value at each of those steps, in its own units),
+            ``lift`` (the measured change of the target summed over those
+            steps) and ``lift_se`` (its standard error); optionally ``shop``
+            (the shop tested; absent, empty or ``"*"``: every shop at once).
+            Each enters the target head's fit as the Gaussian likelihood of
+            its lift, so the channel's response moves to agree with it (a
+            test with a huge standard error changes nothing). After the fit,
+            :attr:`lift_tests_` compares the model's lifts with the measured
+            ones. Needs a baseline (``baseline`` not None).
+
+        Returns
+        -------
+        self
+        """
+        self._lift_tests_input = lift_tests
+        try:
+            return super().fit(X, y, context)
+        finally:
+            del self._lift_tests_input
 
     def _convert(
         self, X, y, context, min_steps, check_constant=True, missing="error"
@@ -960,6 +1122,13 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         n_valid, _ = self._window_sizes(panel)
         n_train = panel.n_steps - n_valid
         self.baseline_ = self._baseline_component()
+        lift_tests = getattr(self, "_lift_tests_input", None)
+        self._experiments = _read_lift_tests(lift_tests, panel, self.node_roles_)
+        if self._experiments and self.baseline_ is None:
+            raise ValueError(
+                "lift_tests calibrate the target head, which baseline=None leaves "
+                "out; keep the default baseline to use them."
+            )
         network_panel = panel
         if self.baseline_ is not None:
             self.baseline_.fit(panel.time_index, panel.n_shops)
@@ -994,6 +1163,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             self.network_head_.evidence(),
             0.5 if self.edge_prior is None else self.edge_prior,
         )
+        self.edge_probabilities_ = self._force_known(self.edge_probabilities_)
         # a shop's response to a driver goes through its edge into the target:
         # the edge's probability times the shop's gain on it
         gates = self.edge_probabilities_[:, :, -1] * self.edge_gains_[:, :, -1]
@@ -1031,6 +1201,39 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             errors = truth - self.blend_.combine(*estimates)
             self.calibration_errors_ = errors[panel.mask[:, n_train:]]
         self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
+        self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
+
+    def _compare_lift_tests(self, lift_tests, panel: Panel):
+        """The model's lift of every test beside the measured one (or None)."""
+        if not self._experiments:
+            return None
+        predicted = []
+        for test in self._experiments:
+            rows = test.shops
+            history = panel.subset(rows)
+            window = panel.values[rows, :-1, test.start : test.stop]
+            changed = window.copy()
+            changed[:, test.node] += (
+                test.change[:, None] * self._scale[rows, test.node][:, None]
+            )
+            given = np.broadcast_to(
+                self._known_nodes().numpy()[None, :-1, None], window.shape
+            )
+            with torch.no_grad(), no_denormals():
+                before, after = (
+                    self._forecast_nodes(history, plan, given, test.start, rows)[
+                        :, -1
+                    ].numpy()
+                    for plan in (window, changed)
+                )
+            predicted.append(float((after - before).sum()))
+        report = lift_tests.reset_index(drop=True)[
+            [c for c in _LIFT_COLUMNS if c in lift_tests.columns]
+        ].copy()
+        report["model_lift"] = predicted
+        report["z"] = (report["model_lift"] - report["lift"]) / report["lift_se"]
+        report["agrees"] = report["z"].abs() <= 2.0
+        return report
 
     def _tail_errors(self, panel: Panel, n_train: int) -> np.ndarray:
         """Errors (scaled units) of the forecast of the steps after ``n_train``,
@@ -1049,7 +1252,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     def _fit_head(self, scaled, mask, shop_scale, gates=None) -> TargetHead:
         features, shocks = self._time_inputs(self._fitted_grid)
         head = TargetHead(self.node_roles_, with_responses=True, shop_scale=shop_scale)
-        return head.fit(scaled, mask, features, shocks, gates)
+        experiments = self._experiments if gates is not None else None
+        return head.fit(scaled, mask, features, shocks, gates, experiments)
 
     def _choose_shop_scale(self, panel, scaled, train, n_valid) -> float:
         """The prior scale of shops' deviations that forecasts the tail best."""

@@ -15,6 +15,8 @@ channels it is not given.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -183,6 +185,7 @@ class PanelRegressorForecaster(BaseForecaster):
 
     def _refit(self) -> None:
         regressor = clone(getattr(self, "_template", self.regressor))
+        self._declare_signed_controls(regressor)
         if "target_name" in regressor.get_params(deep=False):
             regressor.set_params(target_name=self._target)
         else:
@@ -202,6 +205,49 @@ class PanelRegressorForecaster(BaseForecaster):
             self.edge_probabilities_ = regressor.edge_probabilities_
         if hasattr(regressor, "edge_gains_"):
             self.edge_gains_ = regressor.edge_gains_
+
+    def _declare_signed_controls(self, regressor) -> None:
+        """Make the regressor read signed exogenous columns as controls.
+
+        sktime passes any exogenous data; media must be non-negative, so a
+        column with negative values that the regressor would read as media
+        becomes a control (no saturation), with a warning naming it.
+        """
+        params = regressor.get_params(deep=False)
+        if self._univariate or "control_columns" not in params:
+            return
+        from sklearn_causalmmm.panel import resolve_roles
+
+        context = _context_columns(regressor)
+        drivers = [c for c in self._history_X.columns if c not in context]
+        roles = resolve_roles(
+            drivers,
+            media_columns=params.get("media_columns"),
+            funnel_columns=params.get("funnel_columns"),
+            control_columns=params.get("control_columns"),
+        )
+        negative = (self._history_X[drivers] < 0).any().to_numpy()
+        signed = [
+            name
+            for name, role, below in zip(drivers, roles, negative, strict=True)
+            if role == "media" and below
+        ]
+        if not signed:
+            return
+        warnings.warn(
+            f"column(s) {signed} of X have negative values, which media cannot "
+            "have: they are used as controls (signed, no saturation). Declare "
+            "them with the regressor's control_columns to silence this.",
+            UserWarning,
+            stacklevel=4,
+        )
+        declared = params.get("control_columns")
+        declared = (
+            []
+            if declared is None
+            else ([declared] if isinstance(declared, str | int) else list(declared))
+        )
+        regressor.set_params(control_columns=[*declared, *signed])
 
     def _drivers_history(self) -> pd.DataFrame:
         """X of the whole history on the internal index (time node if no X)."""

@@ -57,6 +57,7 @@ __all__ = [
     "check_min_steps",
     "concatenate_steps",
     "fill_context",
+    "known_edges",
     "resolve_roles",
     "time_unit",
     "to_panel",
@@ -733,7 +734,7 @@ def _match_columns(names: list[str], given, argument: str) -> list[int]:
             matches = [int(item) % len(names)]
         elif isinstance(item, str):
             matches = [j for j, name in enumerate(names) if name == item]
-            if not matches and any(c in item for c in "*?["):
+            if not matches and any(c in "*?[" for c in item):
                 matches = [
                     j for j, name in enumerate(names) if fnmatch.fnmatchcase(name, item)
                 ]
@@ -749,6 +750,70 @@ def _match_columns(names: list[str], given, argument: str) -> list[int]:
             )
         found.extend(j for j in matches if j not in found)
     return found
+
+
+def known_edges(
+    node_names: Sequence[str], required_edges=None, forbidden_edges=None
+) -> np.ndarray:
+    """The edges known before fitting, as a matrix of 1 (present), 0, NaN (learn).
+
+    Parameters
+    ----------
+    node_names : sequence of str
+        Every node, the target last.
+    required_edges, forbidden_edges : list of (sender, receiver), default=None
+        Pairs of node names, glob patterns (``"*"`` is every node: ``("gmv",
+        "*")`` forbids every edge out of ``gmv``, ``("*", "tv")`` every edge
+        into ``tv``) or positions. A node's edge to itself is never an edge.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes, n_nodes)
+        ``[i, j]`` = 1 for a required edge ``i -> j``, 0 for a forbidden one,
+        NaN for the others (and the diagonal).
+
+    Raises
+    ------
+    ValueError
+        A pair that is not two entries, a name or pattern that matches no
+        node, or an edge both required and forbidden.
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm.panel import known_edges
+    >>> known_edges(
+    ...     ["brand", "search", "gmv"],
+    ...     required_edges=[("brand", "search")],
+    ...     forbidden_edges=[("gmv", "*")],
+    ... )
+    array([[nan,  1., nan],
+           [nan, nan, nan],
+           [ 0.,  0., nan]])
+    """
+    names = [str(name) for name in node_names]
+    known = np.full((len(names), len(names)), np.nan)
+    for value, edges, argument in (
+        (1.0, required_edges, "required_edges"),
+        (0.0, forbidden_edges, "forbidden_edges"),
+    ):
+        for pair in edges or ():
+            if isinstance(pair, str) or len(pair) != 2:
+                raise ValueError(
+                    f"{argument} holds (sender, receiver) pairs; got {pair!r}"
+                )
+            senders = _match_columns(names, [pair[0]], argument)
+            receivers = _match_columns(names, [pair[1]], argument)
+            for i in senders:
+                for j in receivers:
+                    if i == j:
+                        continue
+                    if known[i, j] == 1.0 - value:
+                        raise ValueError(
+                            f"the edge {names[i]!r} -> {names[j]!r} is both required "
+                            "and forbidden"
+                        )
+                    known[i, j] = value
+    return known
 
 
 def time_unit(time_index: pd.Index) -> str:

@@ -647,3 +647,144 @@ def _expected_failures(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# -- known edges ---------------------------------------------------------------
+
+
+def test_known_edges_hold_exactly_for_fitted_and_new_shops(panel):
+    names = panel.feature_names + ["gmv"]
+    required = [(names[0], "gmv")]
+    forbidden = [("gmv", "*"), ("*", names[1])]
+    discoverer = CausalGraphDiscoverer(
+        **TINY, required_edges=required, forbidden_edges=forbidden, random_state=0
+    ).fit(_nodes(panel))
+    fresh = make_causal_mmm(
+        n_shops=5, n_channels=3, n_funnel=1, n_steps=40, random_state=9
+    )
+    for graphs in (
+        discoverer.edge_probabilities_,
+        discoverer.predict_graph(_nodes(fresh)),
+    ):
+        assert np.all(graphs[:, 0, -1] == 1.0)
+        assert np.all(graphs[:, -1, :] == 0.0)
+        assert np.all(graphs[:, :, 1] == 0.0)
+        # the other edges are learned: not all at 0 or 1
+        free = graphs[:, 2, 3]
+        assert np.all((free > 0.0) & (free < 1.0))
+    # the decoder reads them: its logits for them are fixed
+    known = discoverer.model_.known_edges
+    assert known[0, -1] == 1.0 and torch.isnan(known[2, 3])
+
+
+def test_the_regressor_forecasts_through_its_known_edges(panel):
+    forbid_all = CausalMMMRegressor(
+        **TINY, forbidden_edges=[("*", "gmv")], random_state=0
+    ).fit(panel.X[..., :35], panel.y[:, :35])
+    assert np.all(forbid_all.edge_probabilities_[:, :, -1] == 0.0)
+    # nothing reaches the target: cutting every other edge changes nothing
+    plan = panel.X[..., 35:]
+    cut = np.zeros_like(forbid_all.edge_probabilities_)
+    np.testing.assert_allclose(
+        forbid_all.predict(plan, edge_probabilities=cut),
+        forbid_all.predict(plan),
+        rtol=1e-5,
+    )
+    with pytest.raises(ValueError, match="both required and forbidden"):
+        CausalMMMRegressor(
+            **TINY, required_edges=[("search", "gmv")], forbidden_edges=[("*", "gmv")]
+        ).fit(panel.X, panel.y)
+    with pytest.raises(ValueError, match="forbidden_edges names 'tv'"):
+        CausalMMMRegressor(**TINY, forbidden_edges=[("tv", "gmv")]).fit(
+            panel.X, panel.y
+        )
+
+
+# -- lift tests ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    from sklearn_causalmmm.datasets import make_weekly_mmm
+
+    return make_weekly_mmm(
+        n_shops=12, n_channels=3, n_funnel=1, n_controls=2, n_steps=70, random_state=0
+    )
+
+
+def _true_lift(data, channel: int, window: slice, extra_spend: float) -> float:
+    spend = data.spend.copy()
+    spend[:, channel, window] += extra_spend
+    return float((data.simulate(spend).y - data.y)[:, window].sum())
+
+
+def _lift_table(data, rows):
+    """Lift tests of the weekly panel: (channel, measured lift, its error)."""
+    table = []
+    for channel, lift, error in rows:
+        extra = float(data.spend[:, channel].mean())
+        table.append(
+            {
+                "channel": data.media_names[channel],
+                "start": 50,
+                "end": 57,
+                # the change in impressions a change in spend buys
+                "spend_change": extra * 1000.0 / data.costs[channel],
+                "lift": lift,
+                "lift_se": error,
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
+    data = weekly
+    roles = dict(
+        funnel_columns=list(data.funnel_columns),
+        control_columns=list(data.control_columns),
+    )
+    settings = dict(hidden=8, max_epochs=3, n_lags=1, random_state=0, **roles)
+    window = slice(50, 58)
+    truth = [
+        _true_lift(data, k, window, float(data.spend[:, k].mean())) for k in range(3)
+    ]
+    # huge standard errors: the tests change nothing, and the report shows what
+    # the uncalibrated model says
+    vague = _lift_table(data, [(k, truth[k], 1e12) for k in range(3)])
+    before = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=vague)
+    plain = CausalMMMRegressor(**settings).fit(data.X, data.y)
+    np.testing.assert_allclose(
+        before.predict(data.X[..., 60:]), plain.predict(data.X[..., 60:]), rtol=1e-4
+    )
+    errors = np.abs(before.lift_tests_["model_lift"] - np.array(truth))
+    tested = int(np.argmax(errors / np.abs(truth)))  # the one it gets most wrong
+    # one precise test of that channel, the others still vague
+    rows = [
+        (k, truth[k], 1e12 if k != tested else 1e-3 * abs(truth[k])) for k in range(3)
+    ]
+    after = CausalMMMRegressor(**settings).fit(
+        data.X, data.y, lift_tests=_lift_table(data, rows)
+    )
+    errors_after = np.abs(after.lift_tests_["model_lift"] - np.array(truth))
+    assert errors_after[tested] <= 0.5 * errors[tested]
+    others = [k for k in range(3) if k != tested]
+    assert np.all(
+        errors_after[others] <= 1.1 * errors[others] + 0.01 * np.abs(truth)[others]
+    )
+    assert after.lift_tests_.loc[tested, "agrees"]
+
+
+def test_lift_tests_are_checked_naming_the_row(weekly):
+    data = weekly
+    table = _lift_table(data, [(0, 1.0, 1.0)])
+    model = CausalMMMRegressor(hidden=4, max_epochs=1, n_lags=1)
+    with pytest.raises(ValueError, match="lacks the column"):
+        model.fit(data.X, data.y, lift_tests=table.drop(columns="lift_se"))
+    with pytest.raises(ValueError, match="row 0: channel 'tv' is not a media column"):
+        model.fit(data.X, data.y, lift_tests=table.assign(channel="tv"))
+    with pytest.raises(ValueError, match="row 0: start 50 and end 99"):
+        model.fit(data.X, data.y, lift_tests=table.assign(end=99))
+    with pytest.raises(ValueError, match="baseline=None"):
+        CausalMMMRegressor(hidden=4, max_epochs=1, baseline=None).fit(
+            data.X, data.y, lift_tests=table
+        )

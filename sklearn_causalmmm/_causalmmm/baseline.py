@@ -69,12 +69,11 @@ class Baseline(BaseEstimator):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_causalmmm.estimators import Baseline
+    >>> from sklearn_causalmmm import Baseline
     >>> weeks = pd.date_range("2022-01-03", periods=104, freq="W-MON")
     >>> baseline = Baseline(n_changepoints=1).fit(weeks, n_shops=1)
-    >>> baseline.feature_names_
-    ['trend', 'trend_change_1', 'yearly_sin_1', 'yearly_cos_1', 'yearly_sin_2', \
-'yearly_cos_2', 'yearly_sin_3', 'yearly_cos_3']
+    >>> baseline.feature_names_[:3]
+    ['trend', 'trend_change_1', 'yearly_sin_1']
     >>> baseline.transform(weeks).shape
     (8, 104)
     """

@@ -32,7 +32,13 @@ import scipy.sparse as sp
 import torch
 from scipy.optimize import lsq_linear
 
-__all__ = ["RESPONSE_KERNELS", "TargetBlend", "TargetHead", "response_features"]
+__all__ = [
+    "RESPONSE_KERNELS",
+    "LiftTest",
+    "TargetBlend",
+    "TargetHead",
+    "response_features",
+]
 
 #: The response kernels every media and funnel node gets: (carryover decay,
 #: half-saturation in units of the shop's mean, delay in steps). Their
@@ -109,6 +115,26 @@ def response_features(values, known, kernels=RESPONSE_KERNELS):
         out.append(torch.stack(by_node, 1))
     features = torch.stack(out, 2)
     return features.numpy() if as_array else features
+
+
+@dataclass
+class LiftTest:
+    """A lift test as the head reads it (scaled units, positions).
+
+    ``shops`` (positions), ``node`` (the tested driver), steps
+    ``start``..``stop - 1`` on the fitted grid, ``change`` per shop in the
+    driver's scaled units, ``target_scale`` per shop (raw target per scaled
+    unit), ``lift`` and ``lift_se`` in raw target units.
+    """
+
+    shops: np.ndarray
+    node: int
+    start: int
+    stop: int
+    change: np.ndarray
+    target_scale: np.ndarray
+    lift: float
+    lift_se: float
 
 
 @dataclass
@@ -241,6 +267,7 @@ class TargetHead:
         features: np.ndarray,
         shocks: np.ndarray,
         gates: np.ndarray | None = None,
+        experiments: list[LiftTest] | None = None,
     ) -> TargetHead:
         """Fit on a window that starts at the first fitted step.
 
@@ -256,6 +283,10 @@ class TargetHead:
             Each step's shock (its fitted step), -1 for none.
         gates : ndarray of shape (n_shops, n_nodes), default=None
             Each node's edge probability into the target (1 if None).
+        experiments : list of LiftTest, default=None
+            Lift tests: each adds to the least squares the Gaussian likelihood
+            of its measured lift under the head's responses (one row, weighed
+            by the residual scale over the test's standard error).
 
         Returns
         -------
@@ -284,6 +315,12 @@ class TargetHead:
         lower = np.full(design.n_columns, -np.inf)
         lower[blocks["response"]] = 0.0
         penalised = np.flatnonzero(penalty > 0)
+        if experiments:
+            lift_rows, lifts = self._lift_rows(
+                values, gates, experiments, design, noise
+            )
+            matrix = sp.vstack([matrix, sp.csr_matrix(lift_rows)]).tocsr()
+            target = np.concatenate([target, lifts])
         augmented = sp.vstack(
             [
                 matrix,
@@ -311,6 +348,36 @@ class TargetHead:
         self._residual_variance = max(float(np.mean(residual**2)), 1e-12)
         self._n_rows = len(target)
         return self
+
+    def _lift_rows(self, values, gates, experiments, design, noise_variance):
+        """One least-squares row per lift test, scaled to unit-variance noise.
+
+        A test's lift is linear in the response coefficients: each shop's
+        change in its responses to the tested driver over the test's steps,
+        times its gate and its target's scale, summed over the test's shops.
+        """
+        noise = np.sqrt(noise_variance)
+        start = design.blocks["response"].start
+        n_kernels = len(self.kernels)
+        rows = np.zeros((len(experiments), design.n_columns))
+        lifts = np.zeros(len(experiments))
+        position = {node: k for k, node in enumerate(self.responders)}
+        for r, test in enumerate(experiments):
+            if test.node not in position:
+                continue
+            changed = values[test.shops].copy()
+            steps = slice(test.start, test.stop)
+            changed[:, test.node, steps] += test.change[:, None]
+            before = response_features(values[test.shops], self.known, self.kernels)
+            after = response_features(changed, self.known, self.kernels)
+            delta = (after - before)[:, test.node, :, steps].sum(-1)  # (shops, K)
+            weight = gates[test.shops, test.node] * test.target_scale
+            columns = start + position[test.node] * n_kernels + np.arange(n_kernels)
+            rows[r, columns] = weight @ delta
+            scale = noise / test.lift_se
+            rows[r] *= scale
+            lifts[r] = test.lift * scale
+        return rows, lifts
 
     def evidence(self) -> np.ndarray:
         """Each driver's log Bayes factor for acting on the target, ``(n_nodes,)``.

@@ -45,6 +45,11 @@ class CausalMMM(nn.Module):
         Passed to :class:`MarketingResponseDecoder`.
     roles : sequence of str, default=None
         Every node's role (see :class:`MarketingResponseDecoder`).
+    known_edges : array-like of shape (n_nodes, n_nodes), default=None
+        Edges known before training: 1 (present), 0 (absent) or NaN (to
+        learn). A known edge has probability exactly 1 or 0 in every shop,
+        in training as in prediction (its logits are fixed, so the encoder
+        learns nothing about it).
     n_shops : int, default=0
         Shops that get their own edge gains (rows of ``shops`` in
         :meth:`forward`); 0 shares every decoder weight across shops.
@@ -73,6 +78,7 @@ class CausalMMM(nn.Module):
         n_shops: int = 0,
         edge_gain_scale: float = 1.0,
         roles: Sequence[str] | None = None,
+        known_edges=None,
     ) -> None:
         super().__init__()
         if graph not in ("learned", "full"):
@@ -117,6 +123,11 @@ class CausalMMM(nn.Module):
         self.register_buffer(
             "off_diagonal", off_diagonal_mask(n_nodes), persistent=False
         )
+        if known_edges is None:
+            known_edges = torch.full((n_nodes, n_nodes), float("nan"))
+        self.register_buffer(
+            "known_edges", torch.as_tensor(known_edges, dtype=torch.float32)
+        )
 
     def edge_gains(self, shops: torch.Tensor | None) -> torch.Tensor | None:
         """Edge gains ``exp(g[s, i, j])`` of the given shops, ``(B, d, d)``.
@@ -151,8 +162,17 @@ class CausalMMM(nn.Module):
         if self.graph == "full":
             logits = x.new_zeros(x.shape[0], self.n_nodes, self.n_nodes, 2)
             logits[..., 1] = 30.0
+        else:
+            logits = self.encoder(x[..., -self.n_history :], pair_features)
+        known = self.known_edges
+        if torch.isnan(known).all():
             return logits
-        return self.encoder(x[..., -self.n_history :], pair_features)
+        # a known edge's logits are fixed far apart: probability 1 or 0, and
+        # the same in a Gumbel sample at any temperature
+        fixed = torch.stack(
+            [30.0 * (1.0 - 2.0 * known), 30.0 * (2.0 * known - 1.0)], -1
+        )
+        return torch.where(torch.isnan(known)[..., None], logits, fixed.to(logits))
 
     def edges(self, logits: torch.Tensor) -> torch.Tensor:
         """Gumbel samples when training; deterministic weights otherwise.
