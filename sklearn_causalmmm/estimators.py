@@ -34,7 +34,7 @@ from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel, known_edges, to_panel
 from sklearn_causalmmm.utils.lags import lag_feature_kinds
-from sklearn_causalmmm.utils.random import no_denormals, seeded
+from sklearn_causalmmm.utils.random import seeded, small_ops
 from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
 logger = logging.getLogger(__name__)
@@ -425,7 +425,7 @@ class _CausalMMMBase(BaseEstimator):
         pair = self._encoder_pair_features(scaled, panel.mask)
         windows = torch.as_tensor(scaled[..., -self.n_history_ :]).split(256)
         pairs = [None] * len(windows) if pair is None else pair.split(256)
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             logits = torch.cat(
                 [
                     self.model_.edge_logits(window, chunk)
@@ -1187,7 +1187,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             given = np.broadcast_to(
                 self._known_nodes().numpy()[None, :-1, None], plan.shape
             )
-            with torch.no_grad(), no_denormals():
+            with torch.no_grad(), small_ops():
                 parts = self._target_parts(
                     panel, plan, n_train, np.arange(panel.n_shops), given
                 )
@@ -1219,7 +1219,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             given = np.broadcast_to(
                 self._known_nodes().numpy()[None, :-1, None], window.shape
             )
-            with torch.no_grad(), no_denormals():
+            with torch.no_grad(), small_ops():
                 before, after = (
                     self._forecast_nodes(history, plan, given, test.start, rows)[
                         :, -1
@@ -1242,7 +1242,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         given = np.broadcast_to(
             self._known_nodes().numpy()[None, :-1, None], plan.shape
         )
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 panel, plan, given, n_train, np.arange(panel.n_shops)
             ).numpy()
@@ -1463,7 +1463,7 @@ default=None
             diagonal = np.arange(gains.shape[1])
             gains[:, diagonal, diagonal] = 1.0
         plan, history, start, rows = self._locate_plan(X, context)
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 history,
                 plan.values,
@@ -1477,7 +1477,7 @@ default=None
 
     def _forecast(self, history: Panel, plan: Panel, start: int) -> np.ndarray:
         rows = np.array([self._shop_rows[shop] for shop in history.shop_ids])
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 history, plan.values, plan.observed, start, rows
             )
@@ -1521,7 +1521,7 @@ default=None
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"coverage must lie in (0, 1), got {coverage!r}.")
         plan, history, start, rows = self._locate_plan(X, context)
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 history, plan.values, plan.observed, start, rows
             ).numpy()
@@ -1583,7 +1583,7 @@ default=None
 
         rng = check_random_state(random_state)
         plan, history, start, rows = self._locate_plan(X, context)
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             base, linear, network, drivers = self._target_parts(
                 history, plan.values, start, rows, plan.observed
             )
@@ -1627,7 +1627,7 @@ default=None
             last column.
         """
         plan, history, start, rows = self._locate_plan(X, context)
-        with torch.no_grad(), no_denormals():
+        with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 history, plan.values, plan.observed, start, rows
             ).numpy()
@@ -1725,7 +1725,7 @@ default=None
         """
         plan, history, start, rows = self._locate_plan(X, context)
         values = torch.tensor(plan.values, dtype=torch.float64, requires_grad=True)
-        with torch.enable_grad(), no_denormals():
+        with torch.enable_grad(), small_ops():
             nodes = self._forecast_nodes(history, values, plan.observed, start, rows)
             nodes[:, -1].sum().backward()
         forecast = nodes[:, -1].detach().numpy()

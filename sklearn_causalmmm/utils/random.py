@@ -1,8 +1,8 @@
 """Running torch code repeatably and fast, without disturbing the caller.
 
 :func:`seeded` fixes torch's global random state for one call and restores the
-caller's; :func:`no_denormals` flushes subnormal floats to zero for a block of
-code. Both leave torch's global settings as they found them.
+caller's; :func:`small_ops` runs a block of code as the package's small tensors
+run fastest. Both leave torch's global settings as they found them.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -14,31 +14,38 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-__all__ = ["no_denormals", "seeded"]
+__all__ = ["seeded", "small_ops"]
 
 
 @contextlib.contextmanager
-def no_denormals() -> Iterator[None]:
-    """Flush subnormal floats to zero inside the block (where the CPU can).
+def small_ops() -> Iterator[None]:
+    """Run the block on one torch thread, subnormal floats flushed to zero.
 
-    Edge weights near 0 multiply messages into values below float32's normal
-    range, and CPUs compute on such subnormal numbers a hundred times slower:
-    a one-shop fit took 152 s with them and 26 s without, to the same result
-    at float32 precision.
+    The network's tensors are small (a batch of shops, a few nodes, a few
+    dozen units): with more threads, each operation's synchronisation costs
+    more than it computes, and on a loaded machine far more (a tanh of 2,560
+    values took 2 us on one thread and 1,500 us on two). Edge weights near 0
+    also make values below float32's normal range, on which CPUs compute a
+    hundred times slower. Parallelism across fits belongs to processes
+    (joblib, dask).
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_causalmmm.utils.random import no_denormals
-    >>> with no_denormals():
-    ...     tiny = torch.tensor([1e-40]) * 1.0
-    >>> bool(tiny[0] == 0.0) or not torch.set_flush_denormal(False)
-    True
+    >>> from sklearn_causalmmm.utils.random import small_ops
+    >>> threads = torch.get_num_threads()
+    >>> with small_ops():
+    ...     inside = torch.get_num_threads()
+    >>> inside, torch.get_num_threads() == threads
+    (1, True)
     """
+    threads = torch.get_num_threads()
     flushed = torch.set_flush_denormal(True)
+    torch.set_num_threads(1)
     try:
         yield
     finally:
+        torch.set_num_threads(threads)
         if flushed:
             torch.set_flush_denormal(False)
 
@@ -46,7 +53,7 @@ def no_denormals() -> Iterator[None]:
 def seeded(seed: int, fn: Callable, *args, **kwargs):
     """Run ``fn`` with torch's global RNG seeded, restoring the caller's state.
 
-    Subnormal floats are flushed to zero meanwhile (see :func:`no_denormals`).
+    It runs as :func:`small_ops` runs a block.
 
     Examples
     --------
@@ -56,6 +63,6 @@ def seeded(seed: int, fn: Callable, *args, **kwargs):
     >>> bool(torch.equal(first, seeded(0, torch.rand, 2)))
     True
     """
-    with torch.random.fork_rng(devices=[]), no_denormals():
+    with torch.random.fork_rng(devices=[]), small_ops():
         torch.manual_seed(seed)
         return fn(*args, **kwargs)
