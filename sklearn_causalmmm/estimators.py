@@ -144,7 +144,11 @@ def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
     tests = []
     for row_number, row in enumerate(lift_tests.itertuples(index=False)):
         where = f"lift_tests row {row_number}"
-        channel = str(row.channel)
+        channel = row.channel
+        if isinstance(channel, numbers.Integral) and -len(names) < channel < len(names):
+            # a position, as for numpy input (the target, last, is no channel)
+            channel = names[int(channel)]
+        channel = str(channel)
         if channel not in names or roles[names.index(channel)] not in (
             "media",
             "funnel",
@@ -1082,6 +1086,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         -------
         self
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: give the target (sales, GMV, ...) aligned with X."
+            )
         self._lift_tests_input = lift_tests
         try:
             return super().fit(X, y, context)
@@ -1163,6 +1172,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             self.network_head_.evidence(),
             0.5 if self.edge_prior is None else self.edge_prior,
         )
+        # the target's own past enters through the baseline, not an edge
+        self.edge_probabilities_[:, -1, -1] = 0.0
         self.edge_probabilities_ = self._force_known(self.edge_probabilities_)
         # a shop's response to a driver goes through its edge into the target:
         # the edge's probability times the shop's gain on it
@@ -1193,8 +1204,22 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
                 )
             truth = panel.values[:, -1, n_train:] / self._scale[:, -1:]
             estimates = [part.numpy() for part in parts[:3]]
+            experiments = None
+            if self._experiments:
+                # the blend answers to the experiments too: a weight that
+                # dilutes a calibrated response is a worse fit of the tests
+                experiments = (
+                    self._part_lifts(panel),
+                    np.array([t.lift for t in self._experiments]),
+                    np.array([t.lift_se for t in self._experiments]),
+                    self.head_.noise_,
+                )
             self.blend_ = TargetBlend.choose(
-                truth, *estimates, panel.mask[:, n_train:], with_network=networked
+                truth,
+                *estimates,
+                panel.mask[:, n_train:],
+                with_network=networked,
+                experiments=experiments,
             )
             # the errors of forecasts of steps the model did not fit calibrate
             # its intervals (split conformal)
@@ -1203,14 +1228,12 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
         self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
 
-    def _compare_lift_tests(self, lift_tests, panel: Panel):
-        """The model's lift of every test beside the measured one (or None)."""
-        if not self._experiments:
-            return None
-        predicted = []
-        for test in self._experiments:
+    def _part_lifts(self, panel: Panel) -> np.ndarray:
+        """Each lift test's lift under the baseline, linear and network
+        estimates of the target, raw units ``(n_tests, 3)``."""
+        lifts = np.zeros((len(self._experiments), 3))
+        for r, test in enumerate(self._experiments):
             rows = test.shops
-            history = panel.subset(rows)
             window = panel.values[rows, :-1, test.start : test.stop]
             changed = window.copy()
             changed[:, test.node] += (
@@ -1221,16 +1244,27 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             )
             with torch.no_grad(), small_ops():
                 before, after = (
-                    self._forecast_nodes(history, plan, given, test.start, rows)[
-                        :, -1
-                    ].numpy()
+                    self._target_parts(
+                        panel.subset(rows), plan, test.start, rows, given
+                    )[:3]
                     for plan in (window, changed)
                 )
-            predicted.append(float((after - before).sum()))
+            scale = self._scale[rows, -1:]
+            lifts[r] = [
+                float(((b - a).numpy() * scale).sum())
+                for a, b in zip(before, after, strict=True)
+            ]
+        return lifts
+
+    def _compare_lift_tests(self, lift_tests, panel: Panel):
+        """The model's lift of every test beside the measured one (or None)."""
+        if not self._experiments:
+            return None
+        weights = np.array([self.blend_.baseline, self.blend_.linear, self.blend_.network])
         report = lift_tests.reset_index(drop=True)[
             [c for c in _LIFT_COLUMNS if c in lift_tests.columns]
         ].copy()
-        report["model_lift"] = predicted
+        report["model_lift"] = self._part_lifts(panel) @ weights
         report["z"] = (report["model_lift"] - report["lift"]) / report["lift_se"]
         report["agrees"] = report["z"].abs() <= 2.0
         return report

@@ -1543,9 +1543,10 @@ def _check_values(
             has_target,
             "has negative values",
             hint=(
-                ": media (spend, impressions) cannot be negative. If this is a "
-                "signed series (a price index, temperature, a growth rate), "
-                "declare it as a control (control_columns=[...])"
+                ". Negative values in data are allowed in controls only: media "
+                "(spend, impressions) cannot be negative. If this is a signed "
+                "series (a price index, temperature, a growth rate), declare it "
+                "as a control (control_columns=[...])"
             ),
         )
 

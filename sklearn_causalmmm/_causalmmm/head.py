@@ -384,8 +384,12 @@ class TargetHead:
 
         A Wald statistic of the driver's coefficients (its response kernels,
         or its control coefficient) under the fit's posterior covariance,
-        turned into a log Bayes factor by Schwarz's approximation,
-        ``chi2 / 2 - (k / 2) log n``; 0 for nodes the head has no terms for.
+        turned into a log Bayes factor. A driver's ``k`` kernels are
+        alternative shapes of one response (collinear, not ``k`` effects), so
+        it is Schwarz's approximation for one coefficient among ``k`` shapes:
+        ``(chi2 - (k - 1)) / 2 - log(n) / 2 - log(k)`` (``chi2`` less its null
+        mean beyond one degree of freedom; ``log k`` pays for the choice of
+        shape). 0 for nodes the head has no terms for.
         """
         from scipy.sparse.linalg import splu
 
@@ -408,7 +412,10 @@ class TargetHead:
             covariance = factor.solve(unit)[columns] * self._residual_variance
             coef = self.coef_[columns]
             statistic = float(coef @ np.linalg.solve(covariance, coef))
-            evidence[node] = statistic / 2.0 - len(columns) / 2.0 * np.log(self._n_rows)
+            k = len(columns)
+            evidence[node] = (
+                (statistic - (k - 1)) / 2.0 - np.log(self._n_rows) / 2.0 - np.log(k)
+            )
         return evidence
 
     def predict(self, values, features, shocks, gates=None, shops=None):
@@ -512,12 +519,16 @@ class TargetBlend:
         mask,
         step: float = 0.25,
         with_network: bool = True,
+        experiments=None,
     ) -> TargetBlend:
         """The grid point of lowest validation error (ties: the simpler).
 
         All arrays are ``(n_shops, n_steps)`` in scaled units; ``mask`` marks
         the validated steps. A coarse grid (quarters): the tail is short, and
-        finer weights would fit its noise.
+        finer weights would fit its noise. ``experiments`` = (lifts of the three
+        estimates ``(n_tests, 3)``, measured lifts, their standard errors, the
+        noise variance of a scaled step) adds the tests' Gaussian likelihood:
+        the error becomes ``sum(errors**2) + noise * sum(z**2)``.
         """
         grid = np.round(np.arange(0.0, 1.0 + 1e-9, step), 10)
         best = None
@@ -527,6 +538,10 @@ class TargetBlend:
                 continue
             forecast = (1.0 - a - c) * baseline + a * linear + c * network
             error = float((weight * (forecast - truth) ** 2).sum())
+            if experiments is not None:
+                lifts, measured, se, noise = experiments
+                z = (lifts @ np.array([1.0 - a - c, a, c]) - measured) / se
+                error += noise * float((z**2).sum())
             # prefer fewer and smaller components on (near) ties
             key = (round(error, 10), c, a)
             if best is None or key < best[0]:
