@@ -1179,6 +1179,13 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         # the edge's probability times the shop's gain on it
         gates = self.edge_probabilities_[:, :, -1] * self.edge_gains_[:, :, -1]
         self.head_ = self._fit_head(scaled, train, shop_scale, gates)
+        # funnel nodes get heads of their own (baseline and media responses),
+        # so a plan's change of spend moves them, and the target through them
+        self._funnel_nodes = np.flatnonzero(np.asarray(self.node_roles_) == "funnel")
+        self.funnel_heads_ = self._fit_funnel_heads(
+            scaled, train, shop_scale, pool=True
+        )
+        self.funnel_blend_ = dict.fromkeys(self.funnel_heads_, 0.0)
         networked = panel.n_shops >= _MIN_SHOPS_FOR_NETWORK
         if not networked:
             logger.info(
@@ -1198,10 +1205,14 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             given = np.broadcast_to(
                 self._known_nodes().numpy()[None, :-1, None], plan.shape
             )
+            shops = np.arange(panel.n_shops)
             with torch.no_grad(), small_ops():
-                parts = self._target_parts(
-                    panel, plan, n_train, np.arange(panel.n_shops), given
-                )
+                parts = self._target_parts(panel, plan, n_train, shops, given)
+                if self.funnel_heads_:
+                    self.funnel_blend_ = self._choose_funnel_blend(
+                        panel, parts[3], n_train, shops
+                    )
+                    parts = self._target_parts(panel, plan, n_train, shops, given)
             truth = panel.values[:, -1, n_train:] / self._scale[:, -1:]
             estimates = [part.numpy() for part in parts[:3]]
             experiments = None
@@ -1225,8 +1236,104 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             # its intervals (split conformal)
             errors = truth - self.blend_.combine(*estimates)
             self.calibration_errors_ = errors[panel.mask[:, n_train:]]
+        else:
+            self.funnel_blend_ = dict.fromkeys(self.funnel_heads_, 0.5)
         self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
+        self.funnel_heads_ = self._fit_funnel_heads(scaled, panel.mask, shop_scale)
         self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
+
+    def _fit_funnel_heads(self, scaled, mask, shop_scale, pool=False) -> dict:
+        """A head per funnel node: the node's baseline and its responses to
+        media and controls, gated by their edges into it.
+
+        With ``pool``, the edges from media and controls into each funnel node
+        first pool the encoder's posterior with the evidence of an ungated fit,
+        as the edges into the target do.
+        """
+        roles = np.asarray(self.node_roles_).copy()
+        roles[self._funnel_nodes] = "other"  # a funnel head reads media only
+        features, shocks = self._time_inputs(self._fitted_grid)
+        senders = np.flatnonzero(np.isin(roles, ("media", "control")))
+        heads = {}
+        for f in self._funnel_nodes:
+            values = scaled.copy()
+            values[:, -1] = scaled[:, f]
+            if pool:
+                ungated = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
+                ungated.fit(values, mask, features, shocks)
+                self.edge_probabilities_[:, senders, f] = _pool_evidence(
+                    self.edge_probabilities_[:, senders, f],
+                    ungated.evidence()[senders],
+                    0.5 if self.edge_prior is None else self.edge_prior,
+                )
+                self.edge_probabilities_ = self._force_known(self.edge_probabilities_)
+            gates = self.edge_probabilities_[:, :, f] * self.edge_gains_[:, :, f]
+            head = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
+            heads[int(f)] = head.fit(values, mask, features, shocks, gates)
+        return heads
+
+    def _funnel_forecasts(self, history, drivers, start, rows, graphs=None, gains=None):
+        """Each funnel head's forecast over the plan, raw units ``{node: (n, T)}``."""
+        window, grid = self._head_window(history, drivers, start, rows)
+        probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
+        shop_gains = self.edge_gains_[rows] if gains is None else gains
+        forecasts = {}
+        for f, head in self.funnel_heads_.items():
+            gates = probabilities[:, :, f] * shop_gains[:, :, f]
+            base, responses = self._head_parts(head, window, grid, gates, rows)
+            scale = torch.as_tensor(self._scale[rows, f][:, None])
+            forecasts[f] = (base + responses)[:, start:] * scale
+        return forecasts
+
+    def _with_funnel_heads(self, history, drivers, start, rows, given, graphs, gains):
+        """``drivers`` with each forecast funnel node a blend of the network's
+        forecast and its head's (weights chosen on the validation tail)."""
+        heads = getattr(self, "funnel_heads_", None)
+        if not heads or given is None:
+            return drivers
+        given = torch.as_tensor(
+            np.broadcast_to(np.asarray(given), drivers.shape).copy()
+        )
+        forecasts = self._funnel_forecasts(history, drivers, start, rows, graphs, gains)
+        columns = []
+        for j in range(drivers.shape[1]):
+            column = drivers[:, j]
+            if j in forecasts:
+                weight = self.funnel_blend_[j]
+                mixed = weight * forecasts[j] + (1.0 - weight) * column
+                column = torch.where(given[:, j], column, mixed)
+            columns.append(column)
+        return torch.stack(columns, 1)
+
+    def _choose_funnel_blend(self, panel: Panel, drivers, n_train: int, rows) -> dict:
+        """Per funnel node, the weight of its head against the network on the
+        validation tail (quarters; ties: the network alone)."""
+        forecasts = self._funnel_forecasts(panel, drivers, n_train, rows)
+        mask = panel.mask[:, n_train:]
+        if panel.observed is not None:
+            observed = panel.observed[:, :, n_train:]
+        blend = {}
+        for f, head_forecast in forecasts.items():
+            truth = panel.values[:, f, n_train:]
+            weight = mask if panel.observed is None else observed[:, f]
+            errors = {
+                w: float(
+                    (
+                        weight
+                        * (
+                            (
+                                w * head_forecast.numpy()
+                                + (1 - w) * drivers[:, f].numpy()
+                            )
+                            - truth
+                        )
+                        ** 2
+                    ).sum()
+                )
+                for w in (0.0, 0.25, 0.5, 0.75, 1.0)
+            }
+            blend[f] = min(errors, key=lambda w: (round(errors[w], 10), w))
+        return blend
 
     def _part_lifts(self, panel: Panel) -> np.ndarray:
         """Each lift test's lift under the baseline, linear and network
@@ -1260,7 +1367,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         """The model's lift of every test beside the measured one (or None)."""
         if not self._experiments:
             return None
-        weights = np.array([self.blend_.baseline, self.blend_.linear, self.blend_.network])
+        weights = np.array(
+            [self.blend_.baseline, self.blend_.linear, self.blend_.network]
+        )
         report = lift_tests.reset_index(drop=True)[
             [c for c in _LIFT_COLUMNS if c in lift_tests.columns]
         ].copy()
@@ -1412,6 +1521,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         remainder = rolled[:, -1].double() * network_scale[:, -1:] / scale[:, -1:]
         if self.baseline_ is None:
             return None, None, remainder, drivers
+        drivers = self._with_funnel_heads(
+            history, drivers, start, rows, given, graphs, gains
+        )
         window, grid = self._head_window(history, drivers, start, rows)
         probabilities, shop_gains = self._target_edges(rows, graphs, gains)
         gates = probabilities * shop_gains
