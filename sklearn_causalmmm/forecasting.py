@@ -46,6 +46,9 @@ class PanelRegressorForecaster(BaseForecaster):
     In-sample steps (``fh <= 0``) are forecast from what the regressor knew
     just before the first requested step, with the observed drivers (or
     those given in ``X``) as the plan, i.e. a back-test from that date.
+    ``predict_interval`` and ``predict_quantiles`` (sktime's
+    ``capability:pred_int``) are available when the regressor has a
+    ``predict_interval(X, coverage=...)`` method.
 
     Parameters
     ----------
@@ -123,7 +126,9 @@ class PanelRegressorForecaster(BaseForecaster):
         "X-y-must-have-same-index": True,
         "capability:missing_values": False,
         "capability:insample": True,
+        # set per instance: intervals need the regressor's predict_interval
         "capability:pred_int": False,
+        "capability:pred_int:insample": True,
         "capability:update": True,
         # a regressor needs the plan of every step up to the last one asked for
         "capability:non_contiguous_X": False,
@@ -142,6 +147,7 @@ class PanelRegressorForecaster(BaseForecaster):
     def __init__(self, regressor) -> None:
         self.regressor = regressor
         super().__init__()
+        self.set_tags(**{"capability:pred_int": hasattr(regressor, "predict_interval")})
 
     # ------------------------------------------------------------------ fit
     def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh):
@@ -319,6 +325,97 @@ class PanelRegressorForecaster(BaseForecaster):
         pd.DataFrame
             GMV on the index of the fh steps (per shop for panels).
         """
+        plan, columns, times = self._horizon_plan(fh, X)
+        gmv = self._on_horizon(self.regressor_.predict(plan), columns)
+        return self._to_output(gmv, times)
+
+    def _predict_interval(self, fh: ForecastingHorizon, X=None, coverage=(0.9,)):
+        """Prediction intervals of GMV at the horizon ``fh``, one per coverage.
+
+        They are the regressor's ``predict_interval`` bands over the plan of
+        :meth:`_predict` (for CausalMMM: split conformal on the time tail it
+        did not fit), so they always hold the point forecast.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+        X : pd.DataFrame or None
+        coverage : list of float
+            Nominal coverages, each in [0, 1).
+
+        Returns
+        -------
+        pd.DataFrame
+            Row index as :meth:`_predict`'s; columns ``(variable, coverage,
+            "lower" | "upper")``.
+        """
+        plan, columns, times = self._horizon_plan(fh, X)
+        frames = []
+        for level in coverage:
+            lower, upper = self._bands(plan, float(level))
+            for bound in (lower, upper):
+                frames.append(self._to_output(self._on_horizon(bound, columns), times))
+        result = pd.concat(frames, axis=1)
+        result.columns = pd.MultiIndex.from_product(
+            [self._y_columns, list(coverage), ["lower", "upper"]]
+        )
+        return result
+
+    def _predict_quantiles(self, fh: ForecastingHorizon, X=None, alpha=(0.5,)):
+        """Quantile forecasts of GMV at the horizon ``fh``.
+
+        Quantile ``a`` below 1/2 is the lower bound of the central interval
+        of coverage ``1 - 2a``, above 1/2 the upper bound of coverage
+        ``2a - 1``, and 1/2 the point forecast: quantiles are ordered and
+        the median is the forecast.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+        X : pd.DataFrame or None
+        alpha : list of float
+            Quantile levels in (0, 1).
+
+        Returns
+        -------
+        pd.DataFrame
+            Row index as :meth:`_predict`'s; columns ``(variable, alpha)``.
+        """
+        plan, columns, times = self._horizon_plan(fh, X)
+        frames = []
+        for level in alpha:
+            level = float(level)
+            if np.isclose(level, 0.5):
+                values = self.regressor_.predict(plan)
+            elif level < 0.5:
+                values = self._bands(plan, 1.0 - 2.0 * level)[0]
+            else:
+                values = self._bands(plan, 2.0 * level - 1.0)[1]
+            frames.append(self._to_output(self._on_horizon(values, columns), times))
+        result = pd.concat(frames, axis=1)
+        result.columns = pd.MultiIndex.from_product([self._y_columns, list(alpha)])
+        return result
+
+    def _bands(self, plan: pd.DataFrame, coverage: float):
+        """The regressor's band of ``coverage`` over ``plan`` (the point at 0)."""
+        if coverage <= 0.0:
+            point = self.regressor_.predict(plan)
+            return point, point
+        if not hasattr(self.regressor_, "predict_interval"):
+            raise NotImplementedError(
+                f"{type(self.regressor_).__name__} has no predict_interval; "
+                "this forecaster cannot give intervals with it."
+            )
+        return self.regressor_.predict_interval(plan, coverage=coverage)
+
+    def _on_horizon(self, values, columns: np.ndarray) -> np.ndarray:
+        """Plan-step values of the regressor, kept at the requested steps."""
+        values = np.asarray(values, dtype=np.float64)
+        return values.reshape(len(self._instances), -1)[:, columns]
+
+    def _horizon_plan(self, fh: ForecastingHorizon, X: pd.DataFrame | None):
+        """The plan up to the last step of ``fh``, the positions of the fh
+        steps in it, and their times."""
         grid = self._grid()
         n_history = len(grid)
         cutoff = self.cutoff
@@ -342,10 +439,8 @@ class PanelRegressorForecaster(BaseForecaster):
         in_sample = grid[n_history - 1 + first : n_history + min(last, 0)]
         plan_times = in_sample.append(times[steps > 0])
         plan = self._plan(plan_times, steps, X)
-        gmv = np.asarray(self.regressor_.predict(plan), dtype=np.float64)
         columns = relative - first
-        gmv = gmv.reshape(len(self._instances), len(steps))[:, columns]
-        return self._to_output(gmv, times[columns])
+        return plan, columns, times[columns]
 
     def _plan(
         self, plan_times: pd.Index, steps: np.ndarray, X: pd.DataFrame | None
@@ -485,6 +580,11 @@ class CausalMMMForecaster(PanelRegressorForecaster):
       before the first requested step, with the observed drivers (or those
       given in ``X``) as the plan, i.e. a back-test from that date.
 
+    ``predict_interval`` and ``predict_quantiles`` are the regressor's
+    :meth:`~sklearn_causalmmm.CausalMMMRegressor.predict_interval` bands on
+    the same plan (split conformal on the time tail the model did not fit);
+    they always hold the point forecast, which is also the 0.5 quantile.
+
     Parameters
     ----------
     regressor : CausalMMMRegressor or None, default=None
@@ -548,6 +648,9 @@ class CausalMMMForecaster(PanelRegressorForecaster):
     (28, 1)
     >>> forecaster.predict(fh=[1, 2, 3]).shape  # drivers forecast too
     (12, 1)
+    >>> bands = forecaster.predict_interval(fh=[1, 2, 3], X=X, coverage=0.8)
+    >>> list(bands.columns)
+    [('gmv', 0.8, 'lower'), ('gmv', 0.8, 'upper')]
     """
 
     _tags = {
@@ -558,6 +661,8 @@ class CausalMMMForecaster(PanelRegressorForecaster):
 
     def __init__(self, regressor=None) -> None:
         super().__init__(regressor)
+        # None is CausalMMMRegressor(), which has intervals
+        self.set_tags(**{"capability:pred_int": True})
 
     def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh):
         if self.regressor is None:

@@ -487,3 +487,50 @@ def test_generic_rejects_what_is_not_a_regressor_instance(regressor, panel):
     y, _ = panel
     with pytest.raises(TypeError, match="regressor must be an estimator instance"):
         PanelRegressorForecaster(regressor).fit(y)
+
+
+def test_intervals_and_quantiles_follow_sktime_conventions(fitted, panel):
+    _, X = panel
+    fh = [1, 2, 3]
+    point = fitted.predict(fh=fh, X=X)
+    bands = fitted.predict_interval(fh=fh, X=X, coverage=[0.5, 0.9])
+    assert list(bands.columns) == [
+        ("gmv", 0.5, "lower"),
+        ("gmv", 0.5, "upper"),
+        ("gmv", 0.9, "lower"),
+        ("gmv", 0.9, "upper"),
+    ]
+    assert bands.index.equals(point.index)
+    gmv = point["gmv"].to_numpy()
+    for coverage in (0.5, 0.9):
+        assert (bands[("gmv", coverage, "lower")].to_numpy() <= gmv).all()
+        assert (bands[("gmv", coverage, "upper")].to_numpy() >= gmv).all()
+    # the wider coverage holds the narrower band, and a band has width
+    assert (bands[("gmv", 0.9, "lower")] <= bands[("gmv", 0.5, "lower")]).all()
+    assert (bands[("gmv", 0.9, "upper")] >= bands[("gmv", 0.5, "upper")]).all()
+    assert (bands[("gmv", 0.9, "upper")] > bands[("gmv", 0.9, "lower")]).all()
+    # the bands are the regressor's on the same plan
+    plan = X.groupby(level=0).nth(list(range(33, 36)))
+    plan = plan.set_axis(
+        pd.MultiIndex.from_arrays(
+            [
+                plan.index.get_level_values(0).map(fitted.shop_ids_.index),
+                plan.index.get_level_values(1),
+            ]
+        )
+    )
+    lower, upper = fitted.regressor_.predict_interval(plan, coverage=0.9)
+    np.testing.assert_allclose(bands[("gmv", 0.9, "lower")], lower.to_numpy())
+    np.testing.assert_allclose(bands[("gmv", 0.9, "upper")], upper.to_numpy())
+    quantiles = fitted.predict_quantiles(fh=fh, X=X, alpha=[0.05, 0.5, 0.95])
+    assert list(quantiles.columns) == [("gmv", 0.05), ("gmv", 0.5), ("gmv", 0.95)]
+    np.testing.assert_allclose(quantiles[("gmv", 0.5)], gmv)
+    np.testing.assert_allclose(quantiles[("gmv", 0.05)], lower.to_numpy())
+    np.testing.assert_allclose(quantiles[("gmv", 0.95)], upper.to_numpy())
+
+
+def test_intervals_only_with_a_regressor_that_has_them():
+    assert CausalMMMForecaster().get_tag("capability:pred_int")
+    assert PanelRegressorForecaster(REGRESSOR).get_tag("capability:pred_int")
+    generic = PanelRegressorForecaster(AdstockHillRegressor())
+    assert not generic.get_tag("capability:pred_int")

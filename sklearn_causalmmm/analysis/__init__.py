@@ -5,13 +5,15 @@ through its public ``predict``, so it works with
 :class:`~sklearn_causalmmm.CausalMMMRegressor` and with every forecasting
 baseline alike:
 
-- :mod:`~sklearn_causalmmm.analysis.contributions`: what each channel brought
-  (Shapley values);
+- :mod:`~sklearn_causalmmm.analysis.contributions`: what each channel brought,
+  directly and through the funnel nodes, with ROI and intervals;
 - :mod:`~sklearn_causalmmm.analysis.response`: how GMV responds as a
   channel's spend grows;
 - :mod:`~sklearn_causalmmm.analysis.budget`: where the same budget earns more;
 - :mod:`~sklearn_causalmmm.analysis.graph_check`: whether the forecast goes
-  through the learned graph (CausalMMM only).
+  through the learned graph (CausalMMM only);
+- :mod:`~sklearn_causalmmm.analysis.influence`: how far each node's past moves
+  each node's forecast, against the learned graph (CausalMMM only).
 
 The back-tests, the demo, the figures and the HTML reports of the command line
 are built on these in :mod:`sklearn_causalmmm.reporting`; nothing here imports

@@ -122,7 +122,10 @@ def backtest():
 
 def test_decisions_are_those_of_the_held_out_plan(backtest):
     again = channel_contributions(
-        backtest.model, backtest.plan, backtest.decisions.spend_columns
+        backtest.model,
+        backtest.plan,
+        backtest.decisions.spend_columns,
+        method=backtest.decisions.contributions.attrs["method"],
     )
     pd.testing.assert_frame_equal(backtest.decisions.contributions, again)
     budget = backtest.decisions.budget
