@@ -681,6 +681,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # a discoverer has no spend semantics: signed nodes are read as signed
+        tags.input_tags.positive_only = False
+        return tags
+
     def _score_graphs(self, panel: Panel, rng) -> np.ndarray:
         validate_params(self)
         self._train(panel, rng, known_nodes=None)
