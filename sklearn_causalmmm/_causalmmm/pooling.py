@@ -365,9 +365,11 @@ class GraphTypePooling(BaseEstimator):
     when one fails:
 
     - *A few graph types.* If the BIC keeps improving up to the largest number
-      of types tried (10), the shops do not fall into a few structures (every
-      shop may have its own graph): :meth:`transform` returns the encoder's
-      posteriors as they are (``active_`` is False).
+      of types tried (10), or the types' prototypes are no more certain about
+      an edge than the prior (mean binary entropy, weighted by the types'
+      shares, at least the prior's), the shops do not fall into a few
+      structures (every shop may have its own graph): :meth:`transform`
+      returns the encoder's posteriors as they are (``active_`` is False).
     - *Sparse graphs.* The type test's median deflation reads the median
       edge of a type as a null edge, so it assumes that fewer than half of
       the type's edges are present. A type whose prototype has half of its
@@ -454,18 +456,24 @@ class GraphTypePooling(BaseEstimator):
         ).fit(rows)
         self.type_probabilities_ = mixture.type_probabilities(rows)
         n_tried = max(mixture.bic_)
-        # BIC still falling at the largest number of types: no few types
-        self.active_ = not (
+        # the types must say more about an edge than the prior does: BIC still
+        # falling at the largest number of types, or prototypes no more
+        # certain than the prior, mean the shops share no few graphs
+        uncertainty = mixture.weights_ @ _entropy(mixture.prototypes_).mean(axis=1)
+        many = (
             self.n_types == "auto"
             and mixture.n_types_ == n_tried
             and n_tried == mixture.max_types
         )
+        vague = uncertainty >= _entropy(prior_edge_probability)
+        self.active_ = not (many or vague)
         if not self.active_:
             logger.info(
-                "graph-type pooling stands down: the BIC kept falling up to %d "
-                "types, so the shops share no few graphs; the encoder's graphs "
-                "are reported as they are",
-                n_tried,
+                "graph-type pooling stands down: %s, so the shops share no few "
+                "graphs; the encoder's graphs are reported as they are",
+                f"the BIC kept falling up to {n_tried} types"
+                if many
+                else "the graph types are no more certain about an edge than the prior",
             )
         density = (mixture.prototypes_ > 0.5).mean(axis=1)
         self.deflated_types_ = density < 0.5
@@ -505,6 +513,12 @@ def _e_step(ratio: np.ndarray, prototypes: np.ndarray, weights: np.ndarray):
     denominator = 1.0 + prototypes[None] * (ratio[:, None] - 1.0)
     log_joint = np.log(weights)[None] + np.log(denominator).sum(axis=-1)
     return log_joint, prototypes[None] * ratio[:, None] / denominator
+
+
+def _entropy(p) -> np.ndarray:
+    """Binary entropy (nats) of edge probabilities."""
+    p = np.clip(p, _CLIP, 1 - _CLIP)
+    return -(p * np.log(p) + (1 - p) * np.log1p(-p))
 
 
 def _edge_posterior(ratio: np.ndarray, prior: float | np.ndarray) -> np.ndarray:
