@@ -368,6 +368,21 @@ def test_discoverer_reads_y_as_the_target_node_and_pickles(panel):
         as_node.transform(X, y=panel.y)
 
 
+def test_discoverer_chooses_its_lag_order_from_the_series():
+    from sklearn_causalmmm.utils.lags import select_lag_order
+
+    rng = np.random.RandomState(1)
+    X = rng.randn(12, 3, 40)
+    X[:, 2, 3:] += 0.9 * X[:, 0, :-3]  # a three-step delay in every shop
+    params = {**TINY, "n_lags": "auto"}
+    discoverer = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    # horizon 2 leaves 38 steps of history: at most 18 lags, so 1..10 are tried
+    assert discoverer.n_lags_ == select_lag_order(X, np.ones((12, 40), bool))[0]
+    assert discoverer.n_lags_ == 3
+    assert discoverer._pair_features.n_lags == 3
+    assert CausalGraphDiscoverer().n_lags == "auto"
+
+
 def test_discoverer_accepts_signed_series_as_they_are():
     rng = np.random.RandomState(0)
     X = rng.randn(12, 3, 40)
