@@ -283,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         for row in previous.get("rows", [])
         if row["family"] not in families and previous.get("n_shops") == args.shops
     ]
+    results = {
+        "n_shops": args.shops,
+        "seeds": args.seeds,
+        "machine": machine(),
+        "rows": rows,
+        "timing": previous.get("timing"),
+    }
     for family in families:
         for seed in range(args.seeds):
             new = run_family(family, args.shops, seed, methods)
@@ -293,13 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                 {r["method"]: round(r["edge_auroc"], 3) for r in new},
                 flush=True,
             )
-    results = {
-        "n_shops": args.shops,
-        "seeds": args.seeds,
-        "machine": machine(),
-        "rows": rows,
-        "timing": previous.get("timing"),
-    }
+            # written after every fit: an interrupted run keeps what it did
+            output.write_text(json.dumps(results, indent=1) + "\n")
     for path in args.merge:
         other = json.loads(open(path).read())
         rows += [r for r in other["rows"] if r["family"] not in families]
