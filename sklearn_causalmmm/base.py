@@ -77,6 +77,8 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
     time_column = "date"
 
     def _to_panel(self, X, y=None, context=None, min_steps: int = 3) -> Panel:
+        # A discoverer has no spend semantics: a signed node (a z-scored series,
+        # a growth rate) is a node like any other, read as a control.
         return to_panel(
             X,
             y,
@@ -84,7 +86,9 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
             context_columns=self.context_columns,
             shop_column=self.shop_column,
             time_column=self.time_column,
+            target_name=getattr(self, "target_name", "gmv"),
             min_steps=min_steps,
+            default_role="auto",
         )
 
     def fit(self, X, y=None, context=None):
@@ -94,10 +98,13 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame
             A panel in any layout accepted by :func:`~sklearn_causalmmm.panel.to_panel`.
-            The last node is the target (GMV).
-        y : None
-            Ignored: the target (GMV) is X's last node, so that ``transform``
-            sees the same nodes as ``fit`` inside a Pipeline.
+            Without ``y``, the last node is the target (GMV). Signed series are
+            accepted as they are.
+        y : array-like, Series or None, default=None
+            The target's series, aligned with X (as for
+            :class:`~sklearn_causalmmm.CausalMMMRegressor`): it becomes the last
+            node. :meth:`predict_graph` and :meth:`transform` then need the
+            target of the shops they score too (``y=``).
         context : array-like of shape (n_shops, n_context), default=None
 
         Returns
@@ -106,14 +113,16 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         """
         from sklearn.utils import check_random_state
 
-        panel = self._to_panel(X, None, context)
+        panel = self._to_panel(X, y, context)
         rng = check_random_state(getattr(self, "random_state", None))
         self.edge_probabilities_ = np.asarray(
             self._score_graphs(panel, rng), dtype=np.float64
         )
         self.node_names_ = list(panel.node_names)
         self.shop_ids_ = list(panel.shop_ids)
-        self.n_features_in_ = panel.n_nodes
+        self.fitted_with_target_ = y is not None
+        # X's nodes: the target given as y is not a feature of X
+        self.n_features_in_ = panel.n_nodes - self.fitted_with_target_
         return self
 
     @property
@@ -121,28 +130,43 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         """Alias of ``edge_probabilities_`` (the name other causal libraries use)."""
         return self.edge_probabilities_
 
-    def predict_graph(self, X, context=None) -> np.ndarray:
+    def predict_graph(self, X, context=None, *, y=None) -> np.ndarray:
         """Edge scores ``(n_shops, d, d)`` for the shops in X.
 
         Inductive methods score new shops with the fitted model; the others
-        refit on X (a clone, leaving this estimator unchanged).
+        refit on X (a clone, leaving this estimator unchanged). ``y`` is the
+        shops' target series, needed (and only accepted) when :meth:`fit`
+        was given one.
         """
         check_is_fitted(self)
-        panel = self._to_panel(X, None, context)
-        if panel.n_nodes != self.n_features_in_:
+        with_target = getattr(self, "fitted_with_target_", False)
+        panel = self._to_panel(X, y, context)
+        n_features = panel.n_nodes - (y is not None)
+        if n_features != self.n_features_in_:
             raise ValueError(
-                f"X has {panel.n_nodes} features, but {type(self).__name__} is "
+                f"X has {n_features} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input."
+            )
+        if with_target != (y is not None):
+            fitted = "with" if with_target else "without"
+            fix = (
+                "pass y="
+                if with_target
+                else "leave y out (X's last node is the target)"
+            )
+            raise ValueError(
+                f"{type(self).__name__} was fitted {fitted} a separate target y; "
+                f"{fix} here too, so that the graph has the same nodes."
             )
         if self._inductive:
             return np.asarray(self._score_new(panel), dtype=np.float64)
         from sklearn.base import clone
 
-        return clone(self).fit(X, context=context).edge_probabilities_
+        return clone(self).fit(X, y, context=context).edge_probabilities_
 
-    def transform(self, X, context=None) -> np.ndarray:
+    def transform(self, X, context=None, *, y=None) -> np.ndarray:
         """Off-diagonal edge scores, one row per shop, for clustering shops by graph."""
-        return flatten_off_diagonal(self.predict_graph(X, context))
+        return flatten_off_diagonal(self.predict_graph(X, context, y=y))
 
     def fit_transform(self, X, y=None, context=None):
         return flatten_off_diagonal(self.fit(X, y, context).edge_probabilities_)

@@ -33,7 +33,11 @@ from sklearn_causalmmm._causalmmm.training import (
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel, known_edges, to_panel
-from sklearn_causalmmm.utils.lags import lag_feature_kinds
+from sklearn_causalmmm.utils.lags import (
+    MAX_AUTO_LAGS,
+    lag_feature_kinds,
+    select_lag_order,
+)
 from sklearn_causalmmm.utils.random import seeded, small_ops
 from sklearn_causalmmm.utils.validation import Interval, Options, validate_params
 
@@ -288,12 +292,14 @@ class _CausalMMMBase(BaseEstimator):
         fraction = self.validation_fraction
         n_valid = max(horizon, round(n_steps * fraction)) if fraction > 0 else 0
         n_history = n_steps - n_valid - horizon
-        needed = max(2, 2 * self.n_lags + 1)
+        # with n_lags="auto" the order adapts to the steps left (at least 1)
+        n_lags = 1 if self.n_lags == "auto" else self.n_lags
+        needed = max(2, 2 * n_lags + 1)
         if n_history < needed:
             raise ValueError(
                 f"{n_steps} time steps are too few: horizon={horizon} and "
                 f"{n_valid} validation steps leave {n_history} steps of history, "
-                f"but at least {needed} are needed (n_lags={self.n_lags}). Shops: "
+                f"but at least {needed} are needed (n_lags={self.n_lags!r}). Shops: "
                 f"{list(panel.shop_ids)[:5]}."
             )
         return n_valid, n_history
@@ -301,9 +307,10 @@ class _CausalMMMBase(BaseEstimator):
     def _train(self, panel: Panel, rng, known_nodes: torch.Tensor | None) -> None:
         n_valid, n_history = self._window_sizes(panel)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.n_lags_ = self._lag_order(panel, n_history)
         self._pair_features = (
-            EncoderLagFeatures(n_history, self.n_lags, self.lag_features)
-            if self.n_lags
+            EncoderLagFeatures(n_history, self.n_lags_, self.lag_features)
+            if self.n_lags_
             else None
         )
         model = seeded(seed, self._make_model, panel, n_history)
@@ -343,6 +350,16 @@ class _CausalMMMBase(BaseEstimator):
             for row in net.history
         ]
         self.edge_probabilities_ = self._infer_graph(panel)
+
+    def _lag_order(self, panel: Panel, n_history: int) -> int:
+        """``n_lags``, or with "auto" the order chosen from the panel's series."""
+        if self.n_lags != "auto":
+            return self.n_lags
+        # the encoder's statistics need more than 2 * n_lags steps of its window
+        largest = min(MAX_AUTO_LAGS, (n_history - 1) // 2)
+        n_lags, _ = select_lag_order(panel.values, panel.mask, largest)
+        logger.info("n_lags='auto' chose %d lags (of 1..%d) by BIC", n_lags, largest)
+        return n_lags
 
     def _baseline_component(self) -> Baseline | None:
         """The baseline component to fit, or None (the discoverer has none)."""
@@ -489,9 +506,13 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Variance of the Gaussian likelihood on scaled data: ``"learned"`` fits
         one per node, so that bursty spend does not drown the evidence about
         edges into the target; the authors fix 5e-7.
-    n_lags : int, default=5
+    n_lags : int or "auto", default="auto"
         Lags of the Granger statistics fed to the encoder beside the node
-        embeddings (0 reproduces the authors' encoder).
+        embeddings and of the graph types' pooled test (0 reproduces the
+        authors' encoder). "auto" chooses the order from the series: the BIC
+        of one VAR pooled over the shops, among 1 to
+        :data:`~sklearn_causalmmm.utils.lags.MAX_AUTO_LAGS` (10) lags
+        (:func:`~sklearn_causalmmm.utils.lags.select_lag_order`).
     lag_features : str or sequence of str, default="all"
         Which statistics (see
         :func:`~sklearn_causalmmm.utils.lags.edge_lag_features`):
@@ -583,6 +604,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     n_features_in_ : int
     n_history_ : int
         Steps of each shop the encoder reads.
+    n_lags_ : int
+        The lag order used (``n_lags``, or the one "auto" chose).
     model_ : torch.nn.Module
         The trained :class:`~sklearn_causalmmm.nn.CausalMMM`.
     net_ : skorch.NeuralNet
@@ -611,6 +634,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     _parameter_constraints: dict = {
         **_SHARED_CONSTRAINTS,
         **_DECODER_CONSTRAINTS,
+        "n_lags": [Interval(numbers.Integral, 0, None), Options(str, {"auto"})],
         "pooling": [Options(str, {"graph_types"}), GraphTypePooling, None],
     }
 
@@ -623,7 +647,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         kl_weight: float = 1.0,
         edge_prior: float | None = 0.2,
         nll_variance: float | str = "learned",
-        n_lags: int = 5,
+        n_lags: int | str = "auto",
         lag_features: str | Sequence[str] = "all",
         encoder_norm: str | None = "layer",
         dropout: float = 0.0,
@@ -685,6 +709,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # a discoverer has no spend semantics: signed nodes are read as signed
+        tags.input_tags.positive_only = False
+        return tags
+
     def _score_graphs(self, panel: Panel, rng) -> np.ndarray:
         validate_params(self)
         self._train(panel, rng, known_nodes=None)
@@ -698,7 +728,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
             panel.values,
             panel.mask,
             prior_edge_probability=self._prior_edge_probability(),
-            n_lags=self.n_lags,
+            n_lags=self.n_lags_,
             random_state=rng,
         )
         self.n_graph_types_ = self.pooling_.n_types_

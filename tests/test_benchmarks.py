@@ -492,3 +492,35 @@ def test_pooled_ridge_recovers_a_lagged_media_effect():
     mean = real_panels.training_mean(y, origin)
     assert real_panels.standardized_mse(y, forecast, origin) < 1e-4
     assert real_panels.standardized_mse(y, mean, origin) > 0.1
+
+
+def test_zoo_table_compares_with_both_references_and_states_the_mean():
+    import zoo
+
+    def rows(family, ours, granger, pooled):
+        base = {"family": family, "seed": 0, "shape": [4, 3, 50]}
+        return [
+            {
+                **base,
+                "method": "CausalMMM",
+                "edge_auroc": ours,
+                "encoder_auroc": 0.5,
+                "n_lags": 2,
+                "pooling": {"0.5": ours, "1.0": 0.5},
+            },
+            {**base, "method": "Linear Granger", "edge_auroc": granger},
+            {**base, "method": "Pooled Granger", "edge_auroc": pooled},
+        ]
+
+    results = {
+        "n_shops": 4,
+        "seeds": 1,
+        "machine": "test",
+        "rows": rows("signed", 0.9, 0.8, 0.95) + rows("dense", 0.7, 0.6, 0.5),
+    }
+    table = zoo.render(results)
+    assert "| signed | 0.900 | 0.800 | 0.950 | 0.500 | 2 | **no** |" in table
+    assert "| dense | 0.700 | 0.600 | 0.500 | 0.500 | 2 | yes |" in table
+    # the means over families: (0.9 + 0.7) / 2, (0.8 + 0.6) / 2, (0.95 + 0.5) / 2
+    assert "CausalMMM 0.800, Linear Granger 0.700, Pooled Granger 0.725" in table
+    assert "on 1 of 2 rows" in table and "0.5: 0.800, 1.0: 0.500" in table

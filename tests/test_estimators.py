@@ -344,6 +344,56 @@ def test_fits_are_bit_identical_and_leave_inputs_alone(panel):
     assert not np.array_equal(first.edge_probabilities_, other.edge_probabilities_)
 
 
+def test_discoverer_reads_y_as_the_target_node_and_pickles(panel):
+    X = _nodes(panel)
+    with_y = CausalGraphDiscoverer(**TINY, random_state=0).fit(
+        panel.X, panel.y, context=panel.context
+    )
+    as_node = CausalGraphDiscoverer(**TINY, random_state=0).fit(
+        X, context=panel.context
+    )
+    # y is X's last node, named target_name: the same fit as passing it inside X
+    np.testing.assert_array_equal(
+        with_y.edge_probabilities_, as_node.edge_probabilities_
+    )
+    assert with_y.node_names_[-1] == "gmv" and with_y.n_features_in_ == 4
+    restored = pickle.loads(pickle.dumps(with_y))
+    np.testing.assert_array_equal(
+        restored.predict_graph(panel.X[:3], panel.context[:3], y=panel.y[:3]),
+        as_node.predict_graph(X[:3], panel.context[:3]),
+    )
+    with pytest.raises(ValueError, match="fitted with a separate target y; pass y="):
+        with_y.transform(panel.X)
+    with pytest.raises(ValueError, match="fitted without a separate target y"):
+        as_node.transform(X, y=panel.y)
+
+
+def test_discoverer_chooses_its_lag_order_from_the_series():
+    from sklearn_causalmmm.utils.lags import select_lag_order
+
+    rng = np.random.RandomState(1)
+    X = rng.randn(12, 3, 40)
+    X[:, 2, 3:] += 0.9 * X[:, 0, :-3]  # a three-step delay in every shop
+    params = {**TINY, "n_lags": "auto"}
+    discoverer = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    # horizon 2 leaves 38 steps of history: at most 18 lags, so 1..10 are tried
+    assert discoverer.n_lags_ == select_lag_order(X, np.ones((12, 40), bool))[0]
+    assert discoverer.n_lags_ == 3
+    assert discoverer._pair_features.n_lags == 3
+    assert CausalGraphDiscoverer().n_lags == "auto"
+
+
+def test_discoverer_accepts_signed_series_as_they_are():
+    rng = np.random.RandomState(0)
+    X = rng.randn(12, 3, 40)
+    X[:, 2, 1:] += 0.9 * X[:, 0, :-1]
+    before = X.copy()
+    graphs = CausalGraphDiscoverer(**TINY, random_state=0).fit(X).edge_probabilities_
+    assert graphs.shape == (12, 3, 3) and np.isfinite(graphs).all()
+    np.testing.assert_array_equal(X, before)
+    assert not CausalGraphDiscoverer().__sklearn_tags__().input_tags.positive_only
+
+
 def test_regressor_pickles_with_identical_predictions(panel):
     model = CausalMMMRegressor(**TINY, random_state=0)
     model.fit(panel.X[..., :35], panel.y[:, :35], context=panel.context)
@@ -613,6 +663,12 @@ _ONE_ROW_PER_SHOP = (
 )
 
 
+_TARGET_IS_A_NODE = (
+    "y given to fit is the target node, so transform(X) without it refuses (the "
+    "check fits with y, then transforms without)"
+)
+
+
 def _expected_failures(estimator):
     failures = {
         "check_methods_subset_invariance": _ROWS_ARE_TIME,
@@ -634,6 +690,23 @@ def _expected_failures(estimator):
                 ),
                 "check_transformer_data_not_an_array": _ONE_ROW_PER_SHOP,
             }
+        )
+        # these fit(X, y) and then transform(X): a y given to fit is the target
+        # node, so transform needs it too (y=) and says so; the same round
+        # trips without y are tested below
+        failures.update(
+            dict.fromkeys(
+                [
+                    "check_estimators_dtypes",
+                    "check_dtype_object",
+                    "check_estimators_pickle",
+                    "check_estimators_pickle(readonly_memmap=True)",
+                    "check_f_contiguous_array_estimator",
+                    "check_transformer_preserve_dtypes",
+                    "check_dict_unchanged",
+                ],
+                _TARGET_IS_A_NODE,
+            )
         )
     return failures
 

@@ -116,6 +116,17 @@ def test_inflation_is_divided_out_and_schwarz_penalises_lags():
     assert small[0, 1] == pytest.approx(0.05 - penalty)
 
 
+def test_deflation_can_be_turned_off_for_a_dense_type():
+    n_lags, n_rows = 2, 400.0
+    statistic = np.full((3, 3), 30.0)
+    penalty = 0.5 * n_lags * np.log(n_rows)
+    evidence = _log_bayes_factor(statistic, n_rows, n_lags, deflate=False)
+    assert evidence[0, 1] == pytest.approx(15.0 - penalty)
+    # deflated, the same statistics are read as nulls: the median of chi2(2)
+    deflated = _log_bayes_factor(statistic, n_rows, n_lags)
+    assert deflated[0, 1] == pytest.approx(chi2.ppf(0.5, n_lags) / 2 - penalty)
+
+
 def test_a_type_with_too_few_rows_has_no_evidence():
     rng = np.random.RandomState(3)
     x = rng.randn(10, 3, 20)

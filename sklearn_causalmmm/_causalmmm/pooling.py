@@ -82,6 +82,7 @@ Two corrections make the statistic usable as evidence:
 
 from __future__ import annotations
 
+import logging
 import numbers
 
 import numpy as np
@@ -98,6 +99,8 @@ from sklearn_causalmmm.utils.lags import (
 )
 from sklearn_causalmmm.utils.series import standardise_observed
 from sklearn_causalmmm.utils.validation import check_finite_non_negative
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "GraphTypeMixture",
@@ -355,8 +358,30 @@ class GraphTypePooling(BaseEstimator):
         Pool each type's prototype with a Granger test on its shops' series
         (needs the encoder's ``n_lags > 0``).
 
+    Notes
+    -----
+    The pooling checks its two assumptions on the data and stands down, with
+    a log line (logger ``sklearn_causalmmm._causalmmm.pooling``, level INFO),
+    when one fails:
+
+    - *A few graph types.* If the BIC keeps improving up to the largest number
+      of types tried (10), or the types' prototypes are no more certain about
+      an edge than the prior (mean binary entropy, weighted by the types'
+      shares, at least the prior's), the shops do not fall into a few
+      structures (every shop may have its own graph): :meth:`transform`
+      returns the encoder's posteriors as they are (``active_`` is False).
+    - *Sparse graphs.* The type test's median deflation reads the median
+      edge of a type as a null edge, so it assumes that fewer than half of
+      the type's edges are present. A type whose prototype has half of its
+      edges or more above 1/2 is tested without deflation
+      (``deflated_types_``).
+
     Attributes
     ----------
+    active_ : bool
+        False when the pooling stood down (no few graph types).
+    deflated_types_ : ndarray of bool, shape (n_types_,)
+        Types whose type test was deflated by their median statistic.
     mixture_ : GraphTypeMixture
     n_types_ : int
     graph_types_ : ndarray of shape (n_types_, n_nodes, n_nodes)
@@ -430,9 +455,41 @@ class GraphTypePooling(BaseEstimator):
             random_state=random_state,
         ).fit(rows)
         self.type_probabilities_ = mixture.type_probabilities(rows)
-        if self.type_test and n_lags > 0 and values is not None:
+        n_tried = max(mixture.bic_)
+        # the types must say more about an edge than the prior does: BIC still
+        # falling at the largest number of types, or prototypes no more
+        # certain than the prior, mean the shops share no few graphs
+        uncertainty = mixture.weights_ @ _entropy(mixture.prototypes_).mean(axis=1)
+        many = (
+            self.n_types == "auto"
+            and mixture.n_types_ == n_tried
+            and n_tried == mixture.max_types
+        )
+        vague = uncertainty >= _entropy(prior_edge_probability)
+        self.active_ = not (many or vague)
+        if not self.active_:
+            logger.info(
+                "graph-type pooling stands down: %s, so the shops share no few "
+                "graphs; the encoder's graphs are reported as they are",
+                f"the BIC kept falling up to {n_tried} types"
+                if many
+                else "the graph types are no more certain about an edge than the prior",
+            )
+        density = (mixture.prototypes_ > 0.5).mean(axis=1)
+        self.deflated_types_ = density < 0.5
+        if not self.deflated_types_.all():
+            logger.info(
+                "type test without median deflation for type(s) %s: half of "
+                "their edges or more are present, so the median edge is no null",
+                np.flatnonzero(~self.deflated_types_).tolist(),
+            )
+        if self.active_ and self.type_test and n_lags > 0 and values is not None:
             evidence = type_granger_log_bayes_factors(
-                values, mask, self.type_probabilities_, n_lags
+                values,
+                mask,
+                self.type_probabilities_,
+                n_lags,
+                deflate=self.deflated_types_,
             )
             mixture.pool_type_evidence(flatten_off_diagonal(evidence))
         self.mixture_ = mixture
@@ -441,7 +498,12 @@ class GraphTypePooling(BaseEstimator):
         return self
 
     def transform(self, edge_probabilities: np.ndarray) -> np.ndarray:
-        """Each shop's pooled graph ``(n_shops, n_nodes, n_nodes)``."""
+        """Each shop's pooled graph ``(n_shops, n_nodes, n_nodes)``.
+
+        The encoder's posteriors unchanged when the pooling stood down.
+        """
+        if not getattr(self, "active_", True):
+            return np.asarray(edge_probabilities, dtype=np.float64)
         rows = flatten_off_diagonal(np.asarray(edge_probabilities, dtype=np.float64))
         return unflatten_off_diagonal(self.mixture_.posterior(rows))
 
@@ -451,6 +513,12 @@ def _e_step(ratio: np.ndarray, prototypes: np.ndarray, weights: np.ndarray):
     denominator = 1.0 + prototypes[None] * (ratio[:, None] - 1.0)
     log_joint = np.log(weights)[None] + np.log(denominator).sum(axis=-1)
     return log_joint, prototypes[None] * ratio[:, None] / denominator
+
+
+def _entropy(p) -> np.ndarray:
+    """Binary entropy (nats) of edge probabilities."""
+    p = np.clip(p, _CLIP, 1 - _CLIP)
+    return -(p * np.log(p) + (1 - p) * np.log1p(-p))
 
 
 def _edge_posterior(ratio: np.ndarray, prior: float | np.ndarray) -> np.ndarray:
@@ -470,6 +538,7 @@ def type_granger_log_bayes_factors(
     mask: np.ndarray,
     type_probabilities: np.ndarray,
     n_lags: int,
+    deflate: bool | np.ndarray = True,
 ) -> np.ndarray:
     """Log Bayes factor of every edge of every graph type, from pooled series.
 
@@ -482,6 +551,10 @@ def type_granger_log_bayes_factors(
         Each shop's weight in each type's regression.
     n_lags : int
         Lags ``L`` of every node in the regression (``L >= 1``).
+    deflate : bool or ndarray of bool, shape (n_types,), default=True
+        Divide each type's statistics by their median over a null edge's
+        (genomic control); only valid when most of the type's edges are
+        absent.
 
     Returns
     -------
@@ -503,8 +576,9 @@ def type_granger_log_bayes_factors(
     (True, True)
     """
     statistics, n_rows = type_wald_statistics(values, mask, type_probabilities, n_lags)
-    pairs = zip(statistics, n_rows, strict=True)
-    return np.stack([_log_bayes_factor(s, n, n_lags) for s, n in pairs])
+    deflate = np.broadcast_to(np.asarray(deflate, dtype=bool), n_rows.shape)
+    triples = zip(statistics, n_rows, deflate, strict=True)
+    return np.stack([_log_bayes_factor(s, n, n_lags, d) for s, n, d in triples])
 
 
 def type_wald_statistics(
@@ -565,13 +639,15 @@ def type_wald_statistics(
     return statistics, n_rows
 
 
-def _log_bayes_factor(statistic, n_rows, n_lags) -> np.ndarray:
+def _log_bayes_factor(statistic, n_rows, n_lags, deflate=True) -> np.ndarray:
     """Deflate by the median off-diagonal statistic, then Schwarz's approximation."""
     if np.isnan(statistic).all():
         return statistic
     off_diagonal = ~np.eye(len(statistic), dtype=bool)
     null_median = chi2_distribution.ppf(0.5, n_lags)
-    inflation = max(1.0, np.median(statistic[off_diagonal]) / null_median)
+    inflation = 1.0
+    if deflate:
+        inflation = max(1.0, np.median(statistic[off_diagonal]) / null_median)
     log_bayes_factor = statistic / (2.0 * inflation) - 0.5 * n_lags * np.log(n_rows)
     log_bayes_factor[~off_diagonal] = 0.0
     return log_bayes_factor

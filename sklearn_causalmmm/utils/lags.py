@@ -39,8 +39,10 @@ __all__ = [
     "lag_feature_kinds",
     "lag_orders",
     "lag_windows",
+    "MAX_AUTO_LAGS",
     "normal_equations",
     "ridge_solve",
+    "select_lag_order",
     "valid_windows",
     "wald_statistics",
 ]
@@ -60,6 +62,9 @@ _LAG_RIDGE = 0.1
 #: statistics were defined when its defaults were tuned. (The type test's Wald
 #: statistic does not depend on the scale.)
 _DDOF = 1
+#: The largest lag order ``n_lags="auto"`` considers: distributed lags of
+#: daily media reach about ten days (and weekly carryover eight weeks).
+MAX_AUTO_LAGS = 10
 #: A residual sum of squares is floored here before it divides: a receiver its
 #: regression fits exactly must not turn every sender's statistic into inf.
 _RSS_FLOOR = 1e-12
@@ -504,3 +509,81 @@ _STATISTICS = {
     "conditional": _conditional,
     "summed": _summed,
 }
+
+
+# ---------------------------------------------------------------------------
+# Lag order chosen from the data
+# ---------------------------------------------------------------------------
+
+
+def select_lag_order(
+    values: np.ndarray, mask: np.ndarray, max_lags: int = MAX_AUTO_LAGS
+) -> tuple[int, np.ndarray]:
+    """The lag order of the panel by BIC of one VAR pooled over its shops.
+
+    For every order ``L`` in ``1..max_lags``, every node (z-scored per shop,
+    over its observed steps) is regressed on the lags ``1..L`` of every node,
+    one least-squares fit over the windows of all shops; the order kept
+    minimises Schwarz's criterion summed over the receivers,
+    ``n log(RSS_j / n) + d L log n``, with ``n`` the pooled windows. Every
+    order is fitted to the same targets (those that the largest order can
+    predict). Pooling matters: a shop's own 100 steps cannot pay for ``d L``
+    unknowns per node, while the panel shows which lags act in it (the
+    coefficients may differ between shops; only the order is shared).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_shops, n_nodes, n_steps)
+    mask : ndarray of shape (n_shops, n_steps), bool
+        Observed steps; a window counts only if all its steps are.
+    max_lags : int, default=MAX_AUTO_LAGS
+        The largest order considered; lowered so that at least ``2 * L + 1``
+        steps remain.
+
+    Returns
+    -------
+    n_lags : int
+    criterion : ndarray of shape (max_lags,)
+        BIC of every order (inf for orders the series are too short for).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm.utils.lags import select_lag_order
+    >>> rng = np.random.RandomState(0)
+    >>> x = rng.randn(20, 2, 100)
+    >>> x[:, 1, 4:] += 0.8 * x[:, 0, :-4]  # node 0 acts 4 steps later
+    >>> n_lags, criterion = select_lag_order(x, np.ones((20, 100), bool), 6)
+    >>> n_lags, bool(criterion[3] < criterion[2])
+    (4, True)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_shops, n_nodes, n_steps = values.shape
+    criterion = np.full(max_lags, np.inf)
+    largest = min(max_lags, (n_steps - 1) // 2)
+    if largest < 1:
+        return 1, criterion
+    z = standardise_observed(values, mask, np.float64, ddof=_DDOF)
+    # windows of the largest order: every order predicts the same targets
+    rows = valid_windows(mask, largest).reshape(-1).astype(np.float64)
+    n_rows = rows.sum()
+    for n_lags in range(1, largest + 1):
+        skip = largest - n_lags
+        target, design, _ = lag_design(z[..., skip:], n_lags)
+        design = design.reshape(-1, design.shape[-1])
+        gram, cross, squares = normal_equations(
+            design, target.reshape(-1, n_nodes), rows
+        )
+        n_columns = gram.shape[0]
+        if n_rows <= n_columns + 1:
+            break
+        ridge = _RSS_FLOOR * n_rows * np.eye(n_columns)  # only for collinear lags
+        coefficients = np.linalg.solve(gram + ridge, cross)
+        residual = squares - np.einsum("pj,pj->j", coefficients, cross)
+        log_variance = np.log(np.maximum(residual, _RSS_FLOOR) / n_rows)
+        criterion[n_lags - 1] = n_rows * log_variance.sum() + (
+            n_nodes * n_columns * np.log(n_rows)
+        )
+    if not np.isfinite(criterion).any():
+        return 1, criterion
+    return int(np.argmin(criterion)) + 1, criterion

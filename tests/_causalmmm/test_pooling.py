@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, average_precision_score, roc_auc_score
 
-from sklearn_causalmmm._causalmmm.pooling import GraphTypeMixture
+from sklearn_causalmmm._causalmmm.pooling import GraphTypeMixture, GraphTypePooling
 
 
 def _fitted(prototypes, weights, **params) -> GraphTypeMixture:
@@ -206,3 +206,35 @@ def test_fit_resets_the_pooled_prototypes():
     assert not np.allclose(mixture.edge_prototypes_, mixture.prototypes_)
     mixture.fit(posteriors)
     np.testing.assert_array_equal(mixture.edge_prototypes_, mixture.prototypes_)
+
+
+def test_pooling_stands_down_when_every_shop_has_its_own_graph(caplog):
+    rng = np.random.RandomState(0)
+    own = rng.rand(60, 5, 5) < 0.3  # 60 shops, 60 unrelated graphs
+    posteriors = np.where(own, 0.97, 0.03)
+    pooling = GraphTypePooling(type_test=False)
+    with caplog.at_level("INFO", logger="sklearn_causalmmm._causalmmm.pooling"):
+        pooling.fit(posteriors, prior_edge_probability=0.2, random_state=0)
+    assert not pooling.active_
+    assert "stands down" in caplog.text
+    np.testing.assert_array_equal(pooling.transform(posteriors), posteriors)
+    # shops of three types: the pooling stays active and changes the graphs
+    types = rng.rand(3, 5, 5) < 0.3
+    typed = np.where(types[np.arange(60) % 3], 0.8, 0.05)
+    pooling.fit(typed, prior_edge_probability=0.2, random_state=0)
+    assert pooling.active_ and pooling.n_types_ == 3
+    assert not np.allclose(pooling.transform(typed), typed)
+
+
+def test_dense_types_are_tested_without_median_deflation(caplog):
+    truth = np.ones((40, 4, 4))  # every edge present
+    posteriors = np.where(truth, 0.9, 0.1)
+    pooling = GraphTypePooling(type_test=False)
+    with caplog.at_level("INFO", logger="sklearn_causalmmm._causalmmm.pooling"):
+        pooling.fit(posteriors, prior_edge_probability=0.2, random_state=0)
+    assert pooling.deflated_types_.tolist() == [False]
+    assert "without median deflation" in caplog.text
+    sparse = np.where(np.eye(4, k=1)[None].repeat(40, 0) > 0, 0.9, 0.1)
+    assert GraphTypePooling(type_test=False).fit(
+        sparse, prior_edge_probability=0.2, random_state=0
+    ).deflated_types_.tolist() == [True]

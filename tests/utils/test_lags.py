@@ -9,6 +9,7 @@ from sklearn_causalmmm.utils.lags import (
     lag_windows,
     normal_equations,
     ridge_solve,
+    select_lag_order,
     valid_windows,
     wald_statistics,
 )
@@ -290,3 +291,33 @@ def test_features_leave_the_callers_series_alone():
     edge_lag_features(x, mask, 2, "all")
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(mask, mask_before)
+
+
+# -- lag order chosen from the data ---------------------------------------------
+
+
+@pytest.mark.parametrize("delay", [1, 3, 6])
+def test_select_lag_order_finds_the_longest_delay_of_a_pooled_panel(delay):
+    rng = np.random.RandomState(delay)
+    x = rng.randn(30, 3, 80)
+    x[:, 2, delay:] += 0.6 * x[:, 0, :-delay]
+    x[:, 1, 1:] += 0.5 * x[:, 2, :-1]
+    n_lags, criterion = select_lag_order(x, _observed(x), max_lags=8)
+    assert n_lags == delay
+    assert criterion.argmin() == delay - 1 and criterion.shape == (8,)
+
+
+def test_select_lag_order_bounds_the_order_by_the_series_and_masks():
+    x = np.random.RandomState(0).randn(5, 2, 9)
+    x[:, 1, 6:] += x[:, 0, :3]  # a delay of 6 the 9 steps cannot support
+    n_lags, criterion = select_lag_order(x, _observed(x), max_lags=10)
+    # at most (9 - 1) // 2 = 4 lags are tried
+    assert n_lags <= 4 and np.isinf(criterion[4:]).all()
+    # masked steps do not enter: garbage on a hole changes nothing
+    mask = _observed(x)
+    mask[0, :4] = False
+    garbage = x.copy()
+    garbage[0, :, :4] = 1e6
+    np.testing.assert_array_equal(
+        select_lag_order(garbage, mask, 3)[1], select_lag_order(x, mask, 3)[1]
+    )
