@@ -498,6 +498,11 @@ def _command_optimize(args: argparse.Namespace) -> int:
     }
     try:
         outside = [c for c in spend if c not in channels]
+        if outside:
+            raise ValueError(
+                f"spend column(s) {outside} are not channel columns of the model "
+                f"({', '.join(channels)})."
+            )
         named = [
             *(args.min_spend or {}),
             *(args.max_spend or {}),
@@ -507,9 +512,10 @@ def _command_optimize(args: argparse.Namespace) -> int:
         outside += [c for c in named if c not in spend and c not in outside]
         if outside:
             raise ValueError(
-                f"column(s) {outside} are not spend columns of the model "
-                f"({', '.join(spend)}); --spend-columns chooses among "
-                f"{', '.join(channels)}."
+                f"--min-spend, --max-spend, --fixed or --costs name(s) {outside}, "
+                f"which are not spend columns ({', '.join(spend)}); "
+                "--spend-columns chooses them among the model's channels "
+                f"({', '.join(channels)})."
             )
         if costs is not None:
             costs = {c: costs[c] for c in spend if c in costs}
@@ -853,13 +859,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-spend",
         type=_values,
         metavar="CH=MONEY,...",
-        help="least money per channel over the plan",
+        help="least money of a channel in each shop over the plan",
     )
     optimize.add_argument(
         "--max-spend",
         type=_values,
         metavar="CH=MONEY,...",
-        help="most money per channel over the plan",
+        help="most money of a channel in each shop over the plan",
     )
     optimize.add_argument(
         "--fixed",

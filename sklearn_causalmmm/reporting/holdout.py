@@ -902,13 +902,17 @@ def figure_aliases(names: Sequence[str]) -> dict[str, str]:
         return {n: n for n in names}
     import os
 
-    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
+    # the prefix and suffix the long names share say nothing about a column
+    long = [n for n in names if len(n) > MAX_LABEL] or names
+    prefix = os.path.commonprefix(long) if len(long) > 1 else ""
     suffix = (
-        os.path.commonprefix([n[::-1] for n in names])[::-1] if len(names) > 1 else ""
+        os.path.commonprefix([n[::-1] for n in long])[::-1] if len(long) > 1 else ""
     )
     aliases = {}
     for k, name in enumerate(names, start=1):
-        core = name[len(prefix) : len(name) - len(suffix)] or name
+        core = name
+        if name.startswith(prefix) and name.endswith(suffix):
+            core = name[len(prefix) : len(name) - len(suffix)] or name
         aliases[name] = f"{k}.{core.strip('_- .')[:10] or core[:10]}"
     return aliases
 

@@ -142,7 +142,8 @@ def plot_graph_heatmaps(
                 )
             panels.append((f"{label}: {what}", graph))
 
-    n_rows = -(-len(panels) // 2)
+    n_columns = min(2, len(panels))
+    n_rows = -(-len(panels) // n_columns)
     # Beyond _ANNOTATED_NODES cells the numbers no longer fit in a cell, and
     # the panels grow so that every node's label stays readable.
     grow = max(1.0, d / _ANNOTATED_NODES)
@@ -150,7 +151,7 @@ def plot_graph_heatmaps(
         figsize=(2 * _PANEL_WIDTH * grow, _PANEL_HEIGHT * grow * n_rows),
         layout="constrained",
     )
-    axes = figure.subplots(n_rows, 2, squeeze=False).ravel()
+    axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     image = None
