@@ -875,8 +875,8 @@ def figure_aliases(names: Sequence[str]) -> dict[str, str]:
     """Short labels for figures when the names are long or many; else themselves.
 
     The common prefix and suffix of the names are dropped and what remains
-    is cut to 10 characters behind a running number, so every alias is
-    unique and still hints at its column.
+    is cut to 10 characters (behind a running number when two would
+    coincide), so every alias is unique and still hints at its column.
 
     Parameters
     ----------
@@ -893,7 +893,7 @@ def figure_aliases(names: Sequence[str]) -> dict[str, str]:
     {'tv': 'tv', 'search': 'search'}
     >>> names = [f"impressions_of_the_{c}_campaign_2024" for c in ("tv", "radio")]
     >>> list(figure_aliases(names).values())
-    ['1.tv', '2.radio']
+    ['tv', 'radio']
     """
     names = [str(n) for n in names]
     if not names or (
@@ -908,12 +908,18 @@ def figure_aliases(names: Sequence[str]) -> dict[str, str]:
     suffix = (
         os.path.commonprefix([n[::-1] for n in long])[::-1] if len(long) > 1 else ""
     )
-    aliases = {}
-    for k, name in enumerate(names, start=1):
+    cores = []
+    for name in names:
         core = name
         if name.startswith(prefix) and name.endswith(suffix):
             core = name[len(prefix) : len(name) - len(suffix)] or name
-        aliases[name] = f"{k}.{core.strip('_- .')[:10] or core[:10]}"
+        cores.append(core.strip("_- .")[:10] or core[:10])
+    if len(set(cores)) == len(cores):
+        return dict(zip(names, cores, strict=True))
+    # a running number keeps apart names whose kept parts coincide
+    aliases = {}
+    for k, (name, core) in enumerate(zip(names, cores, strict=True), start=1):
+        aliases[name] = f"{k}.{core}"
     return aliases
 
 

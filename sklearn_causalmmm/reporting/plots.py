@@ -148,7 +148,7 @@ def plot_graph_heatmaps(
     # the panels grow so that every node's label stays readable.
     grow = max(1.0, d / _ANNOTATED_NODES)
     figure = Figure(
-        figsize=(2 * _PANEL_WIDTH * grow, _PANEL_HEIGHT * grow * n_rows),
+        figsize=(n_columns * _PANEL_WIDTH * grow, _PANEL_HEIGHT * grow * n_rows),
         layout="constrained",
     )
     axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()

@@ -148,12 +148,11 @@ def test_report_has_every_figure(result, tmp_path):
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 400 and height >= 300
     assert f"{result.edge_auroc:.3f}" in html
-    # the demo's own title and tables: graphs by type, no column roles
+    # the demo's own title and tables: graphs by type, the decisions
     assert "<title>CausalMMM demo report</title>" in html
     assert "<h3>Causal graphs by shop type</h3>" in html
-    assert "<h2>Columns</h2>" not in html
-    assert "Top channels by contribution over the held-out days" in html
-    assert "Budget reallocated within each shop" in html
+    assert "<h2>Contributions and return on spend</h2>" in html
+    assert "Spend per channel, planned and reallocated (all shops)" in html
     # funnel nodes are not scaled in the response curves, and the caption says so
     assert "pv stay at their observed values" in html
 

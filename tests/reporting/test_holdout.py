@@ -319,11 +319,16 @@ def test_figure_aliases_shorten_long_or_many_names_uniquely():
     aliases = figure_aliases(long)
     assert list(aliases) == long
     assert len(set(aliases.values())) == 20
-    # the shared prefix and suffix are dropped, a running number keeps them apart
-    assert aliases[long[0]] == "1.00" and aliases[long[19]] == "20.19"
+    # the shared prefix and suffix are dropped
+    assert aliases[long[0]] == "00" and aliases[long[19]] == "19"
     assert max(len(a) for a in aliases.values()) <= 14
     many = [f"c{k}" for k in range(13)]
-    assert figure_aliases(many)["c12"] == "13.12"  # the shared "c" dropped
+    assert figure_aliases(many)["c12"] == "12"  # the shared "c" dropped
+    # a running number keeps apart names whose kept parts coincide
+    start, end = "impressions_", "_weekly_total"
+    twins = [start + "a" * 12 + "1" + end, start + "a" * 12 + "2" + end]
+    aliases = figure_aliases([*twins, start + "b" + end])
+    assert list(aliases.values()) == ["1." + "a" * 10, "2." + "a" * 10, "3.b"]
 
 
 def test_report_lists_trust_checks_and_the_names_in_the_figures(frame, tmp_path):
