@@ -588,6 +588,11 @@ def fit_holdout(
     # Validate every day up front (gaps, duplicates, NaN, negative values,
     # unreadable times): a problem in the held-out days would otherwise only
     # surface after the fit.
+    template = estimator if estimator is not None else CausalMMMRegressor()
+    roles = {
+        name: template.get_params().get(name)
+        for name in ("media_columns", "funnel_columns", "control_columns")
+    }
     to_panel(
         frame[columns],
         frame[target],
@@ -595,6 +600,7 @@ def fit_holdout(
         shop_column=shop_column,
         time_column=time_column,
         target_name=target,
+        **roles,
     )
     times = _times(frame, time_column)
     dates = np.unique(times)
@@ -630,17 +636,28 @@ def fit_holdout(
             train, y_train, lift_tests=_tests_within(lift_tests, train[time_column])
         )
     fit_seconds = time.perf_counter() - started
+    # The last-value forecast reads only the target: its X is the media, so
+    # that signed controls (which it would refuse as negative media) stay out.
+    node_roles = list(getattr(model, "node_roles_", []))
+    media = [
+        c
+        for c, role in zip(channel_columns, node_roles, strict=False)
+        if role == "media"
+    ] or channel_columns
+    naive_columns = [shop_column, time_column, *context_columns, *media]
     naive = SeasonalNaiveRegressor(
         strategy="last",
         context_columns=context_columns or None,
         shop_column=shop_column,
         time_column=time_column,
-    ).fit(train, y_train)
+    ).fit(train[naive_columns], y_train)
 
     truth = _wide(y_test, plan, shop_column, time_column)
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
     lower, upper = _band(model, train, y_train, horizon, forecast, plan)
-    naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
+    naive_forecast = _wide(
+        naive.predict(plan[naive_columns]), plan, shop_column, time_column
+    )
     reliance = None
     # swapping graphs between shops needs a graph per shop and two shops
     if hasattr(model, "edge_probabilities_") and len(model.edge_probabilities_) > 1:
