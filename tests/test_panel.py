@@ -509,7 +509,9 @@ def test_roles_by_name_pattern_and_position_and_their_errors():
         },
         index=pd.date_range("2024-01-01", periods=3, freq="W-MON"),
     )
-    panel = to_panel(frame, y="gmv", funnel_columns="page_*", control_columns=["price"])
+    panel = to_panel(
+        frame, y="gmv", funnel_columns="page_*", control_columns=["price"]
+    )
     assert panel.roles == ("media", "media", "funnel", "control", "target")
     assert panel.nodes_with_role("media") == [0, 1]
     assert panel.time_unit == "week"
