@@ -34,6 +34,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sklearn_causalmmm.analysis.budget import OBJECTIVES
 from sklearn_causalmmm.reporting.decisions import BUDGET_BOUNDS
 
 # fit uses the demo's training defaults (chosen for about a minute's run).
@@ -50,6 +51,9 @@ PROG = "causalmmm"
 #: File names inside the folder written by ``fit``.
 MODEL_FILE = "model.pkl"
 ROLES_FILE = "model.json"
+#: The shop column and shop of data fitted with ``--shop-column none``.
+SINGLE_SHOP_COLUMN = "shop"
+SINGLE_SHOP = "all"
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -101,6 +105,97 @@ def _int_at_least(minimum: int):
 _positive_int = _int_at_least(1)
 
 
+def _values(text: str) -> dict[str, float]:
+    """An argparse ``type``: ``NAME=NUMBER,NAME=NUMBER``."""
+    values = {}
+    for item in _names(text):
+        name, sep, number = item.rpartition("=")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=NUMBER pairs such as tv=0.5,search=1, got {item!r}"
+            )
+    return values
+
+
+def _costs(text: str) -> dict[str, float]:
+    """An argparse ``type``: ``channel=cost,...`` or a CSV of channel and cost."""
+    path = Path(text)
+    if path.suffix.lower() == ".csv" or path.is_file():
+        frame = _read_csv(path)
+        if list(frame.columns[:2]) != ["channel", "cost"]:
+            raise argparse.ArgumentTypeError(
+                f"{path}: needs the columns channel and cost (money per unit of "
+                f"the channel's column), got {[str(c) for c in frame.columns]}"
+            )
+        return dict(
+            zip(frame["channel"].astype(str), frame["cost"].astype(float), strict=True)
+        )
+    return _values(text)
+
+
+def _expand(columns, patterns, option: str) -> list[str]:
+    """Column names matching ``patterns`` (names or globs), in the file's order."""
+    import fnmatch
+
+    found = []
+    for pattern in patterns or []:
+        matches = [c for c in columns if c == pattern] or [
+            c for c in columns if fnmatch.fnmatchcase(str(c), pattern)
+        ]
+        if not matches:
+            raise ValueError(
+                f"{option} {pattern!r} matches no column; the data has columns "
+                f"{[str(c) for c in columns]}."
+            )
+        found += [c for c in matches if c not in found]
+    order = {c: k for k, c in enumerate(columns)}
+    return sorted(found, key=order.__getitem__)
+
+
+def _roles(frame, args: argparse.Namespace) -> dict[str, list[str]]:
+    """The columns of each role named by --media, --funnel and --controls."""
+    roles = {
+        role: _expand(list(frame.columns), getattr(args, role), f"--{role}")
+        for role in ("media", "funnel", "controls")
+    }
+    seen: dict[str, str] = {}
+    for role, names in roles.items():
+        for name in names:
+            if name in seen:
+                raise ValueError(
+                    f"column {name!r} matches both --{seen[name]} and --{role}: "
+                    "give it one role."
+                )
+            seen[name] = role
+    keys = {args.target, args.shop_column, args.time_column, *args.context_columns}
+    clash = [name for name in seen if name in keys]
+    if clash:
+        raise ValueError(
+            f"column(s) {clash} are the target, shop, time or context column and "
+            f"cannot be {'/'.join('--' + seen[c] for c in clash)}."
+        )
+    return roles
+
+
+def _lift_tests(path: Path | None):
+    """The lift tests CSV, or None."""
+    if path is None:
+        return None
+    tests = _read_csv(path)
+    needed = ["channel", "start", "end", "spend_change", "lift", "lift_se"]
+    missing = [c for c in needed if c not in tests.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: lacks the column(s) {missing}; a lift-test file has the "
+            f"columns {needed} and optionally shop."
+        )
+    return tests
+
+
 # -- demo ---------------------------------------------------------------------------
 
 
@@ -121,6 +216,7 @@ def _command_demo(args: argparse.Namespace) -> int:
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
+    result.currency = result.decisions.currency = args.currency
     print(format_summary(result))
     report = write_holdout_report(result, args.output)
     print(f"\nReport written to {report}")
@@ -130,7 +226,7 @@ def _command_demo(args: argparse.Namespace) -> int:
 # -- fit ----------------------------------------------------------------------------
 
 
-def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
+def _save_model(model, result, folder: Path, *, refitted: bool, args=None) -> Path:
     """Pickle the model and write its column roles beside it (JSON)."""
     import sklearn_causalmmm
     from sklearn_causalmmm.reporting.holdout import _day
@@ -150,6 +246,12 @@ def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
             else result.channel_columns
         ),
         "context_columns": list(result.context_columns),
+        "single_series": result.shop_column == SINGLE_SHOP_COLUMN
+        and getattr(args, "shop_column", None) == SINGLE_SHOP_COLUMN,
+        "node_roles": list(getattr(model, "node_roles_", [])),
+        "costs": getattr(args, "costs", None),
+        "currency": getattr(args, "currency", None),
+        "time_unit": result.time_unit,
         "fitted_from": _day(grid[0]),
         "fitted_to": _day(grid[-1]),
         "refitted_through_last_day": refitted,
@@ -159,18 +261,14 @@ def _save_model(model, result, folder: Path, *, refitted: bool) -> Path:
     return path
 
 
-def _check_spend_columns(frame, args: argparse.Namespace) -> None:
+def _check_spend_columns(frame, args: argparse.Namespace, spend, channels) -> None:
     """Refuse spend columns that are missing or not channels, before training."""
     from sklearn_causalmmm.reporting.holdout import check_columns
 
-    spend = args.spend_columns or []
+    spend = spend or []
     check_columns(frame, {"spend": spend})
     others = {args.target, args.shop_column, args.time_column, *args.context_columns}
-    outside = [
-        c
-        for c in spend
-        if c in others or (args.channel_columns and c not in args.channel_columns)
-    ]
+    outside = [c for c in spend if c in others or (channels and c not in channels)]
     if outside:
         raise ValueError(
             f"spend column(s) {outside} are not channel columns; spend columns "
@@ -186,47 +284,87 @@ def _command_fit(args: argparse.Namespace) -> int:
         _day,
         fit_holdout,
         format_summary,
+        lift_table,
         refit,
         write_holdout_report,
     )
 
     frame = _read_csv(args.data)
+    if args.shop_column.lower() == "none":
+        # one series (one brand): every row is the same shop
+        args.shop_column = SINGLE_SHOP_COLUMN
+        frame = frame.assign(**{SINGLE_SHOP_COLUMN: SINGLE_SHOP})
+    elif args.shop_column not in frame:
+        raise ValueError(
+            f"{args.data}: no shop column {args.shop_column!r}; name it with "
+            "--shop-column, or pass --shop-column none for one series (one "
+            f"brand). The data has columns {[str(c) for c in frame.columns]}."
+        )
     _set_threads(args.threads)
+    try:
+        roles = _roles(frame, args)
+        lift_tests = _lift_tests(args.lift_tests)
+    except ValueError as error:
+        raise ValueError(f"{args.data}: {error}") from None
+    named = [*roles["media"], *roles["funnel"], *roles["controls"]]
+    channels = args.channel_columns or None
+    if named and channels is None:
+        # the columns the roles name are the model's inputs
+        channels = [c for c in frame.columns if c in named]
+    spend = args.spend_columns or roles["media"] or None
+    if spend is None and (roles["funnel"] or roles["controls"]):
+        others = {*roles["funnel"], *roles["controls"]}
+        spend = [c for c in channels or [] if c not in others] or None
     estimator = CausalMMMRegressor(
         max_epochs=args.max_epochs,
         hidden=args.hidden,
+        media_columns=roles["media"] or None,
+        funnel_columns=roles["funnel"] or None,
+        control_columns=roles["controls"] or None,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
     try:
-        _check_spend_columns(frame, args)
+        _check_spend_columns(frame, args, spend, channels)
         result = fit_holdout(
             frame,
             target=args.target,
             shop_column=args.shop_column,
             time_column=args.time_column,
-            channel_columns=args.channel_columns or None,
+            channel_columns=channels,
             context_columns=args.context_columns,
             horizon=args.horizon,
             train_days=args.train_days or None,
             estimator=estimator,
+            lift_tests=lift_tests,
         )
-        result.decisions = decide(result, args.spend_columns or None)
+        result.currency = args.currency
+        result.decisions = decide(
+            result, spend, costs=args.costs, currency=args.currency
+        )
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
     print(format_summary(result, data_name=str(args.data)))
-    if not args.spend_columns:
+    if spend is None:
         print(
-            "(every channel column was treated as spend; name the advertising "
-            "channels with --spend-columns to leave funnel nodes out)"
+            "(every input column was treated as media spend; name the roles "
+            "with --media, --funnel and --controls)"
         )
+    if lift_tests is not None:
+        fitted = getattr(result.model, "lift_tests_", None)
+        if fitted is None:
+            print("\nNo lift test lies inside the back-test's fitted window.")
+        else:
+            print("\nLift tests, measured against the model's lift:")
+            print(lift_table(fitted).to_string(index=False))
     report = write_holdout_report(result, args.output, data_name=str(args.data))
     model = result.model
+    unit = result.time_unit
     if args.refit:
         window = f"last {args.train_days}" if args.train_days else "all"
-        print(f"\nRefitting on {window} days of the data ...", flush=True)
-        model = refit(result, frame)
-    path = _save_model(model, result, args.output, refitted=args.refit)
+        print(f"\nRefitting on {window} {unit}s of the data ...", flush=True)
+        model = refit(result, frame, lift_tests=lift_tests)
+    path = _save_model(model, result, args.output, refitted=args.refit, args=args)
     print(
         f"\nModel saved to {path} (column roles: {args.output / ROLES_FILE}); "
         f"forecasts continue after {_day(model.panel_.time_index[-1])}."
@@ -274,6 +412,8 @@ def _plan_frame(model, roles: dict, frame):
 
     shop, time = roles["shop_column"], roles["time_column"]
     context, channels = roles.get("context_columns", []), roles["channel_columns"]
+    if roles.get("single_series") and shop not in frame:
+        frame = frame.assign(**{shop: SINGLE_SHOP})
     check_columns(
         frame,
         {"shop column": [shop], "time column": [time], "channel": channels},
@@ -299,6 +439,8 @@ def _command_predict(args: argparse.Namespace) -> int:
         gmv = model.predict(_plan_frame(model, roles, frame))
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
+    if roles.get("single_series") and shop not in frame:
+        frame = frame.assign(**{shop: SINGLE_SHOP})
     forecast = pd.DataFrame(
         {
             shop: frame[shop].to_numpy(),
@@ -319,8 +461,10 @@ def _command_predict(args: argparse.Namespace) -> int:
 # -- optimize -----------------------------------------------------------------------
 
 
-def _bounds(text: str) -> tuple[float, float]:
+def _bounds(text: str) -> tuple[float, float] | None:
     """``LOW,HIGH`` multipliers of the planned spend, with LOW <= 1 <= HIGH."""
+    if text.strip().lower() == "none":
+        return None
     try:
         lower, upper = (float(v) for v in text.split(","))
     except ValueError:
@@ -341,6 +485,17 @@ def _command_optimize(args: argparse.Namespace) -> int:
     _set_threads(1)
     channels = roles["channel_columns"]
     spend = args.spend_columns or roles.get("spend_columns") or channels
+    costs = args.costs if args.costs is not None else roles.get("costs")
+    currency = args.currency if args.currency is not None else roles.get("currency")
+    constraints = {
+        "objective": args.objective,
+        "budget": args.budget,
+        "min_spend": args.min_spend,
+        "max_spend": args.max_spend,
+        "fixed": args.fixed or (),
+        "goal": args.goal,
+        "min_roi": args.min_roi,
+    }
     try:
         outside = [c for c in spend if c not in channels]
         if outside:
@@ -348,8 +503,33 @@ def _command_optimize(args: argparse.Namespace) -> int:
                 f"spend column(s) {outside} are not channel columns of the model "
                 f"({', '.join(channels)})."
             )
+        named = [
+            *(args.min_spend or {}),
+            *(args.max_spend or {}),
+            *(args.fixed or []),
+            *(costs or {}),
+        ]
+        outside += [c for c in named if c not in spend and c not in outside]
+        if outside:
+            raise ValueError(
+                f"--min-spend, --max-spend, --fixed or --costs name(s) {outside}, "
+                f"which are not spend columns ({', '.join(spend)}); "
+                "--spend-columns chooses them among the model's channels "
+                f"({', '.join(channels)})."
+            )
+        if costs is not None:
+            costs = {c: costs[c] for c in spend if c in costs}
         plan = _plan_frame(model, roles, frame)
-        decisions = plan_decisions(model, plan, spend, bounds=args.bounds)
+        decisions = plan_decisions(
+            model,
+            plan,
+            spend,
+            bounds=args.bounds,
+            costs=costs,
+            target=roles["target"],
+            currency=currency,
+            **constraints,
+        )
     except (ValueError, TypeError) as error:
         raise ValueError(f"{args.data}: {error}") from None
     optimized = frame.copy()
@@ -357,6 +537,9 @@ def _command_optimize(args: argparse.Namespace) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     optimized.to_csv(args.output, index=False)
     print("\n".join(decisions.summary_lines()))
+    check = decisions.unit_check()
+    if check.warns:
+        print(f"Warning: {check.message}")
     print(f"\nReallocated plan written to {args.output}")
     return 0
 
@@ -396,16 +579,17 @@ def _add_training_options(parser: argparse.ArgumentParser, train_days: int) -> N
         "--horizon",
         type=_positive_int,
         default=DEMO_HORIZON,
-        metavar="DAYS",
-        help="days held out at the end, forecast and scored",
+        metavar="STEPS",
+        help="steps (days or weeks, as the data) held out at the end, forecast "
+        "and scored",
     )
     parser.add_argument(
         "--train-days",
         type=_int_at_least(0),
         default=train_days,
-        metavar="DAYS",
-        help="fit on the last DAYS days before the held-out ones (0: all); the "
-        "cost of an epoch grows with the window",
+        metavar="STEPS",
+        help="fit on the last STEPS steps (days or weeks) before the held-out "
+        "ones (0: all); the cost of an epoch grows with the window",
     )
     parser.add_argument(
         "--random-state",
@@ -423,6 +607,25 @@ def _add_training_options(parser: argparse.ArgumentParser, train_days: int) -> N
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no training progress"
+    )
+
+
+def _add_money_options(parser: argparse.ArgumentParser, saved: bool = False) -> None:
+    """--costs and --currency, shared by fit and optimize."""
+    default = " (default: those given to 'fit')" if saved else ""
+    parser.add_argument(
+        "--costs",
+        type=_costs,
+        metavar="CH=COST,... or COSTS.csv",
+        help="money per unit of each spend column (1 for spend, the cost per "
+        "thousand / 1000 for impressions), as pairs or a CSV with the columns "
+        "channel and cost; without it the spend columns are summed as money" + default,
+    )
+    parser.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="shown before money in the report and summary, e.g. EUR "
+        "(default: plain numbers)" + default.replace(" (default", "; default"),
     )
 
 
@@ -464,6 +667,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("causalmmm-report"),
         help="folder for report.html and its figures",
     )
+    demo.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="shown before money in the report (default: plain numbers)",
+    )
     _add_training_options(demo, DEMO_TRAIN_DAYS)
     demo.set_defaults(handler=_command_demo)
 
@@ -491,7 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("data", type=Path, metavar="DATA.csv", help="the long CSV")
     fit.add_argument("--target", default="gmv", help="the column to forecast")
     fit.add_argument(
-        "--shop-column", default="shop_id", metavar="NAME", help="shop identifiers"
+        "--shop-column",
+        default="shop_id",
+        metavar="NAME",
+        help="shop (geo, region, brand) identifiers; 'none' for one series",
     )
     fit.add_argument(
         "--time-column",
@@ -507,14 +718,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="graph nodes besides the target (default: every numeric column "
         "that is not the shop, time, target or context)",
     )
+    for role, what in (
+        (
+            "media",
+            "spend or impressions per channel: non-negative, carry over "
+            "and saturate, known in a plan",
+        ),
+        (
+            "funnel",
+            "mediators such as page views or clicks: caused by media, "
+            "forecast by the model in a plan",
+        ),
+        (
+            "controls",
+            "price, promotions, holidays, weather: may be signed, no "
+            "saturation, known in a plan",
+        ),
+    ):
+        fit.add_argument(
+            f"--{role}",
+            type=_names,
+            action="extend",
+            metavar="A,B,...",
+            help=f"{role} columns ({what}); names or glob patterns such as "
+            "'*_spend'. With any of --media, --funnel, --controls the model's "
+            "inputs are exactly the columns they name (unnamed --channel-columns "
+            "are media)",
+        )
+    fit.add_argument(
+        "--lift-tests",
+        type=Path,
+        metavar="LIFT.csv",
+        help="experiments the fit must agree with: columns shop (optional), "
+        "channel, start, end, spend_change, lift, lift_se; tests inside the "
+        "fitted window are used, and the model's lift is printed beside each",
+    )
+    _add_money_options(fit)
     fit.add_argument(
         "--spend-columns",
         type=_names,
         action="extend",
         metavar="A,B,...",
         help="the advertising channels among the channel columns, for the "
-        "contributions and the budget reallocation (default: every channel "
-        "column; leave out funnel nodes such as page views)",
+        "contributions and the budget reallocation (default: the --media "
+        "columns, else every channel column that is not --funnel or --controls)",
     )
     fit.add_argument(
         "--context-columns",
@@ -590,8 +837,57 @@ def build_parser() -> argparse.ArgumentParser:
         type=_bounds,
         default=BUDGET_BOUNDS,
         metavar="LOW,HIGH",
-        help="lowest and highest multiple of a channel's planned spend",
+        help="lowest and highest multiple of a channel's planned spend "
+        "('none': no relative limit)",
     )
+    optimize.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="target",
+        help="target: the largest forecast for the budget; cost: the cheapest "
+        "plan whose forecast reaches --goal; roi: the largest forecast whose "
+        "return per unit of money stays above --min-roi",
+    )
+    optimize.add_argument(
+        "--budget",
+        type=float,
+        metavar="MONEY",
+        help="total money over all shops and the plan (default: each shop "
+        "keeps its planned money)",
+    )
+    optimize.add_argument(
+        "--min-spend",
+        type=_values,
+        metavar="CH=MONEY,...",
+        help="least money of a channel in each shop over the plan",
+    )
+    optimize.add_argument(
+        "--max-spend",
+        type=_values,
+        metavar="CH=MONEY,...",
+        help="most money of a channel in each shop over the plan",
+    )
+    optimize.add_argument(
+        "--fixed",
+        type=_names,
+        action="extend",
+        metavar="A,B,...",
+        help="channels kept exactly as planned",
+    )
+    optimize.add_argument(
+        "--goal",
+        type=float,
+        metavar="VALUE",
+        help="with --objective cost: the total forecast target to reach "
+        "(default: the plan's own forecast)",
+    )
+    optimize.add_argument(
+        "--min-roi",
+        type=float,
+        metavar="RATIO",
+        help="with --objective roi: the least forecast target per unit of money",
+    )
+    _add_money_options(optimize, saved=True)
     optimize.add_argument(
         "--output",
         "-o",

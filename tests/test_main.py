@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sklearn_causalmmm import CausalMMMRegressor
-from sklearn_causalmmm.__main__ import main
+from sklearn_causalmmm.__main__ import build_parser, main
 from sklearn_causalmmm.datasets import load_demo
 from sklearn_causalmmm.reporting.decisions import decide, plan_decisions
 from sklearn_causalmmm.reporting.demo import run_demo
@@ -149,7 +149,7 @@ def test_fit_prints_the_back_tests_scores(fitted, data):
     assert _number(text, "MSE ratio CausalMMM / last value") == pytest.approx(
         result.mse_ratio, abs=5e-4
     )
-    assert _number(text, f"GMV MSE at horizon {HORIZON}, last value") == (
+    assert _number(text, f"gmv MSE over {HORIZON} days ahead, last value") == (
         pytest.approx(result.mse_naive, rel=1e-3)
     )
     assert f"fitted on {N_DAYS - HORIZON} days" in text
@@ -163,7 +163,7 @@ def test_fit_prints_the_back_tests_scores(fitted, data):
     ranked = re.findall(r"^  \d\. (\w+) ", text, flags=re.MULTILINE)
     assert ranked == list(decisions.ranking.index)
     assert sorted(ranked) == sorted(SPEND)
-    assert f"forecast GMV {decisions.budget.uplift:+.1%}" in text
+    assert f"forecast gmv {decisions.budget.uplift:+.1%}" in text
 
 
 def test_saved_model_continues_after_the_last_day(fitted, frame):
@@ -181,7 +181,7 @@ def test_no_refit_saves_the_back_tested_model(data, frame, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     # without --spend-columns every channel column (pv too) is treated as spend
-    assert "name the advertising channels with --spend-columns" in captured.out
+    assert "name the roles with --media, --funnel and --controls" in captured.out
     assert re.search(r"^  \d\. pv ", captured.out, flags=re.MULTILINE)
     with (tmp_path / "m" / "model.pkl").open("rb") as handle:
         model = pickle.load(handle)
@@ -509,7 +509,7 @@ def test_help_does_not_import_torch_or_sktime():
     # a fresh interpreter: this test session has imported both already
     probe = (
         "import sys\n"
-        "from sklearn_causalmmm.__main__ import main\n"
+        "from sklearn_causalmmm.__main__ import build_parser, main\n"
         "assert main(['--help']) == 0\n"
         "print(sorted({'torch', 'sktime', 'skorch'} & set(sys.modules)))\n"
     )
@@ -530,3 +530,103 @@ def test_module_entry_point_returns_the_exit_code():
     assert process.returncode == 2
     assert "usage: causalmmm demo" in process.stderr
     assert "--max-epochs: must be at least 1, got -1" in process.stderr
+
+
+# -- roles, costs, lift tests, optimizer constraints ----------------------------------
+
+
+def test_fit_maps_roles_costs_and_lift_tests(data, frame, tmp_path, capsys):
+    days = sorted(frame["day"].unique())
+    lift = pd.DataFrame(
+        {
+            "channel": ["search"],
+            "start": [str(days[3].date())],
+            "end": [str(days[6].date())],
+            "spend_change": [100.0],
+            "lift": [50.0],
+            "lift_se": [1e9],
+        }
+    )
+    lift_file = tmp_path / "lift.csv"
+    lift.to_csv(lift_file, index=False)
+    output = tmp_path / "m"
+    costs = "brand=2,display=1,video=1,feed=1,search=0.5"
+    args = _fit_args(data, output, "--media", "brand,display,video,f*,search")
+    args += ["--funnel", "p?", "--lift-tests", str(lift_file), "--no-refit"]
+    args += ["--costs", costs, "--currency", "EUR"]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    with (output / "model.pkl").open("rb") as handle:
+        model = pickle.load(handle)
+    # globs expand in the file's order; the named columns are the inputs
+    assert model.media_columns == SPEND
+    assert model.funnel_columns == ["pv"]
+    assert list(model.node_roles_)[:-1] == ["media"] * 5 + ["funnel"]
+    roles = json.loads((output / "model.json").read_text())
+    assert roles["spend_columns"] == SPEND  # the media, not pv
+    assert roles["costs"] == {
+        "brand": 2.0,
+        "display": 1.0,
+        "video": 1.0,
+        "feed": 1.0,
+        "search": 0.5,
+    }
+    assert roles["currency"] == "EUR"
+    # the lift test is compared with the model's lift, and printed
+    assert list(model.lift_tests_["channel"]) == ["search"]
+    assert "Lift tests, measured against the model's lift:" in captured.out
+    model_lift = float(model.lift_tests_["model_lift"].iloc[0])
+    assert f"{model_lift:,.4g}" in captured.out
+    # money is in EUR, ROI per unit of cost
+    html = (output / "report.html").read_text(encoding="utf-8")
+    assert "EUR " in html and "gmv per unit of cost" in html
+    assert "Trust checks:" in captured.out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--media", "nope*"], "--media 'nope*' matches no column"),
+        (["--media", "search", "--funnel", "s*"], "matches both --media and --funnel"),
+        (["--controls", "gmv"], "cannot be --controls"),
+    ],
+)
+def test_fit_refuses_bad_roles_before_training(data, tmp_path, capsys, extra, message):
+    assert main(_fit_args(data, tmp_path / "m", *extra)) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_costs_option_reads_pairs_or_a_csv(tmp_path):
+    parser = build_parser()
+    args = parser.parse_args(["fit", "x.csv", "--costs", "tv=0.5,search=1"])
+    assert args.costs == {"tv": 0.5, "search": 1.0}
+    table = tmp_path / "costs.csv"
+    pd.DataFrame({"channel": ["tv"], "cost": [0.004]}).to_csv(table, index=False)
+    assert parser.parse_args(["fit", "x.csv", "--costs", str(table)]).costs == {
+        "tv": 0.004
+    }
+
+
+def test_optimize_keeps_fixed_channels_and_caps_spend(fitted, frame, tmp_path, capsys):
+    _, output = fitted
+    future = _future(frame)
+    plan_file = tmp_path / "plan.csv"
+    future.to_csv(plan_file, index=False)
+    target = tmp_path / "optimized.csv"
+    # a cap on every shop's search spend, below the largest shop's plan
+    planned = future.groupby("store")["search"].sum()
+    cap = float(planned.max()) * 0.9
+    args = ["optimize", str(output), "--data", str(plan_file), "-o", str(target)]
+    args += ["--fixed", "brand", "--max-spend", f"search={cap}", "--currency", "USD"]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    written = pd.read_csv(target)
+    np.testing.assert_allclose(written["brand"], future["brand"].to_numpy())
+    assert written.groupby("store")["search"].sum().max() <= cap * (1 + 1e-9)
+    assert "recommended" in captured.out or "Reallocate" in captured.out
+    # a constraint naming a column that is not spend is refused
+    assert main([*args[:6], "--fixed", "pv"]) == 1
+    assert "--fixed or --costs name(s) ['pv']" in capsys.readouterr().err

@@ -30,14 +30,16 @@ import pytest
 from matplotlib.image import imread
 
 from sklearn_causalmmm.analysis.budget import BudgetAllocation
+from sklearn_causalmmm.reporting.holdout import figure_aliases
 from sklearn_causalmmm.reporting.plots import (
     plot_budget,
     plot_contributions,
     plot_forecasts,
     plot_graph_heatmaps,
+    plot_response_curves,
     plot_training_curve,
 )
-from sklearn_causalmmm.reporting.report import write_report
+from sklearn_causalmmm.reporting.report import Section, write_report
 
 #: A laptop's browser window.
 WIDTH, HEIGHT = 1280, 900
@@ -306,6 +308,93 @@ def test_report_renders_with_every_figure_and_nothing_cut_off(tmp_path):
     assert pixels[..., :3].std() > 0.05
 
 
+def _wide_report(folder: Path, n_channels: int = 20) -> Path:
+    """A report of 20 channels with 60-character names, as a real export has."""
+    rng = np.random.default_rng(1)
+    channels = [
+        (f"impressions_{k:02d}_" + "_".join(["campaign"] * 6))[:57] + "_wk"
+        for k in range(n_channels)
+    ]
+    assert all(len(c) == 60 for c in channels)
+    nodes = [*channels, "revenue"]
+    aliases = figure_aliases(nodes)
+    short = [aliases[n] for n in nodes]
+    shops = [f"geo_{k}" for k in range(30)]
+    index = pd.MultiIndex.from_product([shops, short[:-1]], names=["shop", "channel"])
+    spend = rng.gamma(5, 100, len(index))
+    contributions = pd.DataFrame(
+        {"contribution": spend * rng.uniform(0.1, 2.0, len(index)), "spend": spend},
+        index=index,
+    )
+    contributions["roi"] = contributions["contribution"] / spend
+    contributions.attrs["base"] = dict.fromkeys(shops, 5e5)
+    budget = BudgetAllocation(
+        allocation=pd.DataFrame(
+            {"planned_spend": spend, "optimized_spend": spend * 1.1}, index=index
+        ),
+        gmv=pd.DataFrame(
+            {"planned": 1.0, "optimized": 1.01, "uplift": 0.01},
+            index=pd.Index(shops, name="shop"),
+        ),
+        optimized_plan=pd.DataFrame(),
+        n_rounds=10,
+        converged=True,
+    )
+    graph = rng.uniform(0, 1, (len(nodes), len(nodes)))
+    curves = pd.DataFrame(
+        np.outer(np.linspace(0, 2, 9), rng.uniform(0.5, 1.5, 4 * n_channels)) + 10,
+        index=np.linspace(0, 2, 9),
+        columns=pd.MultiIndex.from_product([shops[:4], short[:-1]]),
+    )
+    figures = folder / "figures"
+    sections = [
+        Section(
+            "Contributions",
+            tables={"": pd.DataFrame({"channel": channels, "share": "1.0%"})},
+            figures={
+                "Contributions (12 of 30 shops).": plot_contributions(
+                    contributions, figures / "contributions.png", target="revenue"
+                ),
+                "Budget.": plot_budget(budget, figures / "budget.png"),
+            },
+        ),
+        Section(
+            "Response and graph",
+            figures={
+                "Response curves (4 of 30 shops).": plot_response_curves(
+                    curves, figures / "response.png"
+                ),
+                "Graph.": plot_graph_heatmaps(
+                    {"mean over all shops": graph}, None, short, figures / "g.png"
+                ),
+            },
+        ),
+        Section(
+            "Names in the figures",
+            tables={"": pd.DataFrame({"label": short, "column": nodes})},
+        ),
+    ]
+    return write_report(
+        folder / "report.html",
+        title="CausalMMM report",
+        tables={},
+        figures={},
+        sections=sections,
+    )
+
+
+def test_a_report_of_20_long_named_channels_stays_readable(tmp_path):
+    page = _wide_report(tmp_path / "wide")
+    shot = tmp_path / "wide-screenshot.png"
+    check = check_report(page, shot)
+    assert problems(check) == [], f"screenshot: {shot}"
+    assert len(check["images"]) == 4
+    # every figure is drawn at a readable scale, not squeezed
+    for image in check["images"]:
+        assert image["width"] >= 0.5 * min(image["naturalWidth"], WIDTH - 100)
+    assert imread(shot)[..., :3].std() > 0.05
+
+
 def test_report_fits_a_narrow_window(tmp_path):
     page, _ = _report(tmp_path / "report")
     assert problems(render_check(page, width=800)) == []
@@ -338,6 +427,8 @@ def main(argv: list[str]) -> int:
         print("chromium is not installed (apt-get install chromium)")
         return 2
     page = Path(argv[0])
+    if argv[0] == "--wide":  # the 20-channel report, to look at
+        page = _wide_report(Path(tempfile.mkdtemp()))
     shot = page.with_name(page.stem + "-screenshot.png")
     found = problems(check_report(page, shot))
     print(f"screenshot: {shot}")

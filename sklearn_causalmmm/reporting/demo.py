@@ -138,11 +138,8 @@ class DemoResult(HoldoutResult):
         )
         return caption, self.probabilities_by_type, self.truth_by_type
 
-    def _report_tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "Causal graphs by shop type": pd.DataFrame(_graph_rows(self)),
-            **self._decision_tables(),
-        }
+    def _graph_tables(self) -> dict[str, pd.DataFrame]:
+        return {"Causal graphs by shop type": pd.DataFrame(_graph_rows(self))}
 
 
 def run_demo(

@@ -37,9 +37,11 @@ __all__ = [
     "HoldoutResult",
     "check_columns",
     "empirical_band",
+    "figure_aliases",
     "fit_holdout",
     "format_summary",
     "holdout_figures",
+    "lift_table",
     "refit",
     "top_edges",
     "write_holdout_report",
@@ -101,6 +103,8 @@ class HoldoutResult:
     decisions : Decisions or None
         Contributions and a budget reallocation over the held-out plan,
         added by :func:`~sklearn_causalmmm.reporting.decisions.decide`.
+    currency : str or None
+        Shown before money in the report (None: plain numbers).
     """
 
     model: object
@@ -126,6 +130,71 @@ class HoldoutResult:
     forecast_upper: pd.DataFrame | None = None
     graph_reliance: pd.DataFrame | None = None
     decisions: Decisions | None = None
+    currency: str | None = None
+
+    @property
+    def time_unit(self) -> str:
+        """One step of the data in words: ``"day"``, ``"week"``, ... or ``"step"``."""
+        panel = getattr(self.model, "panel_", None)
+        return getattr(panel, "time_unit", "step") if panel is not None else "step"
+
+    def _steps(self, n: int) -> str:
+        """``"7 days"``, ``"1 week"``: ``n`` steps in the data's unit."""
+        return f"{n} {self.time_unit}{'' if n == 1 else 's'}"
+
+    @property
+    def n_shops(self) -> int:
+        """Shops in the fitted data."""
+        return int(self.history.shape[1])
+
+    def trust_checks(self) -> list:
+        """The checks a reader should see before acting on the report.
+
+        Back-test coverage of the forecast band, graph reliance, a flat-graph
+        warning, whether the reallocation's gain exceeds the model's
+        uncertainty, and whether the budget adds up channels of different
+        units (see :mod:`sklearn_causalmmm.analysis.trust`).
+
+        Returns
+        -------
+        checks : list of TrustCheck
+        """
+        from sklearn_causalmmm.analysis.trust import (
+            TrustCheck,
+            check_coverage,
+            check_flat_graph,
+            check_gain,
+            check_graph_reliance,
+        )
+
+        if self.forecast_lower is None:
+            checks = [
+                TrustCheck(
+                    "back-test coverage of the band",
+                    "",
+                    "n/a",
+                    "The model gave no band for the held-out forecast.",
+                )
+            ]
+        else:
+            checks = [
+                check_coverage(
+                    self.truth,
+                    self.forecast_lower,
+                    self.forecast_upper,
+                    coverage=BAND_LEVEL,
+                )
+            ]
+        checks.append(check_graph_reliance(self.graph_reliance))
+        probabilities = getattr(self.model, "edge_probabilities_", None)
+        if probabilities is not None:
+            prior = self.model.get_params().get("edge_prior")
+            checks.append(
+                check_flat_graph(probabilities, 0.5 if prior is None else prior)
+            )
+        if self.decisions is not None:
+            checks += [check_gain(self.decisions.budget), self.decisions.unit_check()]
+        return checks
 
     @property
     def mse_ratio(self) -> float:
@@ -158,13 +227,13 @@ class HoldoutResult:
         The rows :func:`format_summary` prints and the report's summary table
         shows.
         """
-        h = self.horizon
+        h, target = self._steps(self.horizon), self.target
         return [
-            (f"GMV MSE at horizon {h}, CausalMMM", f"{self.mse_model:.4g}"),
-            (f"GMV MSE at horizon {h}, last value", f"{self.mse_naive:.4g}"),
+            (f"{target} MSE over {h} ahead, CausalMMM", f"{self.mse_model:.4g}"),
+            (f"{target} MSE over {h} ahead, last value", f"{self.mse_naive:.4g}"),
             ("MSE ratio CausalMMM / last value", f"{self.mse_ratio:.3f}"),
             (
-                f"held-out GMV inside the {BAND_LEVEL:.0%} band",
+                f"held-out {target} inside the {BAND_LEVEL:.0%} band",
                 "—" if self.band_coverage is None else f"{self.band_coverage:.0%}",
             ),
             *self._reliance_rows(),
@@ -198,13 +267,14 @@ class HoldoutResult:
             f"CausalMMM fit on {data_name}: {self.history.shape[1]} shops, nodes "
             f"{', '.join(self.channel_columns)} -> {self.target} (context: "
             f"{context})",
-            f"Back-test: fitted on {len(self.history)} days from {_day(days[0])}, "
-            f"forecast the last {self.horizon} days ({_day(self.truth.index[0])} "
-            f"to {_day(days[-1])}) from their channel plan.",
+            f"Back-test: fitted on {self._steps(len(self.history))} from "
+            f"{_day(days[0])}, forecast the last {self._steps(self.horizon)} "
+            f"({_day(self.truth.index[0])} to {_day(days[-1])}) from their "
+            "channel plan.",
         ]
         if self.unscored_shops:
             lines.append(
-                f"Not forecast (no day before the held-out ones): "
+                f"Not forecast (no {self.time_unit} before the held-out ones): "
                 f"{', '.join(map(str, self.unscored_shops))}"
             )
         return [
@@ -216,12 +286,14 @@ class HoldoutResult:
 
     def _intro(self, data_name: str) -> str:
         """The report's paragraph under the title."""
+        unit = self.time_unit
         return (
-            f"CausalMMM fitted on {data_name} ({len(self.history)} days, "
-            f"{self.history.shape[1]} shops) with the last {self.horizon} "
-            "days held out; GMV over the held-out days is forecast from their "
-            "channel plan and compared with the observed GMV and the last-value "
-            "forecast."
+            f"CausalMMM fitted on {data_name} ({self._steps(len(self.history))}, "
+            f"{self.n_shops} shops) with the last {self._steps(self.horizon)} held "
+            f"out; {self.target} over the held-out {unit}s is forecast from their "
+            f"channel plan and compared with the observed {self.target} and the "
+            "last-value forecast. The recommendation comes first, the model's "
+            "scores last."
         )
 
     def _first_shops(self) -> list:
@@ -245,39 +317,34 @@ class HoldoutResult:
         )
         return caption, graphs, None
 
-    def _report_tables(self) -> dict[str, pd.DataFrame]:
-        """The report's tables after the summary, in display order."""
+    def _graph_tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables beside the graph figure."""
         edges = top_edges(
             self.model.edge_probabilities_.mean(axis=0), self.node_names, k=10
         )
-        roles = [
-            ("shop", self.shop_column),
-            ("time", self.time_column),
-            ("target", self.target),
-            ("channels", ", ".join(self.channel_columns)),
-            ("context", ", ".join(self.context_columns) or "(none)"),
-        ]
         return {
             "Strongest learned edges": pd.DataFrame(
                 [(f"{i} -> {j}", f"{p:.2f}") for i, j, p in edges],
                 columns=["edge", "mean P over shops"],
-            ),
-            **self._decision_tables(),
-            "Columns": pd.DataFrame(roles, columns=["role", "columns"]),
+            )
         }
 
-    def _decision_tables(self) -> dict[str, pd.DataFrame]:
-        """Report tables of ``decisions`` (empty without decisions)."""
-        if self.decisions is None:
-            return {}
-        return {
-            "Top channels by contribution over the held-out days": (
-                self.decisions.ranking_table()
-            ),
-            "Budget reallocated within each shop (same total spend)": (
-                self.decisions.spend_table()
-            ),
-        }
+    def _columns_table(self) -> pd.DataFrame:
+        """Each column's role in the model."""
+        node_roles = getattr(self.model, "node_roles_", None) or ["input"] * len(
+            self.channel_columns
+        )
+        by_role: dict[str, list[str]] = {}
+        for name, role in zip(self.channel_columns, node_roles, strict=False):
+            by_role.setdefault(role, []).append(str(name))
+        roles = [
+            ("shop", self.shop_column),
+            ("time", f"{self.time_column} (one step = one {self.time_unit})"),
+            ("target", self.target),
+            *((role, ", ".join(names)) for role, names in by_role.items()),
+            ("context", ", ".join(self.context_columns) or "(none)"),
+        ]
+        return pd.DataFrame(roles, columns=["role", "columns"])
 
 
 def _day(value) -> str:
@@ -421,6 +488,7 @@ def fit_holdout(
     horizon: int = 7,
     train_days: int | None = None,
     estimator=None,
+    lift_tests: pd.DataFrame | None = None,
 ) -> HoldoutResult:
     """Fit on all but the last ``horizon`` days and score the forecast of them.
 
@@ -449,6 +517,11 @@ def fit_holdout(
         Template whose hyper-parameters are used (it is cloned; its column
         roles and horizon are set from the arguments above). None uses the
         defaults.
+    lift_tests : DataFrame, default=None
+        Experiments passed to the model's ``fit`` (see
+        :meth:`CausalMMMRegressor.fit
+        <sklearn_causalmmm.CausalMMMRegressor.fit>`); tests that end after
+        the fitted window are left out of the back-test's fit.
 
     Returns
     -------
@@ -515,6 +588,11 @@ def fit_holdout(
     # Validate every day up front (gaps, duplicates, NaN, negative values,
     # unreadable times): a problem in the held-out days would otherwise only
     # surface after the fit.
+    template = estimator if estimator is not None else CausalMMMRegressor()
+    roles = {
+        name: template.get_params().get(name)
+        for name in ("media_columns", "funnel_columns", "control_columns")
+    }
     to_panel(
         frame[columns],
         frame[target],
@@ -522,6 +600,7 @@ def fit_holdout(
         shop_column=shop_column,
         time_column=time_column,
         target_name=target,
+        **roles,
     )
     times = _times(frame, time_column)
     dates = np.unique(times)
@@ -550,19 +629,35 @@ def fit_holdout(
         target_name=target,
     )
     started = time.perf_counter()
-    model.fit(train, y_train)
+    if lift_tests is None:
+        model.fit(train, y_train)
+    else:
+        model.fit(
+            train, y_train, lift_tests=_tests_within(lift_tests, train[time_column])
+        )
     fit_seconds = time.perf_counter() - started
+    # The last-value forecast reads only the target: its X is the media, so
+    # that signed controls (which it would refuse as negative media) stay out.
+    node_roles = list(getattr(model, "node_roles_", []))
+    media = [
+        c
+        for c, role in zip(channel_columns, node_roles, strict=False)
+        if role == "media"
+    ] or channel_columns
+    naive_columns = [shop_column, time_column, *context_columns, *media]
     naive = SeasonalNaiveRegressor(
         strategy="last",
         context_columns=context_columns or None,
         shop_column=shop_column,
         time_column=time_column,
-    ).fit(train, y_train)
+    ).fit(train[naive_columns], y_train)
 
     truth = _wide(y_test, plan, shop_column, time_column)
     forecast = _wide(model.predict(plan), plan, shop_column, time_column)
-    lower, upper = _band(model, train, y_train, horizon, forecast)
-    naive_forecast = _wide(naive.predict(plan), plan, shop_column, time_column)
+    lower, upper = _band(model, train, y_train, horizon, forecast, plan)
+    naive_forecast = _wide(
+        naive.predict(plan[naive_columns]), plan, shop_column, time_column
+    )
     reliance = None
     # swapping graphs between shops needs a graph per shop and two shops
     if hasattr(model, "edge_probabilities_") and len(model.edge_probabilities_) > 1:
@@ -600,6 +695,21 @@ def fit_holdout(
     )
 
 
+def _tests_within(lift_tests: pd.DataFrame, times) -> pd.DataFrame | None:
+    """The lift tests that lie inside the fitted times (None if none does)."""
+    grid = pd.Index(pd.unique(np.asarray(times)))
+    starts = lift_tests["start"]
+    ends = lift_tests["end"]
+    if isinstance(grid, pd.DatetimeIndex):
+        starts, ends = pd.to_datetime(starts), pd.to_datetime(ends)
+    inside = starts.isin(grid).to_numpy() & ends.isin(grid).to_numpy()
+    if not inside.any():
+        return None
+    kept = lift_tests[inside].copy()
+    kept["start"], kept["end"] = starts[inside], ends[inside]
+    return kept
+
+
 def _split_last(
     times: np.ndarray, horizon: int, train_days: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -614,8 +724,11 @@ def _split_last(
     return next(split.split(pd.DataFrame({"time": times})))
 
 
-def _band(model, train, y_train, horizon, forecast):
-    """Band of ``forecast`` from a back-test of the last ``horizon`` fitted days.
+def _band(model, train, y_train, horizon, forecast, plan=None):
+    """The model's band of ``forecast``, or one from a back-test of fitted days.
+
+    A model with ``predict_interval`` gives its own calibrated band. Else the
+    band comes from a back-test of the last ``horizon`` fitted days:
 
     ``train`` and ``y_train`` are the model's fitted rows. The weights never
     trained on those days (they are the regressor's validation tail when
@@ -624,6 +737,12 @@ def _band(model, train, y_train, horizon, forecast):
     day before them.
     """
     shop_column, time_column = model.shop_column, model.time_column
+    if hasattr(model, "predict_interval") and plan is not None:
+        lower, upper = model.predict_interval(plan, coverage=BAND_LEVEL)
+        return (
+            _wide(lower, plan, shop_column, time_column),
+            _wide(upper, plan, shop_column, time_column),
+        )
     times = train[time_column].to_numpy()
     if len(np.unique(times)) < horizon + 3:
         return None, None
@@ -647,7 +766,7 @@ def _band(model, train, y_train, horizon, forecast):
     )
 
 
-def refit(result: HoldoutResult, frame: pd.DataFrame):
+def refit(result: HoldoutResult, frame: pd.DataFrame, lift_tests=None):
     """Fit the back-tested model again, on a window that ends on the last day.
 
     The window has the back-test's length (``train_days``, or every day), so
@@ -659,6 +778,8 @@ def refit(result: HoldoutResult, frame: pd.DataFrame):
     result : HoldoutResult
     frame : DataFrame
         The data :func:`fit_holdout` was given.
+    lift_tests : DataFrame, default=None
+        As for :func:`fit_holdout`; tests outside the window are left out.
 
     Returns
     -------
@@ -687,7 +808,12 @@ def refit(result: HoldoutResult, frame: pd.DataFrame):
         dates = np.unique(times)
         keep = times >= dates[max(0, len(dates) - result.train_days)]
     X = frame[result.columns].assign(**{result.time_column: times})[keep]
-    return clone(result.model).fit(X, frame.loc[keep, result.target])
+    y = frame.loc[keep, result.target]
+    if lift_tests is not None:
+        tests = _tests_within(lift_tests, X[result.time_column])
+        if tests is not None:
+            return clone(result.model).fit(X, y, lift_tests=tests)
+    return clone(result.model).fit(X, y)
 
 
 def top_edges(
@@ -756,21 +882,89 @@ def _figure_shops(result: HoldoutResult) -> list:
     return shops[:N_FIGURE_SHOPS]
 
 
+#: Beyond this many characters, or this many nodes, figures show short
+#: aliases of the column names and the report a table of the full names.
+MAX_LABEL = 16
+MAX_LABELLED_NODES = 12
+
+
+def figure_aliases(names: Sequence[str]) -> dict[str, str]:
+    """Short labels for figures when the names are long or many; else themselves.
+
+    The common prefix and suffix of the names are dropped and what remains
+    is cut to 10 characters (behind a running number when two would
+    coincide), so every alias is unique and still hints at its column.
+
+    Parameters
+    ----------
+    names : sequence of str
+
+    Returns
+    -------
+    aliases : dict of name to label
+
+    Examples
+    --------
+    >>> from sklearn_causalmmm.reporting.holdout import figure_aliases
+    >>> figure_aliases(["tv", "search"])
+    {'tv': 'tv', 'search': 'search'}
+    >>> names = [f"impressions_of_the_{c}_campaign_2024" for c in ("tv", "radio")]
+    >>> list(figure_aliases(names).values())
+    ['tv', 'radio']
+    """
+    names = [str(n) for n in names]
+    if not names or (
+        max(len(n) for n in names) <= MAX_LABEL and len(names) <= MAX_LABELLED_NODES
+    ):
+        return {n: n for n in names}
+    import os
+
+    # the prefix and suffix the long names share say nothing about a column
+    long = [n for n in names if len(n) > MAX_LABEL] or names
+    prefix = os.path.commonprefix(long) if len(long) > 1 else ""
+    suffix = (
+        os.path.commonprefix([n[::-1] for n in long])[::-1] if len(long) > 1 else ""
+    )
+    cores = []
+    for name in names:
+        core = name
+        if name.startswith(prefix) and name.endswith(suffix):
+            core = name[len(prefix) : len(name) - len(suffix)] or name
+        cores.append(core.strip("_- .")[:10] or core[:10])
+    if len(set(cores)) == len(cores):
+        return dict(zip(names, cores, strict=True))
+    # a running number keeps apart names whose kept parts coincide
+    aliases = {}
+    for k, (name, core) in enumerate(zip(names, cores, strict=True), start=1):
+        aliases[name] = f"{k}.{core}"
+    return aliases
+
+
+def _rename_channels(frame: pd.DataFrame, aliases: Mapping[str, str], level=1):
+    """``frame`` with the channel level of its index renamed (a copy)."""
+    out = frame.copy()
+    out.attrs = dict(frame.attrs)
+    out.index = out.index.set_levels(
+        [aliases.get(str(c), str(c)) for c in out.index.levels[level]], level=level
+    )
+    return out
+
+
 def holdout_figures(
     result: HoldoutResult,
     output: str | PathLike,
     *,
     shops: Sequence | None = None,
     response_channels: Sequence[str] | None = None,
-) -> dict[str, Path]:
-    """Forecast, response-curve, decision and training-curve figures of a back-test.
+) -> dict[str, dict[str, Path]]:
+    """The figures of a back-test's report, grouped by what they show.
 
     Parameters
     ----------
     result : HoldoutResult
     output : str or path-like
         Folder for the PNG files (``forecasts.png``, ``response_curves.png``,
-        ``training_curve.png``).
+        ``contributions.png``, ``budget.png``, ``training_curve.png``).
     shops : sequence, default=None
         Shops to draw; None takes the first :data:`N_FIGURE_SHOPS` (for the
         demo, one shop of each graph type first).
@@ -780,7 +974,11 @@ def holdout_figures(
 
     Returns
     -------
-    figures : dict of caption to Path
+    figures : dict of group to dict of caption to Path
+        Groups ``"decisions"`` (contributions and budget, when the result
+        has decisions), ``"response"``, ``"forecast"`` and ``"training"``.
+        Long or many channel names are shown as the short labels of
+        :func:`figure_aliases` of ``result.node_names``.
     """
     from sklearn_causalmmm.analysis.response import response_curves
     from sklearn_causalmmm.reporting.plots import (
@@ -791,23 +989,51 @@ def holdout_figures(
 
     output = Path(output)
     shops = list(shops) if shops is not None else _figure_shops(result)
+    aliases = figure_aliases(result.node_names)
     channels = list(response_channels or result._response_channels())
     held = [c for c in result.channel_columns if c not in channels]
     plan = result.plan[result.plan[result.shop_column].isin(shops)]
     curves = response_curves(result.model, plan, channels, RESPONSE_FACTORS)
+    curves.columns = curves.columns.set_levels(
+        [aliases.get(str(c), str(c)) for c in curves.columns.levels[1]], level=1
+    )
     held_note = f" {', '.join(held)} stay at their observed values." if held else ""
-    h = result.horizon
+    target, unit = result.target, result.time_unit
+    h = result._steps(result.horizon)
+    of = f"{len(shops)} of {result.n_shops} shops"
     bands = None
     if result.forecast_lower is not None:
         bands = {
             "CausalMMM": (result.forecast_lower[shops], result.forecast_upper[shops])
         }
-    figures = {
-        f"GMV over the {h} held-out days: observed, CausalMMM forecast from the "
-        "channel plan"
+    figures: dict[str, dict[str, Path]] = {}
+    if result.decisions is not None:
+        from sklearn_causalmmm.reporting.decisions import decision_figures
+
+        spend = result.decisions.spend_columns
+        figures["decisions"] = decision_figures(
+            result.decisions,
+            output,
+            held=[c for c in result.channel_columns if c not in spend],
+            aliases=aliases,
+            n_shops=result.n_shops,
+        )
+    figures["response"] = {
+        f"Response curves ({of}): CausalMMM's total {target} forecast over the "
+        f"{h} held-out when one channel's planned spend is multiplied by a "
+        f"factor, the other channels as planned (dashed: the plan itself)."
+        f"{held_note}": plot_response_curves(
+            curves,
+            output / "response_curves.png",
+            ylabel=f"total {target} over the plan",
+        )
+    }
+    figures["forecast"] = {
+        f"{target} over the {h} held-out ({of}): observed, CausalMMM forecast "
+        "from the channel plan"
         + (
-            f" with its {BAND_LEVEL:.0%} band (from its errors on the last {h} "
-            "fitted days)"
+            f" with its {BAND_LEVEL:.0%} band (calibrated on {unit}s the model "
+            "did not fit)"
             if bands
             else ""
         )
@@ -818,29 +1044,16 @@ def holdout_figures(
                 "last value": result.naive_forecast[shops],
             },
             output / "forecasts.png",
-            history=result.history[shops].iloc[-4 * h :],
+            history=result.history[shops].iloc[-4 * result.horizon :],
             bands=bands,
-        ),
-        f"Response curves: CausalMMM's total GMV forecast over the {h} held-out "
-        "days when one channel's planned spend is multiplied by a factor, the "
-        f"other channels as planned (dashed: the plan itself).{held_note}": (
-            plot_response_curves(curves, output / "response_curves.png")
-        ),
-    }
-    if result.decisions is not None:
-        from sklearn_causalmmm.reporting.decisions import decision_figures
-
-        spend = result.decisions.spend_columns
-        figures.update(
-            decision_figures(
-                result.decisions,
-                output,
-                held=[c for c in result.channel_columns if c not in spend],
-            )
+            ylabel=target,
         )
-    figures["Training and validation loss per epoch."] = plot_training_curve(
-        result.model.history_, output / "training_curve.png"
-    )
+    }
+    figures["training"] = {
+        "Training and validation loss per epoch.": plot_training_curve(
+            result.model.history_, output / "training_curve.png"
+        )
+    }
     return figures
 
 
@@ -883,6 +1096,10 @@ def format_summary(result: HoldoutResult, data_name: str = "the data") -> str:
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
     if result.decisions is not None:
         lines += ["", *result.decisions.summary_lines()]
+    lines += ["", "Trust checks:"]
+    for check in result.trust_checks():
+        value = f" ({check.value})" if check.value else ""
+        lines.append(f"  [{check.verdict}] {check.check}{value}: {check.message}")
     return "\n".join(lines)
 
 
@@ -896,10 +1113,13 @@ def write_holdout_report(
 ) -> Path:
     """Write ``report.html`` of a back-test and its PNG figures into ``output``.
 
-    Shows the scores, the learned causal graph (averaged over all shops and
-    for a few shops; for the demo, per shop type next to the true one), the
-    forecasts against the observed GMV and the last-value forecast, response
-    curves, the decisions when the result has them, and the training curve.
+    The report speaks to an analyst first: the recommendation (the budget
+    reallocation and its forecast gain with an interval, or "no change"),
+    then contributions and return on spend, response curves, the forecast
+    with its calibrated band, the learned causal graph (for the demo, per
+    shop type next to the true one), the trust checks, and last the model's
+    scores and training curve. Long or many column names are shown in the
+    figures as short labels, listed in a table of names.
 
     Parameters
     ----------
@@ -921,24 +1141,149 @@ def write_holdout_report(
     path : Path
         The HTML file.
     """
+    from sklearn_causalmmm.analysis.trust import trust_checks
     from sklearn_causalmmm.reporting.plots import plot_graph_heatmaps
-    from sklearn_causalmmm.reporting.report import write_report
+    from sklearn_causalmmm.reporting.report import Section, write_report
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     shops = _figure_shops(result)
+    aliases = figure_aliases(result.node_names)
     caption, graphs, truth = result._graph_panels(shops)
-    figures = {
-        caption: plot_graph_heatmaps(
-            graphs, truth, result.node_names, output / "graphs.png"
+    graph_figure = plot_graph_heatmaps(
+        graphs,
+        truth,
+        [aliases[str(n)] for n in result.node_names],
+        output / "graphs.png",
+    )
+    figures = holdout_figures(result, output, shops=shops)
+    checks = result.trust_checks()
+    warnings = [f"Warning: {c.message}" for c in checks if c.warns]
+    decisions = result.decisions
+    unit = result.time_unit
+
+    sections = []
+    if decisions is not None:
+        sections.append(
+            Section(
+                "Recommendation",
+                [decisions.recommendation(), *warnings],
+                {
+                    "Spend per channel, planned and reallocated (all shops)": (
+                        decisions.spend_table()
+                    )
+                },
+                {k: v for k, v in figures["decisions"].items() if "Budget" in k},
+            )
+        )
+        sections.append(
+            Section(
+                "Contributions and return on spend",
+                [
+                    f"What each channel brought over the held-out {unit}s "
+                    f"(summed over the {result.n_shops} shops)."
+                ],
+                {"": decisions.ranking_table()},
+                {k: v for k, v in figures["decisions"].items() if "Budget" not in k},
+            )
+        )
+    else:
+        sections.append(
+            Section("Recommendation", ["No budget analysis was run.", *warnings])
+        )
+    coverage = result.band_coverage
+    sections += [
+        Section("Response curves", figures=figures["response"]),
+        Section(
+            "Forecast",
+            []
+            if coverage is None
+            else [
+                f"The {BAND_LEVEL:.0%} band held {coverage:.0%} of the held-out "
+                f"values of {result.target}."
+            ],
+            figures=figures["forecast"],
         ),
-        **holdout_figures(result, output, shops=shops),
+        Section(
+            "Causal graph",
+            tables=result._graph_tables(),
+            figures={caption: graph_figure},
+        ),
+        Section(
+            "Trust checks",
+            ["Read these before acting on the numbers above."],
+            {"": trust_checks(checks)},
+        ),
+    ]
+    if any(alias != name for name, alias in aliases.items()):
+        sections.append(
+            Section(
+                "Names in the figures",
+                tables={
+                    "": pd.DataFrame(
+                        {"label": list(aliases.values()), "column": list(aliases)}
+                    )
+                },
+            )
+        )
+    metrics = {
+        "": pd.DataFrame(result.summary_rows(), columns=["metric", "value"]),
+        "Columns": result._columns_table(),
     }
-    summary = pd.DataFrame(result.summary_rows(), columns=["metric", "value"])
+    lift = getattr(result.model, "lift_tests_", None)
+    if lift is not None:
+        metrics["Lift tests: measured and the model's lift"] = lift_table(lift)
+    sections.append(
+        Section("Model metrics", tables=metrics, figures=figures["training"])
+    )
     return write_report(
         output / "report.html",
         title=title or result._report_title,
         intro=intro or result._intro(data_name),
-        tables={"Summary": summary, **result._report_tables()},
-        figures=figures,
+        tables={},
+        figures={},
+        sections=sections,
     )
+
+
+def lift_table(lift_tests: pd.DataFrame) -> pd.DataFrame:
+    """A fitted model's ``lift_tests_`` formatted for a report or a terminal.
+
+    Parameters
+    ----------
+    lift_tests : DataFrame
+        ``CausalMMMRegressor.lift_tests_``: the tests' columns, ``model_lift``,
+        ``z`` and ``agrees``.
+
+    Returns
+    -------
+    table : DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_causalmmm.reporting.holdout import lift_table
+    >>> tests = pd.DataFrame({"channel": ["tv"], "start": [3], "end": [5],
+    ...     "spend_change": [10.0], "lift": [120.0], "lift_se": [20.0],
+    ...     "model_lift": [100.0], "z": [-1.0], "agrees": [True]})
+    >>> lift_table(tests).iloc[0].tolist()
+    ['tv', '3', '5', '10', '120 ± 20', '100', '-1.0', 'yes']
+    """
+    table = pd.DataFrame(
+        {
+            "channel": lift_tests["channel"].astype(str),
+            "start": lift_tests["start"].astype(str),
+            "end": lift_tests["end"].astype(str),
+            "spend change": [f"{v:,.4g}" for v in lift_tests["spend_change"]],
+            "measured lift": [
+                f"{v:,.4g} ± {e:,.4g}"
+                for v, e in zip(lift_tests["lift"], lift_tests["lift_se"], strict=True)
+            ],
+            "model's lift": [f"{v:,.4g}" for v in lift_tests["model_lift"]],
+            "z": [f"{v:.1f}" for v in lift_tests["z"]],
+            "agrees (|z| <= 2)": ["yes" if a else "no" for a in lift_tests["agrees"]],
+        }
+    )
+    if "shop" in lift_tests:
+        table.insert(0, "shop", lift_tests["shop"].astype(str))
+    return table

@@ -32,6 +32,35 @@ __all__ = [
 
 _PANEL_WIDTH = 4.0  # inches per heatmap or forecast panel
 _PANEL_HEIGHT = 3.6
+#: Nodes up to which a heatmap prints each cell's value.
+_ANNOTATED_NODES = 10
+#: Channels up to which a legend fits inside its axes.
+_LEGEND_INSIDE = 6
+
+
+def _colors(n: int) -> list:
+    """``n`` distinct colours: matplotlib's cycle, tab20 beyond 10."""
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [f"C{k}" for k in range(n)]
+    cmap = colormaps["tab20"]
+    return [cmap(k % 20) for k in range(n)]
+
+
+def _legend(figure: Figure, ax, n_entries: int) -> None:
+    """A legend inside ``ax`` when it is short, else to the figure's right."""
+    if n_entries <= _LEGEND_INSIDE:
+        ax.legend(fontsize=7, ncols=1 if n_entries < 4 else 2)
+    else:
+        handles, labels = ax.get_legend_handles_labels()
+        figure.legend(
+            handles,
+            labels,
+            loc="outside right upper",
+            fontsize=7,
+            ncols=1 if n_entries <= 24 else 2,
+        )
 
 
 def _save(figure: Figure, path: str | PathLike, dpi: int) -> Path:
@@ -113,11 +142,16 @@ def plot_graph_heatmaps(
                 )
             panels.append((f"{label}: {what}", graph))
 
-    n_rows = -(-len(panels) // 2)
+    n_columns = min(2, len(panels))
+    n_rows = -(-len(panels) // n_columns)
+    # Beyond _ANNOTATED_NODES cells the numbers no longer fit in a cell, and
+    # the panels grow so that every node's label stays readable.
+    grow = max(1.0, d / _ANNOTATED_NODES)
     figure = Figure(
-        figsize=(2 * _PANEL_WIDTH, _PANEL_HEIGHT * n_rows), layout="constrained"
+        figsize=(n_columns * _PANEL_WIDTH * grow, _PANEL_HEIGHT * grow * n_rows),
+        layout="constrained",
     )
-    axes = figure.subplots(n_rows, 2, squeeze=False).ravel()
+    axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     image = None
@@ -131,7 +165,7 @@ def plot_graph_heatmaps(
         ax.set_yticks(range(d), node_names, fontsize=8)
         ax.set_xlabel("effect j", fontsize=8)
         ax.set_ylabel("cause i", fontsize=8)
-        for i in range(d):
+        for i in range(d if d <= _ANNOTATED_NODES else 0):
             for j in range(d):
                 if i != j:
                     ax.text(
@@ -320,9 +354,17 @@ def plot_response_curves(
         layout="constrained",
     )
     axes = figure.subplots(n_rows, n_columns, squeeze=False).ravel()
+    n_channels = curves.columns.get_level_values(1).nunique()
+    colors = _colors(n_channels)
     for ax, shop in zip(axes, shops, strict=False):
-        for channel, values in curves[shop].items():
-            ax.plot(factors, values.to_numpy(), marker=".", label=str(channel))
+        for k, (channel, values) in enumerate(curves[shop].items()):
+            ax.plot(
+                factors,
+                values.to_numpy(),
+                marker=".",
+                label=str(channel),
+                color=colors[k % len(colors)],
+            )
         ax.axvline(1.0, color="0.6", linestyle="--", linewidth=1)
         ax.set_title(str(shop), fontsize=10)
         ax.set_xlabel("planned spend x factor", fontsize=8)
@@ -331,7 +373,7 @@ def plot_response_curves(
         ax.grid(alpha=0.3)
     for ax in axes[len(shops) :]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=7)
+    _legend(figure, axes[0], n_channels)
     return _save(figure, path, dpi)
 
 
@@ -409,6 +451,7 @@ def plot_contributions(
     path: str | PathLike,
     *,
     max_shops: int = 12,
+    target: str = "GMV",
     dpi: int = 100,
 ) -> Path:
     """Plot what each channel brings: GMV by source per shop, and return on spend.
@@ -427,8 +470,11 @@ def plot_contributions(
         Where to write the PNG; parent folders are created.
     max_shops : int, default=12
         Bars drawn (the first shops); the box plot uses every shop.
+    target : str, default="GMV"
+        The target's name, in the labels.
     dpi : int, default=100
-        The image is ``1000 x 400`` pixels at ``dpi=100``.
+        The image is ``1000 x 400`` pixels at ``dpi=100`` (``1000 x 560``
+        beyond six channels, whose legend goes to the right).
 
     Returns
     -------
@@ -456,23 +502,28 @@ def plot_contributions(
     _check_shop_channel_index(contributions, ["roi"], "contributions")
     table = contribution_table(contributions)
     shown = table.iloc[:max_shops]
-    figure = Figure(figsize=(10.0, 4.0), layout="constrained")
+    many = table.shape[1] - 1 > _LEGEND_INSIDE
+    figure = Figure(figsize=(10.0, 5.6 if many else 4.0), layout="constrained")
     bars, boxes = figure.subplots(1, 2, width_ratios=[3, 2])
     positions = np.arange(len(shown))
     above = np.zeros(len(shown))
     below = np.zeros(len(shown))
+    colors = _colors(table.shape[1] - 1)
     for k, column in enumerate(shown.columns):
         values = shown[column].to_numpy(dtype=float)
         bottom = np.where(values >= 0, above, below)
-        color = "0.75" if column == "base" else f"C{(k - 1) % 10}"
+        color = "0.75" if column == "base" else colors[k - 1]
         bars.bar(positions, values, bottom=bottom, color=color, label=str(column))
         above += np.clip(values, 0, None)
         below += np.clip(values, None, 0)
     bars.axhline(0.0, color="0.3", linewidth=0.8)
     bars.set_xticks(positions, [str(s) for s in shown.index], rotation=45, ha="right")
-    bars.set_ylabel("forecast GMV over the plan")
-    bars.set_title("GMV by source, per shop", fontsize=10)
-    bars.legend(fontsize=7, ncols=2)
+    bars.set_ylabel(f"forecast {target} over the plan")
+    title = f"{target} by source, per shop"
+    if len(table) > len(shown):
+        title += f" ({len(shown)} of {len(table)} shops)"
+    bars.set_title(title, fontsize=10)
+    _legend(figure, bars, table.shape[1])
     bars.tick_params(labelsize=7)
 
     channels = list(table.columns[1:])
@@ -481,15 +532,19 @@ def plot_contributions(
         [roi[c].dropna().to_numpy() for c in channels],
         tick_labels=[str(c) for c in channels],
     )
+    if many:
+        boxes.tick_params(axis="x", labelrotation=90)
     boxes.axhline(0.0, color="0.6", linestyle="--", linewidth=1)
-    boxes.set_ylabel("GMV per unit of spend")
+    boxes.set_ylabel(f"{target} per unit of spend")
     boxes.set_title("Return on spend across shops", fontsize=10)
     boxes.tick_params(labelsize=7)
     boxes.grid(alpha=0.3)
     return _save(figure, path, dpi)
 
 
-def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
+def plot_budget(
+    allocation, path: str | PathLike, *, target: str = "GMV", dpi: int = 100
+) -> Path:
     """Plot a budget reallocation: spend per channel and GMV uplift per shop.
 
     Left: total spend per channel over all shops, planned and optimized.
@@ -501,8 +556,11 @@ def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
         As returned by :func:`~sklearn_causalmmm.analysis.budget.optimize_budget`.
     path : str or path-like
         Where to write the PNG; parent folders are created.
+    target : str, default="GMV"
+        The target's name, in the labels.
     dpi : int, default=100
-        The image is ``1000 x 400`` pixels at ``dpi=100``.
+        The image is ``1000 x 400`` pixels at ``dpi=100`` (``1000 x 480``
+        beyond six channels, whose names are turned upright).
 
     Returns
     -------
@@ -514,7 +572,8 @@ def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
         "allocation.allocation",
     )
     by_channel = allocation.spend_by_channel()
-    figure = Figure(figsize=(10.0, 4.0), layout="constrained")
+    many = len(by_channel) > _LEGEND_INSIDE
+    figure = Figure(figsize=(10.0, 4.8 if many else 4.0), layout="constrained")
     bars, uplift = figure.subplots(1, 2)
     positions = np.arange(len(by_channel))
     width = 0.4
@@ -522,7 +581,11 @@ def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
     bars.bar(
         positions + width / 2, by_channel["optimized_spend"], width, label="optimized"
     )
-    bars.set_xticks(positions, [str(c) for c in by_channel.index])
+    bars.set_xticks(
+        positions,
+        [str(c) for c in by_channel.index],
+        rotation=90 if many else 0,
+    )
     bars.set_ylabel("spend over the plan, all shops")
     bars.set_title("Spend per channel", fontsize=10)
     bars.legend(fontsize=7)
@@ -532,7 +595,7 @@ def plot_budget(allocation, path: str | PathLike, *, dpi: int = 100) -> Path:
     uplift.bar(np.arange(len(gains)), gains.to_numpy(), color="C2")
     uplift.set_xlabel("shops, by uplift")
     uplift.set_xticks([])
-    uplift.set_ylabel("forecast GMV uplift (%)")
+    uplift.set_ylabel(f"forecast {target} uplift (%)")
     uplift.set_title(
         f"Same budget, reallocated: {100 * allocation.uplift:+.1f} % overall",
         fontsize=10,

@@ -66,7 +66,7 @@ def test_decide_ranks_channels_and_moves_budget_to_the_best_one():
     lower, upper = BUDGET_BOUNDS
     assert lines[3] == (
         f"Budget reallocated per shop ({lower:g}x-{upper:g}x per channel, same "
-        "total): forecast GMV +22.2% (tv +50%, search -50%)"
+        "total): forecast gmv +22.2% (tv +50%, search -50%)"
     )
     table = decisions.ranking_table()
     assert table.iloc[0].tolist() == ["tv", "8", "24", "66.7%", "3.00"]
@@ -79,7 +79,7 @@ def test_a_channel_without_planned_spend_shows_a_dash():
     result.channel_columns = [*result.channel_columns, "radio"]
     decisions = decide(result, ["tv", "search", "radio"])
     assert decisions.spend_table().iloc[2].tolist() == ["radio", "0", "0", "—"]
-    assert "radio —" in decisions.summary_lines()[-1]
+    assert "radio —" in decisions.summary_lines()[-2]
 
 
 def test_many_channels_fall_back_to_one_channel_off_at_a_time():
@@ -138,18 +138,22 @@ def test_report_shows_the_decisions(backtest, tmp_path):
     html = write_holdout_report(backtest, tmp_path).read_text(encoding="utf-8")
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert sources == [
-        "graphs.png",
-        "forecasts.png",
-        "response_curves.png",
-        "contributions.png",
         "budget.png",
+        "contributions.png",
+        "response_curves.png",
+        "forecasts.png",
+        "graphs.png",
         "training_curve.png",
     ]
     # funnel nodes are held at their plan in every scenario, and captions say so
     assert html.count("pv, clicks stay at their observed values") == 2
     ranking = backtest.decisions.ranking
     # the ranking table lists the channels by contribution, largest first
-    section = html[html.index("Top channels by contribution") :]
+    section = html[html.index("<h2>Contributions and return on spend</h2>") :]
     rows = re.findall(r"<tr>\s*<td>(\w+)</td>", section)[: len(ranking)]
     assert rows == list(ranking.index)
-    assert "Budget reallocated within each shop (same total spend)" in html
+    assert "Spend per channel, planned and reallocated (all shops)" in html
+    # the recommendation comes first
+    assert html.index("<h2>Recommendation</h2>") < html.index(
+        "<h2>Contributions and return on spend</h2>"
+    )

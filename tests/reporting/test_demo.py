@@ -94,9 +94,9 @@ def test_summary_prints_the_computed_numbers(result):
     assert _number(text, "MSE ratio CausalMMM / last value") == pytest.approx(
         result.mse_ratio, abs=5e-4
     )
-    assert _number(text, f"GMV MSE at horizon {HORIZON}, last value") == pytest.approx(
-        result.mse_naive, rel=1e-3
-    )
+    assert _number(
+        text, f"gmv MSE over {HORIZON} days ahead, last value"
+    ) == pytest.approx(result.mse_naive, rel=1e-3)
 
 
 def test_summary_lists_the_strongest_edges_next_to_the_true_ones(result):
@@ -131,25 +131,28 @@ def test_report_has_every_figure(result, tmp_path):
     html = page.read_text(encoding="utf-8")
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert sources == [
-        "graphs.png",
-        "forecasts.png",
-        "response_curves.png",
-        "contributions.png",
         "budget.png",
+        "contributions.png",
+        "response_curves.png",
+        "forecasts.png",
+        "graphs.png",
         "training_curve.png",
     ]
+    # the recommendation opens the report, the model's scores close it
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings[0] == "Recommendation" and headings[-1] == "Model metrics"
+    assert result.decisions.recommendation() in html.replace("&#x27;", "'")
     for source in sources:
         data = (tmp_path / "report" / source).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 400 and height >= 300
     assert f"{result.edge_auroc:.3f}" in html
-    # the demo's own title and tables: graphs by type, no column roles
+    # the demo's own title and tables: graphs by type, the decisions
     assert "<title>CausalMMM demo report</title>" in html
-    assert "<h2>Causal graphs by shop type</h2>" in html
-    assert "<h2>Columns</h2>" not in html
-    assert "Top channels by contribution over the held-out days" in html
-    assert "Budget reallocated within each shop" in html
+    assert "<h3>Causal graphs by shop type</h3>" in html
+    assert "<h2>Contributions and return on spend</h2>" in html
+    assert "Spend per channel, planned and reallocated (all shops)" in html
     # funnel nodes are not scaled in the response curves, and the caption says so
     assert "pv stay at their observed values" in html
 
@@ -180,7 +183,7 @@ def test_summary_ranks_channels_and_reports_the_budget_gain(result):
     shares = [float(share) / 100 for _, share in listed]
     np.testing.assert_allclose(shares, ranking["share"], atol=5e-4)
     assert np.all(np.diff(ranking["contribution"].to_numpy()) <= 0)
-    gain = re.search(r"same total\): forecast GMV ([+-][0-9.]+)%", text)
+    gain = re.search(r"same total\): forecast gmv ([+-][0-9.]+)%", text)
     assert gain
     value = float(gain.group(1)) / 100
     assert value == pytest.approx(result.decisions.budget.uplift, abs=5e-4)

@@ -11,8 +11,10 @@ import pytest
 from sklearn_causalmmm import CausalMMMRegressor
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.reporting.holdout import (
+    BAND_LEVEL,
     check_columns,
     empirical_band,
+    figure_aliases,
     fit_holdout,
     format_summary,
     refit,
@@ -95,23 +97,16 @@ def test_split_roles_and_scores(result, frame):
     np.testing.assert_allclose(wide.to_numpy(), keyed.to_numpy())
 
 
-def test_band_is_the_backtest_of_the_last_fitted_days(result, frame):
-    # Redo the back-test by hand: the model forecasts the last HORIZON fitted
-    # days from the days before them.
-    data = frame.assign(date=pd.to_datetime(frame["date"]))
-    fitted = sorted(data["date"].unique())[-HORIZON - HORIZON : -HORIZON]
-    window = data[data["date"].isin(fitted)]
-    columns = ["shop_id", "date", *CONTEXT, *result.channel_columns]
-    backtest = result.model.predict(window[columns])
-    truth = window.pivot(index="date", columns="shop_id", values="gmv")
-    predicted = window.assign(pred=np.asarray(backtest)).pivot(
-        index="date", columns="shop_id", values="pred"
-    )
-    lower, upper = empirical_band(
-        truth.to_numpy().T, predicted.to_numpy().T, result.forecast.to_numpy().T
-    )
-    np.testing.assert_allclose(result.forecast_lower.to_numpy(), lower.T)
-    np.testing.assert_allclose(result.forecast_upper.to_numpy(), upper.T)
+def test_band_is_the_models_calibrated_interval(result):
+    # the regressor has predict_interval: the report shows its band
+    lower, upper = result.model.predict_interval(result.plan, coverage=BAND_LEVEL)
+    plan = result.plan.assign(lower=np.asarray(lower), upper=np.asarray(upper))
+    for bound, shown in (
+        ("lower", result.forecast_lower),
+        ("upper", result.forecast_upper),
+    ):
+        wide = plan.pivot(index="date", columns="shop_id", values=bound)
+        np.testing.assert_allclose(shown.to_numpy(), wide.to_numpy())
     assert (result.forecast_lower <= result.forecast_upper).to_numpy().all()
     inside = (result.truth >= result.forecast_lower) & (
         result.truth <= result.forecast_upper
@@ -251,13 +246,17 @@ def test_summary_names_the_data_the_window_and_every_score(result, frame):
     assert f"Strongest learned edges (mean P over shops):\n  {listed}\n" in text
     rows = result.summary_rows()
     assert [name for name, _ in rows][:3] == [
-        f"GMV MSE at horizon {HORIZON}, CausalMMM",
-        f"GMV MSE at horizon {HORIZON}, last value",
+        f"gmv MSE over {HORIZON} days ahead, CausalMMM",
+        f"gmv MSE over {HORIZON} days ahead, last value",
         "MSE ratio CausalMMM / last value",
     ]
     width = max(len(name) for name, _ in rows)
-    # the scores close the summary, aligned; without decisions nothing follows
-    assert lines[-len(rows) :] == [f"{n:<{width}}  {v}" for n, v in rows]
+    # the scores, aligned; without decisions the trust checks follow
+    scores = lines.index(f"{rows[0][0]:<{width}}  {rows[0][1]}")
+    assert lines[scores : scores + len(rows)] == [f"{n:<{width}}  {v}" for n, v in rows]
+    checks = result.trust_checks()
+    assert lines[scores + len(rows) + 1] == "Trust checks:"
+    assert len(lines) == scores + len(rows) + 2 + len(checks)
 
 
 def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
@@ -265,9 +264,9 @@ def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
     html = page.read_text(encoding="utf-8")
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert sources == [
-        "graphs.png",
-        "forecasts.png",
         "response_curves.png",
+        "forecasts.png",
+        "graphs.png",
         "training_curve.png",
     ]
     for source in sources:
@@ -275,9 +274,19 @@ def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
     assert f"{result.mse_ratio:.3f}" in html
     assert "<title>CausalMMM report</title>" in html
     assert "CausalMMM fitted on data.csv (25 days, 4 shops)" in html
-    # the column roles close the report: this back-test has no decisions
-    assert html.index("<h2>Strongest learned edges</h2>") < html.index(
-        "<h2>Columns</h2>"
+    # analyst first: the recommendation opens the report, the scores close it
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings == [
+        "Recommendation",
+        "Response curves",
+        "Forecast",
+        "Causal graph",
+        "Trust checks",
+        "Model metrics",
+    ]
+    assert "No budget analysis was run." in html
+    assert html.index("<h3>Strongest learned edges</h3>") < html.index(
+        "<h3>Columns</h3>"
     )
     assert "Top channels" not in html
     # the strongest edge of the mean graph heads the edge table
@@ -302,3 +311,44 @@ def test_graph_check_of_the_held_out_forecast(result, frame):
     rows = dict(result.summary_rows())
     ratio = reliance.loc["no edges", "mse_ratio"]
     assert rows["held-out MSE, no edges / own graphs"] == f"{ratio:.2f}"
+
+
+def test_figure_aliases_shorten_long_or_many_names_uniquely():
+    assert figure_aliases(["tv", "gmv"]) == {"tv": "tv", "gmv": "gmv"}
+    long = [f"{'x' * 40}_channel_{k:02d}_impressions_weekly_total" for k in range(20)]
+    aliases = figure_aliases(long)
+    assert list(aliases) == long
+    assert len(set(aliases.values())) == 20
+    # the shared prefix and suffix are dropped
+    assert aliases[long[0]] == "00" and aliases[long[19]] == "19"
+    assert max(len(a) for a in aliases.values()) <= 14
+    many = [f"c{k}" for k in range(13)]
+    assert figure_aliases(many)["c12"] == "12"  # the shared "c" dropped
+    # a running number keeps apart names whose kept parts coincide
+    start, end = "impressions_", "_weekly_total"
+    twins = [start + "a" * 12 + "1" + end, start + "a" * 12 + "2" + end]
+    aliases = figure_aliases([*twins, start + "b" + end])
+    assert list(aliases.values()) == ["1." + "a" * 10, "2." + "a" * 10, "3.b"]
+
+
+def test_report_lists_trust_checks_and_the_names_in_the_figures(frame, tmp_path):
+    long = {c: f"{c}_impressions_of_the_campaign" for c in ["brand", "display"]}
+    data = frame.rename(columns=long)
+    result = fit_holdout(
+        data,
+        context_columns=CONTEXT,
+        horizon=HORIZON,
+        train_days=TRAIN_DAYS,
+        estimator=CausalMMMRegressor(hidden=4, max_epochs=1, random_state=0),
+    )
+    html = write_holdout_report(result, tmp_path / "r").read_text(encoding="utf-8")
+    names = html[html.index("<h2>Names in the figures</h2>") :]
+    aliases = figure_aliases(result.node_names)
+    assert aliases[long["brand"]] in names and long["brand"] in names
+    checks = html[
+        html.index("<h2>Trust checks</h2>") : html.index(
+            "<h2>Names in the figures</h2>"
+        )
+    ]
+    for check in result.trust_checks():
+        assert f"<td>{check.check}</td>" in checks

@@ -66,11 +66,13 @@ def test_graph_heatmaps_reject_mismatched_input(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("n_graphs", "height"), [(1, 360), (3, 720), (4, 720)])
-def test_graph_heatmaps_without_truth_fill_two_per_row(tmp_path, n_graphs, height):
+@pytest.mark.parametrize(
+    ("n_graphs", "size"), [(1, (400, 360)), (3, (800, 720)), (4, (800, 720))]
+)
+def test_graph_heatmaps_without_truth_fill_two_per_row(tmp_path, n_graphs, size):
     learned, _ = _graphs(n_graphs)
     path = plot_graph_heatmaps(learned, None, NODES, tmp_path / "g.png")
-    assert png_size(path) == (800, height)
+    assert png_size(path) == size
     with pytest.raises(ValueError, match=r"expected \(2, 2\)"):
         plot_graph_heatmaps(learned, None, NODES[:2], tmp_path / "bad.png")
 
