@@ -1154,6 +1154,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
 
     def _fit_panel(self, panel: Panel, rng) -> None:
         validate_params(self)
+        self._pooled_graph = False
         self.node_roles_ = self._model_roles(panel)
         self._scale = panel.scale.astype(np.float64)
         # panel_ may later be replaced by a longer history of the same shops
@@ -1216,6 +1217,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             scaled, train, shop_scale, pool=True
         )
         self.funnel_blend_ = dict.fromkeys(self.funnel_heads_, 0.0)
+        self._pooled_graph = True
         networked = panel.n_shops >= _MIN_SHOPS_FOR_NETWORK
         if not networked:
             logger.info(
@@ -1487,6 +1489,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         head's baseline), planned drivers as given.
         """
         network = self._network_history(history, rows)
+        if graphs is None and getattr(self, "_pooled_graph", False):
+            # one learned graph for every part of the forecast: the network
+            # reads the pooled edges too, so an override of them
+            # (predict(edge_probabilities=...)) changes exactly what it names
+            graphs = self.edge_probabilities_[rows].astype(np.float32)
         scale = torch.as_tensor(self._network_scale[rows], dtype=torch.float32)
         past = network[..., :start]
         if start == 0:
@@ -1772,6 +1779,10 @@ default=None
                     window.numpy(), probabilities, gains, n_samples, rng
                 )[..., start:]
                 base, network = base.numpy(), network.numpy()
+                # centred on the point forecast's responses: the draws spread
+                # the forecast, they do not move it (the gain of a plan is
+                # then centred on the forecast gain)
+                responses += (linear.numpy() - base)[None] - responses.mean(0)
                 draws = self.blend_.combine(
                     base[None], base[None] + responses, network[None]
                 )

@@ -487,7 +487,9 @@ class TargetHead:
         root = vectors * np.sqrt(np.clip(eigen, 0.0, None))
         mean = self.coef_[columns]
         draws = mean + rng.standard_normal((n_samples, len(columns))) @ root.T
-        draws = np.clip(draws, 0.0, None).reshape(n_samples, len(self.responders), -1)
+        # not clipped at the fit's bound of 0: a clipped draw's mean is above
+        # the fitted coefficient, and the draws would not be centred on it
+        draws = draws.reshape(n_samples, len(self.responders), -1)
         probability = np.asarray(probabilities, dtype=np.float64)[:, self.responders]
         size = np.asarray(gains, dtype=np.float64)[:, self.responders]
         present = rng.random_sample((n_samples, *probability.shape)) < probability
