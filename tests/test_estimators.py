@@ -914,3 +914,23 @@ def test_a_channel_moves_the_target_through_its_funnel_node(weekly):
     total = (factual[target] - counterfactual[target]).sum()
     direct = (factual[target] - model.rollout(held)[target]).sum()
     assert total > direct > 0
+
+
+def test_forecast_components_add_up_and_follow_the_graph(weekly):
+    data = weekly
+    roles = dict(
+        funnel_columns=list(data.funnel_columns),
+        control_columns=list(data.control_columns),
+    )
+    plan = data.X[..., 60:]
+    model = CausalMMMRegressor(**TINY, random_state=0, **roles).fit(
+        data.X[..., :60], data.y[:, :60]
+    )
+    parts = model.predict_components(plan)
+    np.testing.assert_allclose(sum(parts.values()), model.predict(plan), rtol=1e-9)
+    assert np.abs(parts["media"]).sum() > 0
+    # no edge into the target: the media add nothing
+    cut = CausalMMMRegressor(
+        **TINY, random_state=0, forbidden_edges=[("*", -1)], **roles
+    ).fit(data.X[..., :60], data.y[:, :60])
+    assert np.all(cut.predict_components(plan)["media"] == 0.0)
