@@ -13,7 +13,10 @@ Accepted layouts
 ``"2d"``
     array or DataFrame ``(n_steps, n_nodes)``: one shop (id ``0``). A DataFrame's
     index becomes the time index (datetimes, periods and integers are put on a
-    regular grid; any other index is taken in the given row order).
+    regular grid; any other index is taken in the given row order). A frame
+    without the shop and time columns but with a column named like one
+    (``store``, ``week``, ``date``, ...) is refused: it is most likely a long
+    frame whose ``shop_column``/``time_column`` were not named.
 ``"multiindex"``
     DataFrame with a 2-level ``(shop, time)`` MultiIndex; columns are nodes,
     plus the context columns named by ``context_columns``.
@@ -1099,6 +1102,8 @@ def _read_frame(X, y, context_columns, shop_column, time_column, target_name) ->
     n_columns = len(node_labels) + (target_label is not None)
     _check_not_empty(X.shape, n_rows=len(X), n_columns=n_columns)
 
+    if keys.layout == "2d":
+        _check_no_key_columns(X, node_labels, shop_column, time_column)
     matrix, names, dtypes, target_label = _frame_nodes(
         X, y, node_labels, target_label, target_name, keys.layout
     )
@@ -1200,7 +1205,17 @@ def _frame_keys(X, shop_column, time_column) -> _Keys:
 def _frame_nodes(X, y, node_labels, target_label, target_name, layout):
     """The (n_rows, n_nodes) float64 node matrix, target last, with names/dtypes."""
     for c in [*node_labels, *([target_label] if target_label is not None else [])]:
-        _check_numeric_column(X[c], f"column {c!r}")
+        try:
+            _check_numeric_column(X[c], f"column {c!r}")
+        except TypeError as error:
+            if layout != "2d":
+                raise
+            raise TypeError(
+                f"{error}. X has no shop_column and time_column, so it is read "
+                "as one shop's series: if this column holds shop ids or times, "
+                f"pass shop_column={c!r} and time_column=... (or the other way "
+                "round), or index X by (shop, time)"
+            ) from None
     names = [str(c) for c in node_labels]
     dtypes = [_out_dtype(X[c].dtype) for c in node_labels]
     matrix = X[node_labels].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -1249,6 +1264,34 @@ def _frame_cells(X, keys: _Keys):
         )
     grid, pos = _grid(kind, times, shop_codes, time_codes, shop_ids, keys.time_what)
     return shop_codes, shop_ids, pos[time_codes], grid.rename(keys.time_name)
+
+
+#: Column names that say "shop" or "time" (compared lower-case, without
+#: separators): a one-shop frame holding such a column is a long frame whose
+#: shop and time columns were not named.
+_KEY_NAMES = frozenset(
+    {
+        "shop", "shopid", "store", "storeid", "market", "geo", "region", "dma",
+        "date", "day", "week", "month", "time", "timestamp", "period", "ds",
+    }
+)  # fmt: skip
+
+
+def _check_no_key_columns(X, node_labels, shop_column, time_column) -> None:
+    """Refuse a one-shop frame whose columns say it holds shops and times."""
+    keys = [
+        c
+        for c in node_labels
+        if str(c).lower().replace("_", "").replace(" ", "") in _KEY_NAMES
+    ]
+    if keys:
+        raise ValueError(
+            f"X has no column {shop_column!r} or {time_column!r} (shop_column and "
+            "time_column), so it would be read as one shop's series, but its "
+            f"column(s) {_fmt_list(keys)} look like shop or time keys: name them "
+            f"(e.g. shop_column={keys[0]!r} and time_column=...), or index X by "
+            "(shop, time), or rename the column(s) if they really are series"
+        )
 
 
 def _align_target(y, index: pd.Index, layout: str):
@@ -1624,7 +1667,51 @@ def _check_numeric_column(col: pd.Series, what: str) -> None:
     else:
         ok = False
     if not ok:
-        raise TypeError(f"{what} must be numeric; got dtype {dtype}")
+        raise TypeError(f"{what} must be numeric; got dtype {dtype}{_text_hint(col)}")
+
+
+def _text_hint(col: pd.Series) -> str:
+    """Where a column holds text instead of numbers, and how to read it."""
+    if not (ptypes.is_object_dtype(col.dtype) or ptypes.is_string_dtype(col.dtype)):
+        return ""
+    for label, value in col.items():
+        if (
+            value is None
+            or value is pd.NA
+            or (isinstance(value, float) and value != value)
+        ):
+            continue
+        if isinstance(value, str) and _is_number(value):
+            continue
+        if not isinstance(value, str):
+            return f": row {label!r} holds {value!r}"
+        text = value.strip()
+        if "," in text and _is_number(text.replace(",", "")):
+            fix = (
+                "numbers are written with a thousands separator: read the file "
+                "with pandas.read_csv(..., thousands=',') or convert the column "
+                "with .str.replace(',', '').astype(float)"
+            )
+        elif "," in text and _is_number(text.replace(".", "").replace(",", ".")):
+            fix = (
+                "numbers are written with a decimal comma: read the file with "
+                "pandas.read_csv(..., decimal=',', thousands='.')"
+            )
+        else:
+            fix = "convert the column with pandas.to_numeric, or drop it"
+        return f": row {label!r} holds the text {value!r} ({fix})"
+    return (
+        ": its values are numbers written as text; convert the column with "
+        "pandas.to_numeric"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
