@@ -173,6 +173,51 @@ class Panel:
         """Positions of the nodes that have one of ``roles``."""
         return [j for j, role in enumerate(self.roles) if role in roles]
 
+    def mask_missing_steps(self) -> Panel:
+        """Return a panel whose steps with a missing value are masked.
+
+        A step where any node of a shop is missing (``observed`` False) leaves
+        that shop's observed steps (``mask`` False): losses, fits and scales
+        ignore it, as if the shop's row for that step were not in the data.
+        Its values, which a recurrent model still reads as inputs, are those
+        of the shop's previous observed step (its next one before the first
+        observation). ``observed`` of the result is None.
+
+        Returns
+        -------
+        panel : Panel
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmmm.panel import to_panel
+        >>> X = np.array([[[1.0, np.nan, 3.0, 4.0], [2.0, 7.0, 2.0, 5.0]]])
+        >>> panel = to_panel(X, missing="mask").mask_missing_steps()
+        >>> panel.mask
+        array([[ True, False,  True,  True]])
+        >>> panel.values[0]
+        array([[1., 1., 3., 4.],
+               [2., 2., 2., 5.]], dtype=float32)
+        """
+        if self.observed is None:
+            return self
+        # the whole step goes, as if the shop's row were not in the data
+        # (masked steps at a shop's start or end make it start later or end
+        # earlier: 0, as in every ragged panel)
+        mask = self.mask & self.observed.all(axis=1)
+        holes = np.broadcast_to(~mask[:, None], self.values.shape)
+        filled = _forward_fill(self.values, holes)
+        inside = _inside_span(mask)[:, None]
+        values = np.where(holes, np.where(inside, filled, 0.0), self.values)
+        values = values.astype(np.float32)
+        return dataclasses.replace(
+            self,
+            values=values,
+            mask=mask,
+            observed=None,
+            scale=_scale(values, mask),
+        )
+
     def scaled(self) -> np.ndarray:
         """Values divided by the per-shop, per-node scale (float32)."""
         return (self.values / self.scale[..., None]).astype(np.float32, copy=False)
@@ -509,9 +554,14 @@ def to_panel(
     check_constant : bool, default=True
         Raise when a node is constant in every shop. Estimators turn this off
         for short prediction windows.
-    missing : {"error", "mask"}, default="error"
-        What a NaN value of X means: an error naming it, or a missing value
-        (0 in ``values``, False in ``observed``). Inf is always an error.
+    missing : {"error", "mask", "ffill"}, default="error"
+        What a NaN value (of X or y) and a step a shop lacks inside its span
+        mean: an error naming them; ``"mask"``: missing values (0 in
+        ``values``, False in ``observed``); ``"ffill"``: the drivers' missing
+        values take the shop's previous value of the node (its next one
+        before the first observation), the target's stay missing. Inf is
+        always an error. :meth:`Panel.mask_missing_steps` turns missing
+        values into masked steps for training.
     media_columns, funnel_columns, control_columns : str, int or list, default=None
         The nodes of X in each role (see :attr:`Panel.roles`): column names,
         glob patterns such as ``"impressions_*"``, or integer positions for
@@ -567,8 +617,18 @@ def to_panel(
     if context is not None and context_columns:
         raise ValueError("pass context= or context_columns=, not both")
 
+    if missing not in ("error", "mask", "ffill"):
+        raise ValueError(f"missing must be 'error', 'mask' or 'ffill'; got {missing!r}")
     if isinstance(X, pd.DataFrame):
-        raw = _read_frame(X, y, context_columns, shop_column, time_column, target_name)
+        raw = _read_frame(
+            X,
+            y,
+            context_columns,
+            shop_column,
+            time_column,
+            target_name,
+            allow_gaps=missing != "error",
+        )
     else:
         if context_columns:
             raise ValueError(
@@ -581,16 +641,18 @@ def to_panel(
     elif raw.context is None:
         raw.context = np.zeros((len(raw.shop_ids), 0))
 
-    if missing not in ("error", "mask"):
-        raise ValueError(f"missing must be 'error' or 'mask'; got {missing!r}")
     has_target = y is not None
+    n_drivers = len(raw.node_names) - has_target
     observed = None
-    if missing == "mask":
-        absent = np.isnan(raw.values)
+    if missing != "error":
+        # a step a shop lacks inside its span is missing in every node
+        absent = np.isnan(raw.values) | (_inside_span(raw.mask) & ~raw.mask)[:, None]
+        if missing == "ffill":
+            raw.values[:, :n_drivers] = _fill_drivers(raw, absent, n_drivers)
+            absent[:, :n_drivers] = False
         if absent.any():
             observed = ~absent & raw.mask[:, None, :]
-            raw.values = np.where(absent, 0.0, raw.values)
-    n_drivers = len(raw.node_names) - has_target
+            raw.values = np.where(np.isnan(raw.values), 0.0, raw.values)
     roles = resolve_roles(
         raw.node_names[:n_drivers],
         media_columns=media_columns,
@@ -1078,7 +1140,9 @@ def _read_array(X, y, target_name: str) -> _Raw:
     )
 
 
-def _read_frame(X, y, context_columns, shop_column, time_column, target_name) -> _Raw:
+def _read_frame(
+    X, y, context_columns, shop_column, time_column, target_name, allow_gaps=False
+) -> _Raw:
     """long, multiindex and 2d DataFrames."""
     if X.columns.has_duplicates:
         dup = X.columns[X.columns.duplicated()].unique().tolist()
@@ -1118,7 +1182,8 @@ def _read_frame(X, y, context_columns, shop_column, time_column, target_name) ->
     mask = np.zeros(n_shops * n_steps, dtype=bool)
     mask[cell] = True
     mask = mask.reshape(n_shops, n_steps)
-    _check_gaps(mask, shop_ids, time_index)
+    if not allow_gaps:
+        _check_gaps(mask, shop_ids, time_index)
 
     context = None
     if context_columns:
@@ -1607,6 +1672,39 @@ def _raise_first(bad, raw: _Raw, has_target: bool, problem: str, hint: str = "")
     )
 
 
+def _inside_span(mask: np.ndarray) -> np.ndarray:
+    """``(n_shops, n_steps)``: True from each shop's first to last observed step."""
+    seen = np.cumsum(mask, axis=1)
+    return (seen > 0) & (seen < seen[:, -1:]) | mask
+
+
+def _forward_fill(values: np.ndarray, absent: np.ndarray) -> np.ndarray:
+    """Each absent value of ``(..., n_steps)`` takes the last given one before it,
+    or the first one after it at the start; all-absent series stay as they are."""
+    steps = np.arange(values.shape[-1])
+    last = np.maximum.accumulate(np.where(absent, -1, steps), axis=-1)
+    first = np.argmax(~absent, axis=-1)[..., None]
+    source = np.where(last >= 0, last, first)
+    return np.take_along_axis(values, source, axis=-1)
+
+
+def _fill_drivers(raw: _Raw, absent: np.ndarray, n_drivers: int) -> np.ndarray:
+    """The drivers forward-filled inside each shop's span (``missing="ffill"``)."""
+    drivers = raw.values[:, :n_drivers]
+    gone = absent[:, :n_drivers]
+    inside = _inside_span(raw.mask)[:, None]
+    empty = (gone | ~inside).all(axis=-1) & inside.any(axis=-1)
+    if empty.any():
+        s, j = np.argwhere(empty)[0]
+        raise ValueError(
+            f"missing='ffill' cannot fill node {raw.node_names[j]!r} of shop "
+            f"{raw.shop_ids[s]!r}: it has no value at all; give it one, or drop "
+            "the shop"
+        )
+    filled = _forward_fill(np.where(gone, 0.0, drivers), gone | ~inside)
+    return np.where(inside, filled, drivers)
+
+
 def _check_not_constant(panel: Panel) -> None:
     mask = panel.mask[:, None, :]
     high = np.where(mask, panel.values, -np.inf).max(axis=-1)
@@ -1731,7 +1829,8 @@ def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
 # ---------------------------------------------------------------------- small helpers
 def _scale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     counts = np.maximum(mask.sum(axis=1), 1)[:, None]
-    scale = (np.abs(values).sum(axis=-1, dtype=np.float64) / counts).astype(np.float32)
+    observed = np.where(mask[:, None], np.abs(values), 0.0)
+    scale = (observed.sum(axis=-1, dtype=np.float64) / counts).astype(np.float32)
     scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
     return scale
 
