@@ -196,6 +196,9 @@ def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
 #: an amortised encoder and a recurrent decoder learn little from a few
 #: series (the fit then says so in a log line).
 _MIN_SHOPS_FOR_NETWORK = 5
+#: Shops per forward pass of predict and predict_graph: a rollout's activations
+#: (shops x steps x node pairs x hidden) must not grow with the panel.
+_SHOP_CHUNK = 64
 
 
 def _is_edge_list(value) -> bool:
@@ -444,16 +447,15 @@ class _CausalMMMBase(BaseEstimator):
                 f"shop, but X has {panel.n_steps}."
             )
         scaled = panel.scaled()
-        pair = self._encoder_pair_features(scaled, panel.mask)
-        windows = torch.as_tensor(scaled[..., -self.n_history_ :]).split(256)
-        pairs = [None] * len(windows) if pair is None else pair.split(256)
-        with torch.no_grad(), small_ops():
-            logits = torch.cat(
-                [
-                    self.model_.edge_logits(window, chunk)
-                    for window, chunk in zip(windows, pairs, strict=True)
-                ]
-            )
+        logits = []
+        # shops are independent: chunks keep the memory flat in their number
+        for start in range(0, panel.n_shops, _SHOP_CHUNK):
+            rows = slice(start, start + _SHOP_CHUNK)
+            pair = self._encoder_pair_features(scaled[rows], panel.mask[rows])
+            window = torch.as_tensor(scaled[rows, :, -self.n_history_ :])
+            with torch.no_grad(), small_ops():
+                logits.append(self.model_.edge_logits(window, pair))
+        logits = torch.cat(logits)
         probabilities = edge_probability(logits).numpy().astype(np.float64)
         probabilities = self._force_known(probabilities)
         probabilities[:, np.arange(panel.n_nodes), np.arange(panel.n_nodes)] = 0.0
@@ -1368,7 +1370,6 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             graph_source, graph_mask = past, history.mask[:, :start]
         else:
             graph_source, graph_mask = network, history.mask
-        pair = self._encoder_pair_features(graph_source, graph_mask)
         n_past = past.shape[-1]
         known = self._known_nodes()
         if given is not None and not given.all():
@@ -1381,7 +1382,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         # a shop's edge gains are its row among the shops it was fitted with
         shops = torch.as_tensor(rows)
         chunks = []
-        for chunk in np.array_split(np.arange(len(rows)), max(1, len(rows) // 256)):
+        for chunk in np.array_split(
+            np.arange(len(rows)), max(1, -(-len(rows) // _SHOP_CHUNK))
+        ):
+            pair = self._encoder_pair_features(graph_source[chunk], graph_mask[chunk])
             prediction, _ = self.model_(
                 window[chunk],
                 torch.as_tensor(history.context[chunk]),
@@ -1391,7 +1395,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
                 None if graphs is None else torch.as_tensor(graphs[chunk]),
                 shops[chunk],
                 None if gains is None else torch.as_tensor(gains[chunk]),
-                None if pair is None else pair[chunk],
+                pair,
             )
             chunks.append(prediction[:, :, n_past - 1 :])
         rolled = torch.cat(chunks)

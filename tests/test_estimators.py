@@ -928,3 +928,14 @@ def test_regressor_fits_are_bit_identical_per_random_state(panel):
         fits[0].edge_probabilities_, fits[1].edge_probabilities_
     )
     assert not np.array_equal(fits[0].predict(plan), fits[2].predict(plan))
+
+
+def test_predict_and_predict_graph_stream_over_shops_in_chunks(panel, monkeypatch):
+    import sklearn_causalmmm.estimators as estimators
+
+    X, y, plan = panel.X[..., :35], panel.y[:, :35], panel.X[..., 35:]
+    model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
+    whole = model.predict(plan), model.predict_graph(X, y)
+    monkeypatch.setattr(estimators, "_SHOP_CHUNK", 5)  # 12 shops: 3 chunks
+    np.testing.assert_array_equal(model.predict(plan), whole[0])
+    np.testing.assert_array_equal(model.predict_graph(X, y), whole[1])
