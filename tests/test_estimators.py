@@ -937,5 +937,6 @@ def test_predict_and_predict_graph_stream_over_shops_in_chunks(panel, monkeypatc
     model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
     whole = model.predict(plan), model.predict_graph(X, y)
     monkeypatch.setattr(estimators, "_SHOP_CHUNK", 5)  # 12 shops: 3 chunks
-    np.testing.assert_array_equal(model.predict(plan), whole[0])
-    np.testing.assert_array_equal(model.predict_graph(X, y), whole[1])
+    # equal up to float32 rounding (a matrix product's blocking follows its size)
+    np.testing.assert_allclose(model.predict(plan), whole[0], rtol=1e-5)
+    np.testing.assert_allclose(model.predict_graph(X, y), whole[1], rtol=1e-4)
