@@ -195,7 +195,7 @@ def section(result: dict) -> str:
         f"({graphs['predict_graph_shops_per_second']:,.0f} shops/s), peak memory "
         f"{graphs['peak_rss_mb']:,.0f} MB (the input panel alone is "
         f"{graphs['data_mb']:,.0f} MB; the largest fit above peaked at "
-        f"{largest:,.0f} MB). The encoder reads shops in chunks of 256, so "
+        f"{largest:,.0f} MB). `predict_graph` reads shops in chunks of 64, so "
         "beyond the input and the `(n_shops, d, d)` result the memory does not "
         "grow with the number of shops.",
         "",
