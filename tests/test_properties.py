@@ -329,7 +329,7 @@ def test_regressor_fit_predict_on_random_panels(case):
     np.testing.assert_array_equal(y, y_before)
 
 
-@_settings(6, deadline_ms=20000)
+@_settings(12, deadline_ms=20000)
 @given(fit_cases())
 def test_discoverer_fit_predict_graph_on_random_panels(case):
     X, y, defect = case
