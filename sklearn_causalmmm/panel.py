@@ -1059,17 +1059,23 @@ def concatenate_steps(first: Panel, second: Panel) -> Panel:
     observed = None
     if first.observed is not None or second.observed is not None:
         observed = np.zeros(shape, dtype=bool)
+    # steps inside a part's span that it masks (missing="mask") are holes on
+    # purpose, not gaps; their filled values go where nothing was observed
+    covered = np.zeros_like(mask)
     for part in (first, second):
         at = grid.get_indexer(part.time_index)
         if (at < 0).any():
             raise ValueError("the panels' time grids do not line up")
         keep = part.mask
-        values[..., at] = np.where(keep[:, None], part.values, values[..., at])
+        inside = _inside_span(keep)
+        write = keep | (inside & ~mask[:, at])
+        values[..., at] = np.where(write[:, None], part.values, values[..., at])
         mask[:, at] |= keep
+        covered[:, at] |= inside
         if observed is not None:
             given = part.observed if part.observed is not None else keep[:, None]
             observed[..., at] = np.where(keep[:, None], given, observed[..., at])
-    _check_gaps(mask, list(first.shop_ids), grid)
+    _check_gaps(covered, list(first.shop_ids), grid)
     return dataclasses.replace(
         first,
         values=values,

@@ -1000,3 +1000,28 @@ def test_missing_policy_errors():
     frame.loc[frame["shop_id"] == "b", "tv"] = np.nan
     with pytest.raises(ValueError, match=r"cannot fill node 'tv' of shop 'b'"):
         to_panel(frame, y="gmv", missing="ffill")
+
+
+def test_concatenating_a_history_with_masked_holes_keeps_them():
+    from sklearn_causalmmm.panel import concatenate_steps
+
+    frame = _holed_long_frame()
+    history = to_panel(frame, y="gmv", missing="mask").mask_missing_steps()
+    times = pd.date_range("2024-01-06", periods=2, freq="D")
+    later = pd.DataFrame(
+        {
+            "shop_id": ["a", "a", "b", "b"],
+            "date": list(times) * 2,
+            "tv": [1.0, 2.0, 3.0, 4.0],
+            "price": [5.0, 6.0, 7.0, 8.0],
+            "gmv": [9.0, 10.0, 11.0, 12.0],
+        }
+    )
+    both = concatenate_steps(history, to_panel(later, y="gmv", check_constant=False))
+    np.testing.assert_array_equal(both.mask[:, :5], history.mask)
+    np.testing.assert_array_equal(both.values[..., :5], history.values)
+    assert both.mask[:, 5:].all()
+    # a step that neither part covers is still a gap
+    skipped = later.assign(date=later["date"] + pd.Timedelta(days=1))
+    with pytest.raises(ValueError, match=r"misses 1 step.*2024-01-06"):
+        concatenate_steps(history, to_panel(skipped, y="gmv", check_constant=False))
