@@ -1120,6 +1120,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         -------
         self
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: pass the target (e.g. GMV) aligned with X"
+            )
         self._lift_tests_input = lift_tests
         try:
             return super().fit(X, y, context)
