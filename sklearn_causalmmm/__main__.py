@@ -75,9 +75,28 @@ def _read_csv(path: Path):
     if not path.is_file():
         raise ValueError(f"{path}: no such file.")
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as error:  # pandas' parser errors
         raise ValueError(f"{path}: cannot read it as CSV: {error}") from None
+    # Spreadsheets export "1,234.5": a column whose every value is a number
+    # with comma-grouped thousands is read as numbers. A decimal comma
+    # ("1,5") never matches, so it is left as text and refused by name later.
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "biufcmM":
+            continue
+        text = values.dropna()
+        if not len(text) or not all(isinstance(v, str) for v in text):
+            continue
+        text = text.str.strip()
+        grouped = text.str.fullmatch(_THOUSANDS)
+        if grouped.all() and text.str.contains(",", regex=False).any():
+            frame[column] = pd.to_numeric(values.str.replace(",", "", regex=False))
+    return frame
+
+
+#: A number with comma-grouped thousands, or a plain number.
+_THOUSANDS = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?"
 
 
 def _names(text: str) -> list[str]:

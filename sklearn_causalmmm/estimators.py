@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -203,6 +204,9 @@ def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
 #: an amortised encoder and a recurrent decoder learn little from a few
 #: series (the fit then says so in a log line).
 _MIN_SHOPS_FOR_NETWORK = 5
+#: Shops per forward pass of predict and predict_graph: a rollout's activations
+#: (shops x steps x node pairs x hidden) must not grow with the panel.
+_SHOP_CHUNK = 64
 
 
 def _is_edge_list(value) -> bool:
@@ -276,6 +280,24 @@ class _CausalMMMBase(BaseEstimator):
         tags.input_tags.positive_only = True  # spend, page views and GMV
         return tags
 
+    # -- persistence ----------------------------------------------------------
+
+    def __setstate__(self, state):
+        # a fitted model holds torch modules and private arrays laid out by
+        # the release that fitted it: load it only into that release line
+        saved = state.get("_sklearn_causalmmm_version")
+        if saved is not None:
+            from sklearn_causalmmm import __version__
+
+            if _release(saved) != _release(__version__):
+                raise ValueError(
+                    f"this {type(self).__name__} was fitted with sklearn-causalmmm "
+                    f"{saved}, but sklearn-causalmmm {__version__} is installed; "
+                    f"load it with sklearn-causalmmm=={saved}, or refit it with "
+                    f"{__version__}"
+                )
+        super().__setstate__(state)
+
     # -- training -----------------------------------------------------------
 
     def _epoch_budget(self, n_shops: int) -> int:
@@ -305,6 +327,9 @@ class _CausalMMMBase(BaseEstimator):
         return n_valid, n_history
 
     def _train(self, panel: Panel, rng, known_nodes: torch.Tensor | None) -> None:
+        from sklearn_causalmmm import __version__
+
+        self._sklearn_causalmmm_version = __version__
         n_valid, n_history = self._window_sizes(panel)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.n_lags_ = self._lag_order(panel, n_history)
@@ -443,16 +468,15 @@ class _CausalMMMBase(BaseEstimator):
                 f"shop, but X has {panel.n_steps}."
             )
         scaled = panel.scaled()
-        pair = self._encoder_pair_features(scaled, panel.mask)
-        windows = torch.as_tensor(scaled[..., -self.n_history_ :]).split(256)
-        pairs = [None] * len(windows) if pair is None else pair.split(256)
-        with torch.no_grad(), small_ops():
-            logits = torch.cat(
-                [
-                    self.model_.edge_logits(window, chunk)
-                    for window, chunk in zip(windows, pairs, strict=True)
-                ]
-            )
+        logits = []
+        # shops are independent: chunks keep the memory flat in their number
+        for start in range(0, panel.n_shops, _SHOP_CHUNK):
+            rows = slice(start, start + _SHOP_CHUNK)
+            pair = self._encoder_pair_features(scaled[rows], panel.mask[rows])
+            window = torch.as_tensor(scaled[rows, :, -self.n_history_ :])
+            with torch.no_grad(), small_ops():
+                logits.append(self.model_.edge_logits(window, pair))
+        logits = torch.cat(logits)
         probabilities = edge_probability(logits).numpy().astype(np.float64)
         probabilities = self._force_known(probabilities)
         probabilities[:, np.arange(panel.n_nodes), np.arange(panel.n_nodes)] = 0.0
@@ -955,6 +979,17 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         Columns of a long DataFrame.
     target_name : str, default="gmv"
         Name of the target when ``y`` is not a named Series or column.
+    missing : {"error", "mask", "ffill"}, default="error"
+        What NaN in the data of :meth:`fit` and :meth:`extend` (and, for
+        DataFrames, a step a shop lacks inside its span) means. ``"error"``:
+        a ``ValueError`` naming shop, node and time. ``"mask"``: a step with
+        any missing value leaves the shop's observed steps, so the loss, the
+        target head and the scales ignore it (the recurrent decoder reads
+        the previous values there). ``"ffill"``: a missing media or control
+        value is the shop's previous one (its next one before the first
+        observation) and counts as observed; a step whose target is missing
+        is masked as with ``"mask"``. Plans passed to :meth:`predict` are
+        not affected (their NaN cells are forecast).
     device : str, default="cpu"
     random_state : int, RandomState or None, default=None
         Makes CPU fits on one machine with the same number of torch threads
@@ -996,6 +1031,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         "media_columns": [_is_role_list, None],
         "funnel_columns": [_is_role_list, None],
         "control_columns": [_is_role_list, None],
+        "missing": [Options(str, {"error", "mask", "ffill"})],
     }
 
     def __init__(
@@ -1035,6 +1071,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         shop_column: str = "shop_id",
         time_column: str = "date",
         target_name: str = "gmv",
+        missing: str = "error",
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -1073,6 +1110,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.shop_column = shop_column
         self.time_column = time_column
         self.target_name = target_name
+        self.missing = missing
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -1128,9 +1166,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             del self._lift_tests_input
 
     def _convert(
-        self, X, y, context, min_steps, check_constant=True, missing="error"
+        self, X, y, context, min_steps, check_constant=True, missing=None
     ) -> Panel:
-        return to_panel(
+        """The panel of X (and y); ``missing=None`` applies the ``missing``
+        policy of fitted data (fit, extend), masking the steps with holes."""
+        panel = to_panel(
             X,
             y,
             context=context,
@@ -1140,11 +1180,12 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             target_name=self.target_name,
             min_steps=min_steps,
             check_constant=check_constant,
-            missing=missing,
+            missing=self.missing if missing is None else missing,
             media_columns=self.media_columns,
             funnel_columns=self.funnel_columns,
             control_columns=self.control_columns,
         )
+        return panel.mask_missing_steps() if missing is None else panel
 
     def _known_nodes(self) -> torch.Tensor:
         """Nodes a plan gives: media and controls (funnel nodes are forecast)."""
@@ -1155,6 +1196,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     def _fit_panel(self, panel: Panel, rng) -> None:
         validate_params(self)
         self._pooled_graph = False
+        _warn_constant_target(panel)
         self.node_roles_ = self._model_roles(panel)
         self._scale = panel.scale.astype(np.float64)
         # panel_ may later be replaced by a longer history of the same shops
@@ -1508,7 +1550,6 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             graph_source, graph_mask = past, history.mask[:, :start]
         else:
             graph_source, graph_mask = network, history.mask
-        pair = self._encoder_pair_features(graph_source, graph_mask)
         n_past = past.shape[-1]
         known = self._known_nodes()
         if given is not None and not given.all():
@@ -1521,7 +1562,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         # a shop's edge gains are its row among the shops it was fitted with
         shops = torch.as_tensor(rows)
         chunks = []
-        for chunk in np.array_split(np.arange(len(rows)), max(1, len(rows) // 256)):
+        for chunk in np.array_split(
+            np.arange(len(rows)), max(1, -(-len(rows) // _SHOP_CHUNK))
+        ):
+            pair = self._encoder_pair_features(graph_source[chunk], graph_mask[chunk])
             prediction, _ = self.model_(
                 window[chunk],
                 torch.as_tensor(history.context[chunk]),
@@ -1531,7 +1575,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
                 None if graphs is None else torch.as_tensor(graphs[chunk]),
                 shops[chunk],
                 None if gains is None else torch.as_tensor(gains[chunk]),
-                None if pair is None else pair[chunk],
+                pair,
             )
             chunks.append(prediction[:, :, n_past - 1 :])
         rolled = torch.cat(chunks)
@@ -1982,6 +2026,29 @@ default=None
         forecast = nodes[:, -1].detach().numpy()
         gradient = values.grad.numpy()
         return plan.target_to_layout(forecast), plan.nodes_to_layout(gradient)
+
+
+def _release(version: str) -> tuple[str, ...]:
+    """``"0.1.3"`` -> ``("0", "1")``: patch releases load each other's models."""
+    return tuple(str(version).split(".")[:2])
+
+
+def _warn_constant_target(panel: Panel) -> None:
+    """Warn about shops whose target never changes: nothing in them to learn."""
+    target = np.where(panel.mask, panel.values[:, -1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shops without steps
+        constant = np.nanmax(target, axis=1) == np.nanmin(target, axis=1)
+    if constant.any():
+        shops = [panel.shop_ids[s] for s in np.flatnonzero(constant)]
+        warnings.warn(
+            f"the target {panel.target_name!r} is constant in {len(shops)} shop(s) "
+            f"{shops[:5]}{' ...' if len(shops) > 5 else ''}: the model learns "
+            "nothing about media from them, and forecasts them near that level; "
+            "check the export (a target filled with one value?) or leave them out",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _concatenate_history(old: Panel, new: Panel) -> Panel:

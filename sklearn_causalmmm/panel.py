@@ -13,7 +13,10 @@ Accepted layouts
 ``"2d"``
     array or DataFrame ``(n_steps, n_nodes)``: one shop (id ``0``). A DataFrame's
     index becomes the time index (datetimes, periods and integers are put on a
-    regular grid; any other index is taken in the given row order).
+    regular grid; any other index is taken in the given row order). A frame
+    without the shop and time columns but with a column named like one
+    (``store``, ``week``, ``date``, ...) is refused: it is most likely a long
+    frame whose ``shop_column``/``time_column`` were not named.
 ``"multiindex"``
     DataFrame with a 2-level ``(shop, time)`` MultiIndex; columns are nodes,
     plus the context columns named by ``context_columns``.
@@ -169,6 +172,51 @@ class Panel:
     def nodes_with_role(self, *roles: str) -> list[int]:
         """Positions of the nodes that have one of ``roles``."""
         return [j for j, role in enumerate(self.roles) if role in roles]
+
+    def mask_missing_steps(self) -> Panel:
+        """Return a panel whose steps with a missing value are masked.
+
+        A step where any node of a shop is missing (``observed`` False) leaves
+        that shop's observed steps (``mask`` False): losses, fits and scales
+        ignore it, as if the shop's row for that step were not in the data.
+        Its values, which a recurrent model still reads as inputs, are those
+        of the shop's previous observed step (its next one before the first
+        observation). ``observed`` of the result is None.
+
+        Returns
+        -------
+        panel : Panel
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmmm.panel import to_panel
+        >>> X = np.array([[[1.0, np.nan, 3.0, 4.0], [2.0, 7.0, 2.0, 5.0]]])
+        >>> panel = to_panel(X, missing="mask").mask_missing_steps()
+        >>> panel.mask
+        array([[ True, False,  True,  True]])
+        >>> panel.values[0]
+        array([[1., 1., 3., 4.],
+               [2., 2., 2., 5.]], dtype=float32)
+        """
+        if self.observed is None:
+            return self
+        # the whole step goes, as if the shop's row were not in the data
+        # (masked steps at a shop's start or end make it start later or end
+        # earlier: 0, as in every ragged panel)
+        mask = self.mask & self.observed.all(axis=1)
+        holes = np.broadcast_to(~mask[:, None], self.values.shape)
+        filled = _forward_fill(self.values, holes)
+        inside = _inside_span(mask)[:, None]
+        values = np.where(holes, np.where(inside, filled, 0.0), self.values)
+        values = values.astype(np.float32)
+        return dataclasses.replace(
+            self,
+            values=values,
+            mask=mask,
+            observed=None,
+            scale=_scale(values, mask),
+        )
 
     def scaled(self) -> np.ndarray:
         """Values divided by the per-shop, per-node scale (float32)."""
@@ -506,9 +554,14 @@ def to_panel(
     check_constant : bool, default=True
         Raise when a node is constant in every shop. Estimators turn this off
         for short prediction windows.
-    missing : {"error", "mask"}, default="error"
-        What a NaN value of X means: an error naming it, or a missing value
-        (0 in ``values``, False in ``observed``). Inf is always an error.
+    missing : {"error", "mask", "ffill"}, default="error"
+        What a NaN value (of X or y) and a step a shop lacks inside its span
+        mean: an error naming them; ``"mask"``: missing values (0 in
+        ``values``, False in ``observed``); ``"ffill"``: the drivers' missing
+        values take the shop's previous value of the node (its next one
+        before the first observation), the target's stay missing. Inf is
+        always an error. :meth:`Panel.mask_missing_steps` turns missing
+        values into masked steps for training.
     media_columns, funnel_columns, control_columns : str, int or list, default=None
         The nodes of X in each role (see :attr:`Panel.roles`): column names,
         glob patterns such as ``"impressions_*"``, or integer positions for
@@ -564,8 +617,18 @@ def to_panel(
     if context is not None and context_columns:
         raise ValueError("pass context= or context_columns=, not both")
 
+    if missing not in ("error", "mask", "ffill"):
+        raise ValueError(f"missing must be 'error', 'mask' or 'ffill'; got {missing!r}")
     if isinstance(X, pd.DataFrame):
-        raw = _read_frame(X, y, context_columns, shop_column, time_column, target_name)
+        raw = _read_frame(
+            X,
+            y,
+            context_columns,
+            shop_column,
+            time_column,
+            target_name,
+            allow_gaps=missing != "error",
+        )
     else:
         if context_columns:
             raise ValueError(
@@ -578,16 +641,18 @@ def to_panel(
     elif raw.context is None:
         raw.context = np.zeros((len(raw.shop_ids), 0))
 
-    if missing not in ("error", "mask"):
-        raise ValueError(f"missing must be 'error' or 'mask'; got {missing!r}")
     has_target = y is not None
+    n_drivers = len(raw.node_names) - has_target
     observed = None
-    if missing == "mask":
-        absent = np.isnan(raw.values)
+    if missing != "error":
+        # a step a shop lacks inside its span is missing in every node
+        absent = np.isnan(raw.values) | (_inside_span(raw.mask) & ~raw.mask)[:, None]
+        if missing == "ffill":
+            raw.values[:, :n_drivers] = _fill_drivers(raw, absent, n_drivers)
+            absent[:, :n_drivers] = False
         if absent.any():
             observed = ~absent & raw.mask[:, None, :]
-            raw.values = np.where(absent, 0.0, raw.values)
-    n_drivers = len(raw.node_names) - has_target
+            raw.values = np.where(np.isnan(raw.values), 0.0, raw.values)
     roles = resolve_roles(
         raw.node_names[:n_drivers],
         media_columns=media_columns,
@@ -994,17 +1059,23 @@ def concatenate_steps(first: Panel, second: Panel) -> Panel:
     observed = None
     if first.observed is not None or second.observed is not None:
         observed = np.zeros(shape, dtype=bool)
+    # steps inside a part's span that it masks (missing="mask") are holes on
+    # purpose, not gaps; their filled values go where nothing was observed
+    covered = np.zeros_like(mask)
     for part in (first, second):
         at = grid.get_indexer(part.time_index)
         if (at < 0).any():
             raise ValueError("the panels' time grids do not line up")
         keep = part.mask
-        values[..., at] = np.where(keep[:, None], part.values, values[..., at])
+        inside = _inside_span(keep)
+        write = keep | (inside & ~mask[:, at])
+        values[..., at] = np.where(write[:, None], part.values, values[..., at])
         mask[:, at] |= keep
+        covered[:, at] |= inside
         if observed is not None:
             given = part.observed if part.observed is not None else keep[:, None]
             observed[..., at] = np.where(keep[:, None], given, observed[..., at])
-    _check_gaps(mask, list(first.shop_ids), grid)
+    _check_gaps(covered, list(first.shop_ids), grid)
     return dataclasses.replace(
         first,
         values=values,
@@ -1075,7 +1146,9 @@ def _read_array(X, y, target_name: str) -> _Raw:
     )
 
 
-def _read_frame(X, y, context_columns, shop_column, time_column, target_name) -> _Raw:
+def _read_frame(
+    X, y, context_columns, shop_column, time_column, target_name, allow_gaps=False
+) -> _Raw:
     """long, multiindex and 2d DataFrames."""
     if X.columns.has_duplicates:
         dup = X.columns[X.columns.duplicated()].unique().tolist()
@@ -1099,6 +1172,8 @@ def _read_frame(X, y, context_columns, shop_column, time_column, target_name) ->
     n_columns = len(node_labels) + (target_label is not None)
     _check_not_empty(X.shape, n_rows=len(X), n_columns=n_columns)
 
+    if keys.layout == "2d":
+        _check_no_key_columns(X, node_labels, shop_column, time_column)
     matrix, names, dtypes, target_label = _frame_nodes(
         X, y, node_labels, target_label, target_name, keys.layout
     )
@@ -1113,7 +1188,8 @@ def _read_frame(X, y, context_columns, shop_column, time_column, target_name) ->
     mask = np.zeros(n_shops * n_steps, dtype=bool)
     mask[cell] = True
     mask = mask.reshape(n_shops, n_steps)
-    _check_gaps(mask, shop_ids, time_index)
+    if not allow_gaps:
+        _check_gaps(mask, shop_ids, time_index)
 
     context = None
     if context_columns:
@@ -1200,7 +1276,17 @@ def _frame_keys(X, shop_column, time_column) -> _Keys:
 def _frame_nodes(X, y, node_labels, target_label, target_name, layout):
     """The (n_rows, n_nodes) float64 node matrix, target last, with names/dtypes."""
     for c in [*node_labels, *([target_label] if target_label is not None else [])]:
-        _check_numeric_column(X[c], f"column {c!r}")
+        try:
+            _check_numeric_column(X[c], f"column {c!r}")
+        except TypeError as error:
+            if layout != "2d":
+                raise
+            raise TypeError(
+                f"{error}. X has no shop_column and time_column, so it is read "
+                "as one shop's series: if this column holds shop ids or times, "
+                f"pass shop_column={c!r} and time_column=... (or the other way "
+                "round), or index X by (shop, time)"
+            ) from None
     names = [str(c) for c in node_labels]
     dtypes = [_out_dtype(X[c].dtype) for c in node_labels]
     matrix = X[node_labels].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -1249,6 +1335,34 @@ def _frame_cells(X, keys: _Keys):
         )
     grid, pos = _grid(kind, times, shop_codes, time_codes, shop_ids, keys.time_what)
     return shop_codes, shop_ids, pos[time_codes], grid.rename(keys.time_name)
+
+
+#: Column names that say "shop" or "time" (compared lower-case, without
+#: separators): a one-shop frame holding such a column is a long frame whose
+#: shop and time columns were not named.
+_KEY_NAMES = frozenset(
+    {
+        "shop", "shopid", "store", "storeid", "market", "geo", "region", "dma",
+        "date", "day", "week", "month", "time", "timestamp", "period", "ds",
+    }
+)  # fmt: skip
+
+
+def _check_no_key_columns(X, node_labels, shop_column, time_column) -> None:
+    """Refuse a one-shop frame whose columns say it holds shops and times."""
+    keys = [
+        c
+        for c in node_labels
+        if str(c).lower().replace("_", "").replace(" ", "") in _KEY_NAMES
+    ]
+    if keys:
+        raise ValueError(
+            f"X has no column {shop_column!r} or {time_column!r} (shop_column and "
+            "time_column), so it would be read as one shop's series, but its "
+            f"column(s) {_fmt_list(keys)} look like shop or time keys: name them "
+            f"(e.g. shop_column={keys[0]!r} and time_column=...), or index X by "
+            "(shop, time), or rename the column(s) if they really are series"
+        )
 
 
 def _align_target(y, index: pd.Index, layout: str):
@@ -1565,6 +1679,39 @@ def _raise_first(bad, raw: _Raw, has_target: bool, problem: str, hint: str = "")
     )
 
 
+def _inside_span(mask: np.ndarray) -> np.ndarray:
+    """``(n_shops, n_steps)``: True from each shop's first to last observed step."""
+    seen = np.cumsum(mask, axis=1)
+    return (seen > 0) & (seen < seen[:, -1:]) | mask
+
+
+def _forward_fill(values: np.ndarray, absent: np.ndarray) -> np.ndarray:
+    """Each absent value of ``(..., n_steps)`` takes the last given one before it,
+    or the first one after it at the start; all-absent series stay as they are."""
+    steps = np.arange(values.shape[-1])
+    last = np.maximum.accumulate(np.where(absent, -1, steps), axis=-1)
+    first = np.argmax(~absent, axis=-1)[..., None]
+    source = np.where(last >= 0, last, first)
+    return np.take_along_axis(values, source, axis=-1)
+
+
+def _fill_drivers(raw: _Raw, absent: np.ndarray, n_drivers: int) -> np.ndarray:
+    """The drivers forward-filled inside each shop's span (``missing="ffill"``)."""
+    drivers = raw.values[:, :n_drivers]
+    gone = absent[:, :n_drivers]
+    inside = _inside_span(raw.mask)[:, None]
+    empty = (gone | ~inside).all(axis=-1) & inside.any(axis=-1)
+    if empty.any():
+        s, j = np.argwhere(empty)[0]
+        raise ValueError(
+            f"missing='ffill' cannot fill node {raw.node_names[j]!r} of shop "
+            f"{raw.shop_ids[s]!r}: it has no value at all; give it one, or drop "
+            "the shop"
+        )
+    filled = _forward_fill(np.where(gone, 0.0, drivers), gone | ~inside)
+    return np.where(inside, filled, drivers)
+
+
 def _check_not_constant(panel: Panel) -> None:
     mask = panel.mask[:, None, :]
     high = np.where(mask, panel.values, -np.inf).max(axis=-1)
@@ -1625,7 +1772,51 @@ def _check_numeric_column(col: pd.Series, what: str) -> None:
     else:
         ok = False
     if not ok:
-        raise TypeError(f"{what} must be numeric; got dtype {dtype}")
+        raise TypeError(f"{what} must be numeric; got dtype {dtype}{_text_hint(col)}")
+
+
+def _text_hint(col: pd.Series) -> str:
+    """Where a column holds text instead of numbers, and how to read it."""
+    if not (ptypes.is_object_dtype(col.dtype) or ptypes.is_string_dtype(col.dtype)):
+        return ""
+    for label, value in col.items():
+        if (
+            value is None
+            or value is pd.NA
+            or (isinstance(value, float) and value != value)
+        ):
+            continue
+        if isinstance(value, str) and _is_number(value):
+            continue
+        if not isinstance(value, str):
+            return f": row {label!r} holds {value!r}"
+        text = value.strip()
+        if "," in text and _is_number(text.replace(",", "")):
+            fix = (
+                "numbers are written with a thousands separator: read the file "
+                "with pandas.read_csv(..., thousands=',') or convert the column "
+                "with .str.replace(',', '').astype(float)"
+            )
+        elif "," in text and _is_number(text.replace(".", "").replace(",", ".")):
+            fix = (
+                "numbers are written with a decimal comma: read the file with "
+                "pandas.read_csv(..., decimal=',', thousands='.')"
+            )
+        else:
+            fix = "convert the column with pandas.to_numeric, or drop it"
+        return f": row {label!r} holds the text {value!r} ({fix})"
+    return (
+        ": its values are numbers written as text; convert the column with "
+        "pandas.to_numeric"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
@@ -1645,7 +1836,8 @@ def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
 # ---------------------------------------------------------------------- small helpers
 def _scale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     counts = np.maximum(mask.sum(axis=1), 1)[:, None]
-    scale = (np.abs(values).sum(axis=-1, dtype=np.float64) / counts).astype(np.float32)
+    observed = np.where(mask[:, None], np.abs(values), 0.0)
+    scale = (observed.sum(axis=-1, dtype=np.float64) / counts).astype(np.float32)
     scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
     return scale
 

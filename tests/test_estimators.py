@@ -934,3 +934,155 @@ def test_forecast_components_add_up_and_follow_the_graph(weekly):
         **TINY, random_state=0, forbidden_edges=[("*", -1)], **roles
     ).fit(data.X[..., :60], data.y[:, :60])
     assert np.all(cut.predict_components(plan)["media"] == 0.0)
+
+
+# -- missing values -------------------------------------------------------------------
+
+
+def _frame_with_holes():
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2024-01-01", periods=26, freq="D")
+    frame = pd.DataFrame(
+        [(shop, t) for shop in "abc" for t in times], columns=["shop_id", "date"]
+    )
+    frame["tv"] = rng.random(len(frame)) * 10
+    frame["radio"] = rng.random(len(frame)) * 5
+    frame["gmv"] = 20 + 2 * frame["tv"] + rng.random(len(frame))
+    fit = frame[frame["date"] < times[22]].copy()
+    plan = frame[frame["date"] >= times[22]].drop(columns="gmv")
+    holed = fit.copy()
+    holed.loc[[0, 3], "tv"] = np.nan  # shop a: its first step and step 3
+    holed.loc[40, "gmv"] = np.nan  # shop b: a target gap
+    return holed, holed.dropna(), plan
+
+
+def test_missing_mask_forecasts_as_if_the_holed_steps_were_not_there():
+    holed, dropped, plan = _frame_with_holes()
+    before = holed.copy()
+    kwargs = dict(hidden=4, max_epochs=2, horizon=3, n_lags=1, random_state=0)
+    kwargs.update(validation_fraction=0.0, missing="mask")
+    a = CausalMMMRegressor(**kwargs).fit(holed.drop(columns="gmv"), holed["gmv"])
+    b = CausalMMMRegressor(**kwargs).fit(dropped.drop(columns="gmv"), dropped["gmv"])
+    pd.testing.assert_frame_equal(holed, before)
+    forecast = a.predict(plan)
+    assert np.isfinite(forecast).all()
+    np.testing.assert_array_equal(forecast, b.predict(plan))
+    np.testing.assert_array_equal(a.panel_.mask.sum(axis=1), [20, 21, 22])
+    # the default refuses the holes, naming them
+    with pytest.raises(ValueError, match=r"node 'tv' of shop 'a'.*2024-01-01"):
+        CausalMMMRegressor(**{**kwargs, "missing": "error"}).fit(
+            holed.drop(columns="gmv"), holed["gmv"]
+        )
+
+
+def test_missing_ffill_keeps_the_driver_steps_and_masks_target_gaps():
+    holed, _, plan = _frame_with_holes()
+    model = CausalMMMRegressor(
+        hidden=4, max_epochs=2, horizon=3, n_lags=1, random_state=0, missing="ffill"
+    ).fit(holed.drop(columns="gmv"), holed["gmv"])
+    # only shop b's target gap leaves the fitted steps
+    np.testing.assert_array_equal(model.panel_.mask.sum(axis=1), [22, 21, 22])
+    tv = model.panel_.values[0, model.node_names_.index("tv")]
+    assert tv[0] == tv[1] and tv[3] == tv[2]
+    assert np.isfinite(model.predict(plan)).all()
+
+
+# -- numerical range ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("magnitude", [1e-3, 1e9])
+def test_fits_spends_and_targets_from_1e_3_to_1e9(magnitude):
+    data = make_causal_mmm(n_shops=3, n_steps=30, random_state=0)
+    X, y = data.X * magnitude, data.y * magnitude
+    model = CausalMMMRegressor(hidden=4, max_epochs=2, horizon=3, random_state=0)
+    forecast = model.fit(X[..., :25], y[:, :25]).predict(X[..., 25:])
+    assert np.isfinite(forecast).all()
+    # scaled inside: the forecast is on the target's own scale
+    ratio = forecast.mean() / y[:, 25:].mean()
+    assert 0.1 < ratio < 10
+
+
+def test_constant_target_shop_warns_and_gets_a_defined_forecast():
+    data = make_causal_mmm(n_shops=3, n_steps=30, random_state=0)
+    y = data.y.copy()
+    y[1] = 5.0
+    model = CausalMMMRegressor(hidden=4, max_epochs=2, horizon=3, random_state=0)
+    with pytest.warns(UserWarning, match=r"constant in 1 shop\(s\) \[1\]"):
+        model.fit(data.X[..., :25], y[:, :25])
+    forecast = model.predict(data.X[..., 25:])
+    assert np.isfinite(forecast).all()
+    assert np.abs(forecast[1] - 5.0).max() < 5.0
+
+
+# -- persistence and determinism ------------------------------------------------------
+
+
+def test_regressor_joblib_round_trip_and_version_check(panel, tmp_path, monkeypatch):
+    import joblib
+
+    import sklearn_causalmmm
+
+    model = CausalMMMRegressor(**TINY, random_state=0)
+    model.fit(panel.X[..., :35], panel.y[:, :35], context=panel.context)
+    assert model._sklearn_causalmmm_version == sklearn_causalmmm.__version__
+    joblib.dump(model, tmp_path / "model.joblib")
+    restored = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        restored.predict(panel.X[..., 35:]), model.predict(panel.X[..., 35:])
+    )
+    saved = pickle.dumps(model)
+    monkeypatch.setattr(sklearn_causalmmm, "__version__", "9.3.0")
+    with pytest.raises(
+        ValueError, match=r"fitted with sklearn-causalmmm 0\.1\.0, but "
+    ):
+        pickle.loads(saved)
+    with pytest.raises(ValueError, match=r"9\.3\.0 is installed"):
+        joblib.load(tmp_path / "model.joblib")
+    # a patch release of the same line loads it
+    monkeypatch.setattr(sklearn_causalmmm, "__version__", "0.1.99")
+    pickle.loads(saved)
+
+
+def test_skorch_params_round_trip_the_torch_part(panel, tmp_path):
+    X, y = panel.X[..., :35], panel.y[:, :35]
+    first = CausalMMMRegressor(**TINY, random_state=0).fit(X, y, context=panel.context)
+    second = CausalMMMRegressor(**TINY, random_state=1).fit(X, y, context=panel.context)
+    graphs = first.predict_graph(X, y, context=panel.context)
+    assert not np.array_equal(graphs, second.predict_graph(X, y, context=panel.context))
+    first.net_.save_params(f_params=tmp_path / "params.pt")
+    second.net_.load_params(f_params=tmp_path / "params.pt")
+    # the regressor's model_ is the skorch net's module: loaded in place
+    for a, b in zip(
+        first.model_.state_dict().values(),
+        second.model_.state_dict().values(),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
+    np.testing.assert_array_equal(
+        second.predict_graph(X, y, context=panel.context), graphs
+    )
+
+
+def test_regressor_fits_are_bit_identical_per_random_state(panel):
+    X, y, plan = panel.X[..., :35], panel.y[:, :35], panel.X[..., 35:]
+    fits = [
+        CausalMMMRegressor(**TINY, random_state=seed).fit(X, y, context=panel.context)
+        for seed in (3, 3, 4)
+    ]
+    np.testing.assert_array_equal(fits[0].predict(plan), fits[1].predict(plan))
+    np.testing.assert_array_equal(
+        fits[0].edge_probabilities_, fits[1].edge_probabilities_
+    )
+    assert not np.array_equal(fits[0].predict(plan), fits[2].predict(plan))
+
+
+def test_predict_and_predict_graph_stream_over_shops_in_chunks(panel, monkeypatch):
+    import sklearn_causalmmm.estimators as estimators
+
+    X, y, plan = panel.X[..., :35], panel.y[:, :35], panel.X[..., 35:]
+    model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
+    whole = model.predict(plan), model.predict_graph(X, y)
+    monkeypatch.setattr(estimators, "_SHOP_CHUNK", 5)  # 12 shops: 3 chunks
+    # equal up to float32 rounding (a matrix product's blocking follows its size)
+    np.testing.assert_allclose(model.predict(plan), whole[0], rtol=1e-5)
+    np.testing.assert_allclose(model.predict_graph(X, y), whole[1], rtol=1e-4)

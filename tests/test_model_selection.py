@@ -121,3 +121,54 @@ def test_smallest_panel_that_fits_trains_on_one_step():
 def test_a_3d_array_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="MultiIndex or long DataFrame.*ndim=3"):
         next(PanelTimeSplit().split(np.zeros((2, 3, 20))))
+
+
+def test_grid_search_on_a_dask_cluster_matches_the_local_search():
+    """The `distributed` extra: joblib's dask backend runs the same search."""
+    distributed = pytest.importorskip("distributed")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.datasets import make_causal_mmm
+
+    data = make_causal_mmm(n_shops=4, n_steps=24, random_state=0)
+    index = pd.MultiIndex.from_product(
+        [range(4), pd.date_range("2024-01-01", periods=24, freq="D")],
+        names=["shop", "date"],
+    )
+    X = pd.DataFrame(
+        data.X.transpose(0, 2, 1).reshape(-1, data.X.shape[1]),
+        index=index,
+        columns=[f"x{j}" for j in range(data.X.shape[1])],
+    )
+    y = pd.Series(data.y.reshape(-1), index=index, name="gmv")
+
+    def search():
+        return GridSearchCV(
+            CausalMMMRegressor(
+                hidden=4, max_epochs=1, n_lags=0, horizon=2, random_state=0
+            ),
+            {"hidden": [4, 8]},
+            cv=PanelTimeSplit(n_splits=2, test_size=3),
+            scoring="neg_mean_squared_error",
+            error_score="raise",
+        ).fit(X, y)
+
+    local = search()
+    # worker threads keep the test fast; a real cluster runs worker processes
+    # (the estimators pickle, see test_estimators.py)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        remote = search()
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"],
+        local.cv_results_["mean_test_score"],
+        rtol=1e-6,
+    )

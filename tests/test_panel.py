@@ -935,3 +935,93 @@ def test_numpy3d_round_trips_through_the_long_layout(case):
     assert_same(panel.nodes_to_layout(panel.values), long)
     back = to_panel(values, check_constant=False, min_steps=1)
     np.testing.assert_array_equal(back.values, panel.values)
+
+
+# -- missing values -------------------------------------------------------------------
+
+
+def _holed_long_frame():
+    times = pd.date_range("2024-01-01", periods=5, freq="D")
+    frame = pd.DataFrame(
+        [(shop, t) for shop in ("a", "b") for t in times], columns=["shop_id", "date"]
+    )
+    frame["tv"] = np.arange(10, dtype=float) + 1.0
+    frame["price"] = np.arange(10, dtype=float) + 20.0
+    frame["gmv"] = np.arange(10, dtype=float) + 100.0
+    frame.loc[1, "tv"] = np.nan  # shop a, step 1
+    frame.loc[0, "price"] = np.nan  # shop a, before any price
+    frame.loc[7, "gmv"] = np.nan  # shop b, step 2
+    return frame.drop(index=3)  # shop a lacks step 3
+
+
+def test_missing_ffill_fills_drivers_and_leaves_the_target_missing():
+    frame = _holed_long_frame()
+    before = frame.copy()
+    panel = to_panel(frame, y="gmv", missing="ffill")
+    pd.testing.assert_frame_equal(frame, before)
+    # tv: step 1 takes step 0's value, the absent step 3 takes step 2's
+    np.testing.assert_array_equal(panel.values[0, 0], [1.0, 1.0, 3.0, 3.0, 5.0])
+    # price: nothing before step 0, so the first value after it
+    np.testing.assert_array_equal(panel.values[0, 1], [21.0, 21.0, 22.0, 22.0, 24.0])
+    # the target stays missing (shop a's step 3, shop b's step 2)
+    np.testing.assert_array_equal(panel.observed[:, -1].sum(axis=1), [4, 4])
+    # every driver of every step present (a row: observed as a whole or not)
+    assert (panel.observed[:, :-1] | ~panel.mask[:, None]).all()
+    masked = panel.mask_missing_steps()
+    np.testing.assert_array_equal(masked.mask[0], [True, True, True, False, True])
+    np.testing.assert_array_equal(masked.mask[1], [True, True, False, True, True])
+    assert masked.observed is None
+    # the scale is the mean over the steps kept: shop b's gmv without step 2
+    assert masked.scale[1, -1] == pytest.approx(np.mean([105, 106, 108, 109]))
+
+
+def test_missing_mask_drops_every_step_with_a_hole_like_an_absent_row():
+    frame = _holed_long_frame()
+    holed = to_panel(frame, y="gmv", missing="mask").mask_missing_steps()
+    np.testing.assert_array_equal(
+        holed.mask, [[False, False, True, False, True], [True, True, False, True, True]]
+    )
+    # the same panel as leaving those rows out of the data
+    rows = frame[frame[["tv", "price", "gmv"]].notna().all(axis=1)]
+    absent = to_panel(rows, y="gmv", missing="mask").mask_missing_steps()
+    np.testing.assert_array_equal(holed.values, absent.values)
+    np.testing.assert_array_equal(holed.mask, absent.mask)
+    np.testing.assert_array_equal(holed.scale, absent.scale)
+
+
+def test_missing_policy_errors():
+    frame = _holed_long_frame()
+    with pytest.raises(ValueError, match=r"node 'tv' of shop 'a'.*2024-01-02"):
+        to_panel(frame.fillna({"price": 20.0, "gmv": 1.0}).iloc[:3], y="gmv")
+    with pytest.raises(ValueError, match=r"shop 'a' misses 1 step.*2024-01-04"):
+        to_panel(frame.dropna(), y="gmv")
+    with pytest.raises(ValueError, match="missing must be 'error', 'mask' or 'ffill'"):
+        to_panel(frame, y="gmv", missing="drop")
+    frame.loc[frame["shop_id"] == "b", "tv"] = np.nan
+    with pytest.raises(ValueError, match=r"cannot fill node 'tv' of shop 'b'"):
+        to_panel(frame, y="gmv", missing="ffill")
+
+
+def test_concatenating_a_history_with_masked_holes_keeps_them():
+    from sklearn_causalmmm.panel import concatenate_steps
+
+    frame = _holed_long_frame()
+    history = to_panel(frame, y="gmv", missing="mask").mask_missing_steps()
+    times = pd.date_range("2024-01-06", periods=2, freq="D")
+    later = pd.DataFrame(
+        {
+            "shop_id": ["a", "a", "b", "b"],
+            "date": list(times) * 2,
+            "tv": [1.0, 2.0, 3.0, 4.0],
+            "price": [5.0, 6.0, 7.0, 8.0],
+            "gmv": [9.0, 10.0, 11.0, 12.0],
+        }
+    )
+    both = concatenate_steps(history, to_panel(later, y="gmv", check_constant=False))
+    np.testing.assert_array_equal(both.mask[:, :5], history.mask)
+    np.testing.assert_array_equal(both.values[..., :5], history.values)
+    assert both.mask[:, 5:].all()
+    # a step that neither part covers is still a gap
+    skipped = later.assign(date=later["date"] + pd.Timedelta(days=1))
+    with pytest.raises(ValueError, match=r"misses 1 step.*2024-01-06"):
+        concatenate_steps(history, to_panel(skipped, y="gmv", check_constant=False))

@@ -301,11 +301,17 @@ class TargetHead:
         target = values[:, -1].reshape(-1)[rows]
         matrix = matrix[rows]
         # the noise scale that sets the penalties: a fit of levels and shared
-        # time features alone
+        # time features alone, solved within shops (the levels take each
+        # shop's mean: the same residual, without a dense rows x shops matrix)
         blocks = design.blocks
-        simple = matrix[:, : blocks["time"].stop].toarray()
-        coef, *_ = np.linalg.lstsq(simple, target, rcond=None)
-        noise = max(float(np.mean((target - simple @ coef) ** 2)), 1e-8)
+        shop = rows // n_steps
+        counts = np.maximum(np.bincount(shop, minlength=n_shops), 1)
+        within = np.column_stack([target, matrix[:, blocks["time"]].toarray()])
+        for k in range(within.shape[1]):
+            means = np.bincount(shop, weights=within[:, k], minlength=n_shops)
+            within[:, k] -= (means / counts)[shop]
+        coef, *_ = np.linalg.lstsq(within[:, 1:], within[:, 0], rcond=None)
+        noise = max(float(np.mean((within[:, 0] - within[:, 1:] @ coef) ** 2)), 1e-8)
         penalty = np.zeros(design.n_columns)
         scales = {**_PRIOR_SCALE, "time_shop": self.shop_scale}
         for name, scale in scales.items():
