@@ -57,6 +57,15 @@ def unflatten_off_diagonal(rows: np.ndarray) -> np.ndarray:
     return graphs
 
 
+def _is_true_graphs(y) -> bool:
+    """Whether a discoverer's ``y`` holds true graphs ``(n_shops, d, d)``."""
+    return (
+        y is not None
+        and not isinstance(y, pd.Series | pd.DataFrame)
+        and np.ndim(y) == 3
+    )
+
+
 class BaseDiscoverer(TransformerMixin, BaseEstimator):
     """Base class of graph discoverers: subclasses implement ``_score_graphs``.
 
@@ -104,7 +113,10 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
             The target's series, aligned with X (as for
             :class:`~sklearn_causalmmm.CausalMMMRegressor`): it becomes the last
             node. :meth:`predict_graph` and :meth:`transform` then need the
-            target of the shops they score too (``y=``).
+            target of the shops they score too (``y=``). An array of shape
+            ``(n_shops, d, d)`` is instead the shops' true graphs, which a
+            scorer (:func:`~sklearn_causalmmm.metrics.edge_auroc_scorer` in
+            ``GridSearchCV``) compares with; fit does not read them.
         context : array-like of shape (n_shops, n_context), default=None
 
         Returns
@@ -113,6 +125,8 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         """
         from sklearn.utils import check_random_state
 
+        if _is_true_graphs(y):
+            y = None  # the truth a scorer compares with, not a node
         panel = self._to_panel(X, y, context)
         rng = check_random_state(getattr(self, "random_state", None))
         self.edge_probabilities_ = np.asarray(

@@ -182,7 +182,9 @@ class Decisions:
         """
         target, ranking = self.target, self.ranking
         channels = list(ranking.index)
-        sums = self.contributions.groupby(level=1, sort=False).sum(numeric_only=True)
+        sums = self.contributions.groupby(level=1, sort=False).sum(
+            numeric_only=True, min_count=1
+        )
         table = {"channel": [str(c) for c in channels]}
         cost = np.array([self._cost_of(c) for c in channels])
         money = ranking["spend"].to_numpy() * cost
@@ -200,8 +202,10 @@ class Decisions:
             table["interval"] = [
                 f"{a:,.0f} to {b:,.0f}" for a, b in zip(low, high, strict=True)
             ]
+        # the split says something only where effects run through the funnel
+        mediated = "mediated" in sums and bool(sums["mediated"].abs().sum() > 0)
         for part in ("direct", "mediated"):
-            if part in sums:
+            if mediated:
                 table[part] = [f"{v:,.0f}" for v in sums.loc[channels, part]]
         table[f"share of forecast {target}"] = [f"{v:.1%}" for v in ranking["share"]]
         per = "cost" if self.costs is not None else "spend"
@@ -235,7 +239,8 @@ def _interval_columns(frame: pd.DataFrame) -> tuple[str, str] | None:
         ("contribution_lower", "contribution_upper"),
         ("lower", "upper"),
     ):
-        if low in frame and high in frame:
+        # a model that cannot sample its forecasts leaves them NaN: no interval
+        if low in frame and high in frame and frame[[low, high]].notna().any().all():
             return low, high
     return None
 
