@@ -19,3 +19,25 @@ The back-tests, the demo, the figures and the HTML reports of the command line
 are built on these in :mod:`sklearn_causalmmm.reporting`; nothing here imports
 that wing.
 """
+
+from sklearn_causalmmm.analysis.budget import BudgetAllocation, optimize_budget
+from sklearn_causalmmm.analysis.contributions import (
+    channel_contributions,
+    contribution_table,
+    top_channels,
+)
+from sklearn_causalmmm.analysis.graph_check import graph_reliance
+from sklearn_causalmmm.analysis.influence import influence_agreement, influence_graph
+from sklearn_causalmmm.analysis.response import response_curves
+
+__all__ = [
+    "BudgetAllocation",
+    "channel_contributions",
+    "contribution_table",
+    "graph_reliance",
+    "influence_agreement",
+    "influence_graph",
+    "optimize_budget",
+    "response_curves",
+    "top_channels",
+]

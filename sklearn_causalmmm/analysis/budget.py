@@ -165,6 +165,8 @@ class BudgetAllocation:
         """One sentence for a report: what to do, and how sure the model is."""
         spend = self.allocation[["planned_spend", "optimized_spend"]].sum()
         money = spend["optimized_spend"] - spend["planned_spend"]
+        if abs(money) <= 1e-9 * max(abs(spend["planned_spend"]), 1.0):
+            money = 0.0  # the same total, give or take the sum's last bits
         what = (
             f"forecast {self.gain:+,.4g} ({self.uplift:+.1%}) for {money:+,.4g} spend"
         )

@@ -18,10 +18,8 @@ import dataclasses
 import numbers
 
 import numpy as np
-import torch
 
 from sklearn_causalmmm.metrics import edge_auroc
-from sklearn_causalmmm.utils.random import small_ops
 
 __all__ = ["influence_agreement", "influence_graph"]
 
@@ -102,6 +100,11 @@ def influence_graph(model, X, *, n_steps_past: int = 4, size: float = 0.5):
         raise ValueError(f"n_steps_past must be an int >= 1, got {n_steps_past!r}.")
     if not (isinstance(size, numbers.Real) and np.isfinite(size) and size > 0):
         raise ValueError(f"size must be a finite float > 0, got {size!r}.")
+    # torch on first use: the analysis package stays quick to import
+    import torch
+
+    from sklearn_causalmmm.utils.random import small_ops
+
     plan, history, start, rows = model._locate_plan(X, None)
     if start < n_steps_past:
         raise ValueError(
