@@ -23,6 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_causalmmm._causalmmm.baseline import Baseline, extend_grid
 from sklearn_causalmmm._causalmmm.head import TargetBlend, TargetHead
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
+from sklearn_causalmmm._causalmmm.selection import (
+    GrangerEvidence,
+    choose_graph_source,
+    head_mask,
+)
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
     EncoderLagFeatures,
@@ -721,6 +726,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.encoder_edge_probabilities_ = self.edge_probabilities_
         self.pooling_ = self._pooling_component()
         self.n_graph_types_ = 0
+        self.graph_source_ = "encoder"
         if self.pooling_ is None:
             return self.encoder_edge_probabilities_
         self.pooling_.fit(
@@ -734,8 +740,54 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.n_graph_types_ = self.pooling_.n_types_
         self.graph_types_ = self.pooling_.graph_types_
         self.graph_type_probabilities_ = self.pooling_.type_probabilities_
-        return self._force_known(
+        pooled = self._force_known(
             self.pooling_.transform(self.encoder_edge_probabilities_)
+        )
+        return self._choose_graph(panel, pooled)
+
+    def _choose_graph(self, panel: Panel, pooled: np.ndarray) -> np.ndarray:
+        """The pooled encoder's graph or the shops' Granger graphs, by tail error.
+
+        When the graph-type pooling stood down, the encoder's graph is not a
+        candidate: the Granger one is reported.
+        """
+        prior = self._prior_edge_probability()
+        self.granger_evidence_ = GrangerEvidence(self.n_lags_, prior).fit(
+            panel.values, panel.mask
+        )
+        self.graph_source_errors_ = {}
+        if not self.pooling_.active_:
+            source = "partial_granger"
+            logger.info("graph source: %s (the graph-type pooling stood down)", source)
+        else:
+            # the Granger candidate is re-estimated without the tails it is
+            # judged on (the encoder, trained on every step, cannot be)
+            head = head_mask(panel.mask)
+            candidate = GrangerEvidence(self.n_lags_, prior).fit(panel.values, head)
+            source, self.graph_source_errors_ = choose_graph_source(
+                panel.values,
+                panel.mask,
+                {
+                    "encoder": pooled,
+                    "partial_granger": candidate.graphs(
+                        panel.values, head, "partial_granger"
+                    ),
+                },
+                self.granger_evidence_.n_lags_,
+            )
+            logger.info(
+                "graph source: %s (held-out one-step error %s)",
+                source,
+                ", ".join(
+                    f"{name} {error:.4f}"
+                    for name, error in self.graph_source_errors_.items()
+                ),
+            )
+        self.graph_source_ = source
+        if source == "encoder":
+            return pooled
+        return self._force_known(
+            self.granger_evidence_.graphs(panel.values, panel.mask, source)
         )
 
     def _pooling_component(self) -> GraphTypePooling | None:
@@ -746,7 +798,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         return clone(self.pooling)
 
     def _score_new(self, panel: Panel) -> np.ndarray:
-        return self._pooled(self._infer_graph(panel))
+        source = getattr(self, "graph_source_", "encoder")
+        if source == "encoder":
+            return self._pooled(self._infer_graph(panel))
+        return self._force_known(
+            self.granger_evidence_.graphs(panel.values, panel.mask, source)
+        )
 
     def _pooled(self, encoder_graphs: np.ndarray) -> np.ndarray:
         """Each shop's graph under the fitted pooling (if any)."""
