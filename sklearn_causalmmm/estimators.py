@@ -26,7 +26,6 @@ from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
 from sklearn_causalmmm._causalmmm.selection import (
     GrangerEvidence,
     choose_graph_source,
-    head_mask,
 )
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
@@ -556,8 +555,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     pooling : "graph_types", GraphTypePooling or None, default="graph_types"
         What happens to the encoder's graphs after training:
         ``"graph_types"`` is :class:`GraphTypePooling` with its defaults; a
-        :class:`GraphTypePooling` sets its options; None reports the
-        encoder's posteriors as they are (the paper).
+        :class:`GraphTypePooling` sets its options. With a pooling, the
+        reported graph is then chosen from the data between the pooled
+        encoder's graph and the shops' Granger statistics, partly pooled
+        over the shops by their heterogeneity (see ``graph_source_``). None
+        reports the encoder's posteriors as they are (the paper), with no
+        choice made.
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
@@ -597,6 +600,24 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     pooling_ : GraphTypePooling or None
         The fitted pooling component; it also pools new shops' graphs in
         :meth:`predict_graph`.
+    graph_source_ : {"encoder", "partial_granger"}
+        Where ``edge_probabilities_`` come from: ``"encoder"``, the encoder's
+        posteriors after the pooling; ``"partial_granger"``, each shop's
+        Granger statistics shrunk toward their mean over the shops by how
+        much the shops disagree on each edge
+        (:class:`~sklearn_causalmmm._causalmmm.selection.GrangerEvidence`).
+        The candidate whose ranked senders predict held-out blocks of every
+        shop better wins (one-step error of ridge VARs, see
+        :func:`~sklearn_causalmmm._causalmmm.selection.choose_graph_source`);
+        when the graph-type pooling stands down, the Granger graph is
+        reported. Logged at level INFO. Always ``"encoder"`` with
+        ``pooling=None``.
+    graph_source_errors_ : dict of str to float
+        The held-out error of each candidate (empty when there was no
+        choice).
+    granger_evidence_ : GrangerEvidence
+        The shops' Granger statistics (with a pooling); they also score new
+        shops in :meth:`predict_graph` when they are the graph source.
     n_graph_types_ : int
         Graph types found by the pooling (0 without pooling).
     graph_types_ : ndarray of shape (n_graph_types_, n_nodes, n_nodes)
@@ -743,9 +764,9 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         pooled = self._force_known(
             self.pooling_.transform(self.encoder_edge_probabilities_)
         )
-        return self._choose_graph(panel, pooled)
+        return self._choose_graph(panel, pooled, rng)
 
-    def _choose_graph(self, panel: Panel, pooled: np.ndarray) -> np.ndarray:
+    def _choose_graph(self, panel: Panel, pooled: np.ndarray, rng) -> np.ndarray:
         """The pooled encoder's graph or the shops' Granger graphs, by tail error.
 
         When the graph-type pooling stood down, the encoder's graph is not a
@@ -760,20 +781,35 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
             source = "partial_granger"
             logger.info("graph source: %s (the graph-type pooling stood down)", source)
         else:
-            # the Granger candidate is re-estimated without the tails it is
-            # judged on (the encoder, trained on every step, cannot be)
-            head = head_mask(panel.mask)
-            candidate = GrangerEvidence(self.n_lags_, prior).fit(panel.values, head)
-            source, self.graph_source_errors_ = choose_graph_source(
+            # both candidates are re-estimated without each held-out block,
+            # but for the encoder itself (trained on every step)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+
+            def encoder(train_mask):
+                # the type test reads the series: refitted without the block
+                pooling = clone(self.pooling_).fit(
+                    self.encoder_edge_probabilities_,
+                    panel.values,
+                    train_mask,
+                    prior_edge_probability=prior,
+                    n_lags=self.n_lags_,
+                    random_state=seed,
+                )
+                return pooling.transform(self.encoder_edge_probabilities_)
+
+            def granger(train_mask):
+                evidence = GrangerEvidence(self.n_lags_, prior)
+                evidence.fit(panel.values, train_mask)
+                return evidence.graphs(panel.values, train_mask, "partial_granger")
+
+            # the encoder saw the held-out blocks in training: it is reported
+            # only if it predicts them clearly better than the Granger graph
+            source, self.graph_source_errors_, _ = choose_graph_source(
                 panel.values,
                 panel.mask,
-                {
-                    "encoder": pooled,
-                    "partial_granger": candidate.graphs(
-                        panel.values, head, "partial_granger"
-                    ),
-                },
+                {"encoder": encoder, "partial_granger": granger},
                 self.granger_evidence_.n_lags_,
+                default="partial_granger",
             )
             logger.info(
                 "graph source: %s (held-out one-step error %s)",

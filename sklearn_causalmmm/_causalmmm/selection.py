@@ -59,7 +59,7 @@ __all__ = [
     "GRANGER_SOURCES",
     "GrangerEvidence",
     "choose_graph_source",
-    "head_mask",
+    "time_blocks",
     "shop_wald_statistics",
 ]
 
@@ -257,29 +257,23 @@ class GrangerEvidence:
         return graphs
 
 
-def head_mask(mask: np.ndarray, tail_fraction: float = 0.2) -> np.ndarray:
-    """``mask`` without the last ``tail_fraction`` of every shop's observed steps.
+def time_blocks(mask: np.ndarray, n_blocks: int) -> list:
+    """Every shop's observed steps cut into ``n_blocks`` contiguous blocks.
+
+    Returns a list of ``n_blocks`` boolean masks of the shape of ``mask``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_causalmmm._causalmmm.selection import head_mask
-    >>> head_mask(np.array([[False, True, True, True, True, True]]), 0.4).tolist()
-    [[False, True, True, True, False, False]]
+    >>> from sklearn_causalmmm._causalmmm.selection import time_blocks
+    >>> mask = np.array([[False, True, True, True, True]])
+    >>> [block.astype(int).tolist() for block in time_blocks(mask, 2)]
+    [[[0, 1, 1, 0, 0]], [[0, 0, 0, 1, 1]]]
     """
     mask = np.asarray(mask, dtype=bool)
-    count = np.cumsum(mask, axis=1)
-    cut = np.ceil((1.0 - tail_fraction) * mask.sum(axis=1, keepdims=True))
-    return mask & (count <= cut)
-
-
-def _tail_split(mask: np.ndarray, n_lags: int, tail_fraction: float):
-    """Lag windows inside every shop's head, and those predicting its tail."""
-    head_steps = head_mask(mask, tail_fraction)
-    head = valid_windows(head_steps, n_lags).astype(np.float64)
-    rows = valid_windows(mask, n_lags).astype(np.float64)
-    tail = rows * ~head_steps[:, n_lags:]
-    return head, tail
+    position = np.cumsum(mask, axis=1) - 1
+    block = position * n_blocks // np.maximum(mask.sum(axis=1, keepdims=True), 1)
+    return [mask & (block == b) for b in range(n_blocks)]
 
 
 def choose_graph_source(
@@ -287,38 +281,57 @@ def choose_graph_source(
     mask: np.ndarray,
     candidates: dict,
     n_lags: int,
-    tail_fraction: float = 0.2,
+    n_blocks: int = 5,
     max_senders: int | None = None,
-) -> tuple[str, dict]:
-    """The candidate graph whose senders best predict the shops' held-out tails.
+    default: str | None = None,
+    n_standard_errors: float = 2.0,
+) -> tuple[str, dict, dict]:
+    """The candidate graph whose senders best predict held-out steps of the shops.
 
-    For every shop, receiver ``j`` and number of senders ``k = 1 .. d - 1``, a
-    ridge regression of ``j`` on its own lags and the lags of the ``k``
-    senders the candidate ranks highest for ``j`` in that shop is fitted to
-    the shop's steps before its last ``tail_fraction`` and scored by the
-    squared one-step error on the tail. A candidate's error sums over shops,
-    receivers and ``k``: averaging over ``k`` judges the ranking, not a
-    threshold, so a candidate's calibration does not matter. The truth is not
-    needed; the candidates must have been estimated without the tails (the
-    Granger ones) for the comparison to be fair.
+    Every shop's observed steps are cut into ``n_blocks`` contiguous blocks.
+    For each block, shop, receiver ``j`` and number of senders
+    ``k = 1 .. max_senders``, a ridge regression of ``j`` on its own lags and
+    the lags of the ``k`` senders the candidate ranks highest for ``j`` in
+    that shop is fitted to the shop's windows outside the block and scored by
+    its squared one-step error on the block. A candidate's error sums over
+    blocks, shops, receivers and ``k``: summing over ``k`` judges the
+    ranking, not a threshold, so a candidate's calibration does not matter.
+    The truth is not needed. A candidate given as a function is re-estimated
+    without each block; one given as an array (a graph that was fitted to
+    every step) is not.
+
+    With a ``default``, another candidate replaces it only if its error is
+    lower by more than ``n_standard_errors`` standard errors of the paired
+    per-shop difference: a candidate that saw the held-out blocks when it was
+    fitted (an encoder trained on every step) has an optimistic error, and
+    differences within the noise should not switch the graph.
 
     Parameters
     ----------
     values : ndarray of shape (n_shops, n_nodes, n_steps)
     mask : ndarray of shape (n_shops, n_steps), bool
-    candidates : dict of str to ndarray of shape (n_shops, n_nodes, n_nodes)
-        Edge scores of every candidate (only their order within a shop and
-        receiver matters).
+    candidates : dict of str to ndarray or callable
+        Edge scores ``(n_shops, n_nodes, n_nodes)`` of every candidate (only
+        their order within a shop and receiver matters), or a function of a
+        training mask returning them.
     n_lags : int
         Lags of each regressor.
-    tail_fraction : float, default=0.2
+    n_blocks : int, default=5
+    max_senders : int, default=None
+        The largest ``k`` (None: ``n_nodes - 1``).
+    default : str, default=None
+        The candidate kept unless another is clearly better (None: the
+        smallest error wins).
+    n_standard_errors : float, default=2.0
 
     Returns
     -------
     source : str
         The key of the candidate with the smallest error.
     errors : dict of str to float
-        Each candidate's mean squared tail error (z-scored units).
+        Each candidate's mean squared held-out error (z-scored units).
+    shop_errors : dict of str to ndarray of shape (n_shops,)
+        Each shop's share of it (they sum to ``errors``).
 
     Examples
     --------
@@ -335,40 +348,65 @@ def choose_graph_source(
     """
     n_shops, n_nodes, _ = values.shape
     z = standardise_observed(np.asarray(values, dtype=np.float64), mask, np.float64)
-    head, tail = _tail_split(mask, n_lags, tail_fraction)
-    target, design, senders = lag_design(z, n_lags)
-    gram, cross, _ = normal_equations(design, target, head)
-    gram_tail, cross_tail, squares_tail = normal_equations(design, target, tail)
-    n_head = np.maximum(head.sum(axis=1), 1.0)
-    n_tail = tail.sum()
+    target, design, _ = lag_design(z, n_lags)
+    rows = valid_windows(mask, n_lags).astype(np.float64)
     columns = np.arange(n_nodes * n_lags).reshape(n_nodes, n_lags)
     shops = np.arange(n_shops)[:, None]
-    errors = {}
-    for name, scores in candidates.items():
-        scores = np.asarray(scores, dtype=np.float64)
-        total = 0.0
-        for receiver in range(n_nodes):
-            others = np.delete(np.arange(n_nodes), receiver)
-            # each shop's senders of this receiver, strongest first
-            order = others[np.argsort(-scores[:, others, receiver], axis=1)]
-            for k in range(1, min(n_nodes - 1, max_senders or n_nodes) + 1):
-                chosen = np.concatenate(
-                    [np.full((n_shops, 1), receiver), order[:, :k]], axis=1
-                )
-                index = columns[chosen].reshape(n_shops, -1)  # (S, m)
-                g = gram[shops[:, :, None], index[:, :, None], index[:, None, :]]
-                c = cross[shops, index, receiver]
-                # a light ridge, relative to each shop's rows, for collinear lags
-                penalty = 1e-3 * n_head[:, None, None] * np.eye(index.shape[1])
-                b = np.linalg.solve(g + penalty, c[..., None])[..., 0]
-                gt = gram_tail[shops[:, :, None], index[:, :, None], index[:, None, :]]
-                ct = cross_tail[shops, index, receiver]
-                sse = (
-                    squares_tail[:, receiver]
-                    - 2.0 * np.einsum("sm,sm->s", b, ct)
-                    + np.einsum("sm,smn,sn->s", b, gt, b)
-                )
-                total += sse.sum()
-        errors[name] = float(total / max(n_tail, 1.0) / (n_nodes * (n_nodes - 1)))
+    largest = min(n_nodes - 1, max_senders or n_nodes)
+    totals = {name: np.zeros(n_shops) for name in candidates}
+    n_test = 0.0
+    for block in time_blocks(mask, n_blocks):
+        train_mask = mask & ~block
+        train = valid_windows(train_mask, n_lags).astype(np.float64)
+        test = rows * block[:, n_lags:]
+        n_test += test.sum()
+        gram, cross, _ = normal_equations(design, target, train)
+        gram_test, cross_test, squares_test = normal_equations(design, target, test)
+        n_train = np.maximum(train.sum(axis=1), 1.0)
+        for name, candidate in candidates.items():
+            scores = candidate(train_mask) if callable(candidate) else candidate
+            scores = np.asarray(scores, dtype=np.float64)
+            for receiver in range(n_nodes):
+                others = np.delete(np.arange(n_nodes), receiver)
+                # each shop's senders of this receiver, strongest first
+                order = others[np.argsort(-scores[:, others, receiver], axis=1)]
+                for k in range(1, largest + 1):
+                    chosen = np.concatenate(
+                        [np.full((n_shops, 1), receiver), order[:, :k]], axis=1
+                    )
+                    index = columns[chosen].reshape(n_shops, -1)  # (S, m)
+                    pairs = (shops[:, :, None], index[:, :, None], index[:, None, :])
+                    # a light ridge, relative to each shop's rows, for collinear lags
+                    penalty = 1e-3 * n_train[:, None, None] * np.eye(index.shape[1])
+                    b = np.linalg.solve(
+                        gram[pairs] + penalty, cross[shops, index, receiver][..., None]
+                    )[..., 0]
+                    sse = (
+                        squares_test[:, receiver]
+                        - 2.0
+                        * np.einsum("sm,sm->s", b, cross_test[shops, index, receiver])
+                        + np.einsum("sm,smn,sn->s", b, gram_test[pairs], b)
+                    )
+                    totals[name] += sse
+    scale = max(n_test, 1.0) * n_nodes * largest
+    errors = {name: float(total.sum() / scale) for name, total in totals.items()}
+    shop_errors = {name: total / scale for name, total in totals.items()}
     source = min(errors, key=errors.get)
-    return source, errors
+    if default is not None:
+        better = [
+            name
+            for name in candidates
+            if name != default
+            and _paired_z(shop_errors[name], shop_errors[default]) < -n_standard_errors
+        ]
+        source = min(better, key=errors.get) if better else default
+    return source, errors, shop_errors
+
+
+def _paired_z(errors: np.ndarray, reference: np.ndarray) -> float:
+    """Summed per-shop difference over its standard error (negative: lower)."""
+    difference = errors - reference
+    if len(difference) < 2:
+        return 0.0
+    spread = difference.std(ddof=1) * np.sqrt(len(difference))
+    return float(difference.sum() / spread) if spread > 0 else 0.0

@@ -7,9 +7,9 @@ from sklearn_causalmmm import CausalGraphDiscoverer
 from sklearn_causalmmm._causalmmm.selection import (
     GrangerEvidence,
     choose_graph_source,
-    head_mask,
     shop_lag_order,
     shop_wald_statistics,
+    time_blocks,
 )
 from sklearn_causalmmm.datasets import make_discovery_zoo
 from sklearn_causalmmm.metrics import edge_auroc
@@ -91,12 +91,14 @@ def test_partial_pooling_is_the_heterogeneity_weighted_mean_of_shop_and_panel():
         evidence.statistics(x, mask, "encoder")
 
 
-def test_head_mask_keeps_the_first_steps_of_each_shop():
+def test_time_blocks_cut_each_shops_observed_steps():
     mask = np.ones((2, 10), dtype=bool)
     mask[1, :5] = False
-    head = head_mask(mask, 0.2)
-    assert head[0].tolist() == [True] * 8 + [False] * 2
-    assert head[1].tolist() == [False] * 5 + [True] * 4 + [False]
+    blocks = time_blocks(mask, 2)
+    assert blocks[0][0].tolist() == [True] * 5 + [False] * 5
+    assert blocks[1][1].tolist() == [False] * 8 + [True] * 2
+    np.testing.assert_array_equal(blocks[0] | blocks[1], mask)
+    assert not (blocks[0] & blocks[1]).any()
 
 
 @pytest.mark.parametrize(
@@ -108,17 +110,59 @@ def test_head_mask_keeps_the_first_steps_of_each_shop():
         ("dense", "shop_granger", "pooled_granger"),
     ],
 )
-def test_tail_error_picks_the_better_granger_estimate(family, better, worse):
+def test_held_out_error_picks_the_better_granger_estimate(family, better, worse):
     data = make_discovery_zoo(family, n_shops=20, random_state=0)
     x, truth = data.X, data.adjacency
     mask = np.ones((x.shape[0], x.shape[-1]), dtype=bool)
-    head = head_mask(mask)
-    evidence = GrangerEvidence(n_lags=2).fit(x, head)
-    candidates = {s: evidence.graphs(x, head, s) for s in (better, worse)}
-    source, errors = choose_graph_source(x, mask, candidates, evidence.n_lags_)
+
+    def estimate(source):
+        def graphs(train_mask):
+            evidence = GrangerEvidence(n_lags=2).fit(x, train_mask)
+            return evidence.graphs(x, train_mask, source)
+
+        return graphs
+
+    candidates = {s: estimate(s) for s in (better, worse)}
+    source, errors, per_shop = choose_graph_source(x, mask, candidates, 2)
     assert source == better
     assert errors[better] < errors[worse]
-    assert edge_auroc(truth, candidates[better]) > edge_auroc(truth, candidates[worse])
+    np.testing.assert_allclose(per_shop[better].sum(), errors[better])
+    full = GrangerEvidence(n_lags=2).fit(x, mask)
+    assert edge_auroc(truth, full.graphs(x, mask, better)) > edge_auroc(
+        truth, full.graphs(x, mask, worse)
+    )
+
+
+def test_held_out_error_prefers_the_true_graph_to_a_wrong_one():
+    rng = np.random.RandomState(0)
+    x = rng.randn(10, 4, 100)
+    x[:, 3, 1:] += 0.5 * x[:, 0, :-1]
+    truth = np.zeros((10, 4, 4))
+    truth[:, 0, 3] = 1
+    wrong = np.zeros((10, 4, 4))
+    wrong[:, 1, 3] = 1
+    mask = np.ones((10, 100), dtype=bool)
+    source, errors, _ = choose_graph_source(
+        x, mask, {"wrong": wrong, "truth": truth}, 1, max_senders=1
+    )
+    assert source == "truth"
+    # a default is replaced only by a clearly better candidate...
+    chosen, _, per_shop = choose_graph_source(
+        x, mask, {"wrong": wrong, "truth": truth}, 1, max_senders=1, default="wrong"
+    )
+    difference = per_shop["truth"] - per_shop["wrong"]
+    z = difference.sum() / (difference.std(ddof=1) * np.sqrt(10))
+    assert chosen == "truth" and z < -2
+    # ...and not by one within the noise: here, a copy of itself
+    chosen, errors, _ = choose_graph_source(
+        x, mask, {"truth": truth, "copy": truth + 0}, 1, default="copy"
+    )
+    assert chosen == "copy" and errors["truth"] == errors["copy"]
+    # with every sender in the regression, the order no longer matters
+    _, errors, _ = choose_graph_source(
+        x, mask, {"wrong": wrong, "truth": truth}, 1, n_blocks=2
+    )
+    assert errors["truth"] < errors["wrong"]
 
 
 def test_discoverer_reports_the_granger_graph_when_the_encoder_loses(caplog):
