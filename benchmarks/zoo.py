@@ -284,6 +284,8 @@ def render(results: dict) -> str:
             + ", ".join(f"{w}: {np.mean(v):.3f}" for w, v in weights.items())
             + ".",
         ]
+    if results.get("notes"):
+        lines += ["", results["notes"]]
     return "\n".join(lines) + "\n"
 
 
@@ -299,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--notes", default=None, help="text shown under the table")
     parser.add_argument(
         "--merge", nargs="*", default=(), help="result files of parallel runs to add"
     )
@@ -319,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "rows": rows,
         "timing": previous.get("timing"),
+        "notes": args.notes or previous.get("notes"),
     }
     for family in families:
         for seed in range(args.seeds):

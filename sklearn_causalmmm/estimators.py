@@ -606,12 +606,14 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         Granger statistics shrunk toward their mean over the shops by how
         much the shops disagree on each edge
         (:class:`~sklearn_causalmmm._causalmmm.selection.GrangerEvidence`).
-        The candidate whose ranked senders predict held-out blocks of every
-        shop better wins (one-step error of ridge VARs, see
-        :func:`~sklearn_causalmmm._causalmmm.selection.choose_graph_source`);
-        when the graph-type pooling stands down, the Granger graph is
-        reported. Logged at level INFO. Always ``"encoder"`` with
-        ``pooling=None``.
+        The Granger graph is reported unless the encoder's ranked senders
+        predict held-out blocks of every shop clearly better (by more than
+        two standard errors of the paired per-shop difference of one-step
+        ridge VAR errors, see
+        :func:`~sklearn_causalmmm._causalmmm.selection.choose_graph_source`;
+        the encoder saw those blocks in training); when the graph-type
+        pooling stands down, the Granger graph is reported. Logged at level
+        INFO. Always ``"encoder"`` with ``pooling=None``.
     graph_source_errors_ : dict of str to float
         The held-out error of each candidate (empty when there was no
         choice).

@@ -11,6 +11,7 @@ from sklearn_causalmmm._causalmmm.selection import (
     shop_wald_statistics,
     time_blocks,
 )
+from sklearn_causalmmm.baselines import LinearGrangerDiscoverer
 from sklearn_causalmmm.datasets import make_discovery_zoo
 from sklearn_causalmmm.metrics import edge_auroc
 
@@ -165,20 +166,22 @@ def test_held_out_error_prefers_the_true_graph_to_a_wrong_one():
     assert errors["truth"] < errors["wrong"]
 
 
-def test_discoverer_reports_the_granger_graph_when_the_encoder_loses(caplog):
-    # a short fit leaves the encoder near its prior: the partly pooled Granger
-    # graph of this shared network predicts the tails better
-    data = make_discovery_zoo("netsim", n_shops=20, random_state=0)
+def test_discoverer_reports_the_granger_graph_unless_the_encoder_is_clearly_better(
+    caplog,
+):
+    # one network for every subject, and an encoder trained for one epoch: the
+    # shops' Granger statistics, pooled over them, carry the graph
+    data = make_discovery_zoo("netsim", n_shops=16, random_state=0)
     discoverer = CausalGraphDiscoverer(hidden=8, max_epochs=1, random_state=0)
     with caplog.at_level(logging.INFO, logger="sklearn_causalmmm.estimators"):
         discoverer.fit(data.X)
     assert discoverer.graph_source_ == "partial_granger"
     assert "graph source: partial_granger" in caplog.text
-    errors = discoverer.graph_source_errors_
-    assert errors["partial_granger"] < errors["encoder"]
     truth = data.adjacency
     ours = edge_auroc(truth, discoverer.edge_probabilities_)
-    assert ours > edge_auroc(truth, discoverer.encoder_edge_probabilities_)
+    assert ours > edge_auroc(truth, discoverer.encoder_edge_probabilities_) + 0.2
+    granger = LinearGrangerDiscoverer().fit(data.X).edge_probabilities_
+    assert ours >= edge_auroc(truth, granger)
     # new shops get their graph from the same evidence: a round trip
     np.testing.assert_allclose(
         discoverer.predict_graph(data.X), discoverer.edge_probabilities_
