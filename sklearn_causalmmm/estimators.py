@@ -24,6 +24,10 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_causalmmm._causalmmm.baseline import Baseline, extend_grid
 from sklearn_causalmmm._causalmmm.head import TargetBlend, TargetHead
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
+from sklearn_causalmmm._causalmmm.selection import (
+    GrangerEvidence,
+    choose_graph_source,
+)
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
     EncoderLagFeatures,
@@ -575,8 +579,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     pooling : "graph_types", GraphTypePooling or None, default="graph_types"
         What happens to the encoder's graphs after training:
         ``"graph_types"`` is :class:`GraphTypePooling` with its defaults; a
-        :class:`GraphTypePooling` sets its options; None reports the
-        encoder's posteriors as they are (the paper).
+        :class:`GraphTypePooling` sets its options. With a pooling, the
+        reported graph is then chosen from the data between the pooled
+        encoder's graph and the shops' Granger statistics, partly pooled
+        over the shops by their heterogeneity (see ``graph_source_``). None
+        reports the encoder's posteriors as they are (the paper), with no
+        choice made.
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
@@ -616,6 +624,26 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     pooling_ : GraphTypePooling or None
         The fitted pooling component; it also pools new shops' graphs in
         :meth:`predict_graph`.
+    graph_source_ : {"encoder", "partial_granger"}
+        Where ``edge_probabilities_`` come from: ``"encoder"``, the encoder's
+        posteriors after the pooling; ``"partial_granger"``, each shop's
+        Granger statistics shrunk toward their mean over the shops by how
+        much the shops disagree on each edge
+        (:class:`~sklearn_causalmmm._causalmmm.selection.GrangerEvidence`).
+        The Granger graph is reported unless the encoder's ranked senders
+        predict held-out blocks of every shop clearly better (by more than
+        two standard errors of the paired per-shop difference of one-step
+        ridge VAR errors, see
+        :func:`~sklearn_causalmmm._causalmmm.selection.choose_graph_source`;
+        the encoder saw those blocks in training); when the graph-type
+        pooling stands down, the Granger graph is reported. Logged at level
+        INFO. Always ``"encoder"`` with ``pooling=None``.
+    graph_source_errors_ : dict of str to float
+        The held-out error of each candidate (empty when there was no
+        choice).
+    granger_evidence_ : GrangerEvidence
+        The shops' Granger statistics (with a pooling); they also score new
+        shops in :meth:`predict_graph` when they are the graph source.
     n_graph_types_ : int
         Graph types found by the pooling (0 without pooling).
     graph_types_ : ndarray of shape (n_graph_types_, n_nodes, n_nodes)
@@ -745,6 +773,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.encoder_edge_probabilities_ = self.edge_probabilities_
         self.pooling_ = self._pooling_component()
         self.n_graph_types_ = 0
+        self.graph_source_ = "encoder"
         if self.pooling_ is None:
             return self.encoder_edge_probabilities_
         self.pooling_.fit(
@@ -758,8 +787,69 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.n_graph_types_ = self.pooling_.n_types_
         self.graph_types_ = self.pooling_.graph_types_
         self.graph_type_probabilities_ = self.pooling_.type_probabilities_
-        return self._force_known(
+        pooled = self._force_known(
             self.pooling_.transform(self.encoder_edge_probabilities_)
+        )
+        return self._choose_graph(panel, pooled, rng)
+
+    def _choose_graph(self, panel: Panel, pooled: np.ndarray, rng) -> np.ndarray:
+        """The pooled encoder's graph or the shops' Granger graphs, by tail error.
+
+        When the graph-type pooling stood down, the encoder's graph is not a
+        candidate: the Granger one is reported.
+        """
+        prior = self._prior_edge_probability()
+        self.granger_evidence_ = GrangerEvidence(self.n_lags_, prior).fit(
+            panel.values, panel.mask
+        )
+        self.graph_source_errors_ = {}
+        if not self.pooling_.active_:
+            source = "partial_granger"
+            logger.info("graph source: %s (the graph-type pooling stood down)", source)
+        else:
+            # both candidates are re-estimated without each held-out block,
+            # but for the encoder itself (trained on every step)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+
+            def encoder(train_mask):
+                # the type test reads the series: refitted without the block
+                pooling = clone(self.pooling_).fit(
+                    self.encoder_edge_probabilities_,
+                    panel.values,
+                    train_mask,
+                    prior_edge_probability=prior,
+                    n_lags=self.n_lags_,
+                    random_state=seed,
+                )
+                return pooling.transform(self.encoder_edge_probabilities_)
+
+            def granger(train_mask):
+                evidence = GrangerEvidence(self.n_lags_, prior)
+                evidence.fit(panel.values, train_mask)
+                return evidence.graphs(panel.values, train_mask, "partial_granger")
+
+            # the encoder saw the held-out blocks in training: it is reported
+            # only if it predicts them clearly better than the Granger graph
+            source, self.graph_source_errors_, _ = choose_graph_source(
+                panel.values,
+                panel.mask,
+                {"encoder": encoder, "partial_granger": granger},
+                self.granger_evidence_.n_lags_,
+                default="partial_granger",
+            )
+            logger.info(
+                "graph source: %s (held-out one-step error %s)",
+                source,
+                ", ".join(
+                    f"{name} {error:.4f}"
+                    for name, error in self.graph_source_errors_.items()
+                ),
+            )
+        self.graph_source_ = source
+        if source == "encoder":
+            return pooled
+        return self._force_known(
+            self.granger_evidence_.graphs(panel.values, panel.mask, source)
         )
 
     def _pooling_component(self) -> GraphTypePooling | None:
@@ -770,7 +860,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         return clone(self.pooling)
 
     def _score_new(self, panel: Panel) -> np.ndarray:
-        return self._pooled(self._infer_graph(panel))
+        source = getattr(self, "graph_source_", "encoder")
+        if source == "encoder":
+            return self._pooled(self._infer_graph(panel))
+        return self._force_known(
+            self.granger_evidence_.graphs(panel.values, panel.mask, source)
+        )
 
     def _pooled(self, encoder_graphs: np.ndarray) -> np.ndarray:
         """Each shop's graph under the fitted pooling (if any)."""
