@@ -122,8 +122,11 @@ def test_graph_types_pool_shops_that_share_a_structure(structure):
     for k in range(3):
         members = data.graph_type[types == k]
         truth = data.adjacency[data.graph_type == np.bincount(members).argmax()][0]
-        found = discoverer.graph_types_[k] > 0.5
-        np.testing.assert_array_equal(found[off_diagonal], truth[off_diagonal] == 1)
+        # every true edge is (near) certain and ranks above every absent one
+        found = discoverer.graph_types_[k][off_diagonal]
+        present = truth[off_diagonal] == 1
+        assert found[present].min() > 0.95
+        assert found[present].min() > found[~present].max()
     # pooling ranks edges better than the encoder's own posteriors: it at
     # least halves the share of misordered edge pairs
     pooled = edge_auroc(data.adjacency, discoverer.edge_probabilities_)
