@@ -165,7 +165,9 @@ def pooling_metrics(model, truth) -> dict:
     untested.edge_prototypes_ = mixture.prototypes_
     pooled = unflatten_off_diagonal(untested.posterior(rows))
     scores[NO_TYPE_TEST] = structure_metrics(truth, pooled)
-    return {"pooling": scores}
+    # the graph the discoverer reports: its types' pooling, or the Granger
+    # estimate it chose instead on held-out steps
+    return {"pooling": scores, "graph_source": getattr(model, "graph_source_", None)}
 
 
 def evaluate(method, seed: int, quick: bool, load) -> dict:

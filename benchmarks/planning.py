@@ -27,6 +27,14 @@ with their exact gradient (the solver's own cost), the same through
 :class:`~sklearn_causalmmm.CausalMMMRegressor` (gradients through torch,
 ``plan_gradient``) fitted on a simulated panel of that size.
 
+Part 3, lift-test calibration: on the weekly simulator
+(:func:`~sklearn_causalmmm.datasets.make_weekly_mmm`), the true lift of an
+8-week test of each channel (spend raised by its mean, replayed with the same
+noise) against the model's, fitted with every test vague (a standard error
+of 1e12: the uncalibrated model) and then with one precise test (a 5 %
+standard error) of the channel it gets most wrong. ``--part calibration``
+runs this part alone and keeps the other rows of the results file.
+
 Writes ``benchmarks/results/planning.json`` (``--quick``:
 ``benchmarks/results/quick/planning.json``) and prints a markdown table.
 
@@ -60,6 +68,8 @@ from sklearn_causalmmm.analysis.budget import optimize_budget  # noqa: E402
 #: Sizes of the full run and of ``--quick``.
 FULL = {"shops": 100, "channels": 10, "weeks": 13, "small": (10, 3, 8), "seeds": 3}
 QUICK = {"shops": 8, "channels": 3, "weeks": 6, "small": (3, 2, 5), "seeds": 1}
+#: Part 3's weekly panel: shops, channels, weeks, epochs, seeds.
+CALIBRATION = {"full": (24, 4, 104, 30, 3), "quick": (8, 3, 60, 2, 1)}
 
 
 def weekly_plan(shops, channels, spend) -> pd.DataFrame:
@@ -342,6 +352,98 @@ def timing_causal_mmm(sizes, seed, quick: bool):
     return row
 
 
+def _lift_tests(data, truth, errors, start, stop):
+    """One lift test per channel: its spend raised by its mean over the steps."""
+    rows = []
+    for channel, (lift, error) in enumerate(zip(truth, errors, strict=True)):
+        extra = float(data.spend[:, channel].mean())
+        rows.append(
+            {
+                "channel": channel,
+                "start": start,
+                "end": stop - 1,
+                # the change of impressions that the extra spend buys
+                "spend_change": extra * 1000.0 / data.costs[channel],
+                "lift": lift,
+                "lift_se": error,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibration(seed, quick: bool) -> dict:
+    """Part 3: one precise lift test of the channel the model gets most wrong."""
+    from sklearn_causalmmm import CausalMMMRegressor
+    from sklearn_causalmmm.datasets import make_weekly_mmm
+
+    n_shops, n_channels, n_weeks, epochs, _ = CALIBRATION["quick" if quick else "full"]
+    data = make_weekly_mmm(
+        n_shops=n_shops,
+        n_channels=n_channels,
+        n_funnel=1,
+        n_controls=2,
+        n_steps=n_weeks,
+        random_state=seed,
+    )
+    start, stop = n_weeks - 20, n_weeks - 12
+    truth = []
+    for channel in range(n_channels):
+        spend = data.spend.copy()
+        spend[:, channel, start:stop] += spend[:, channel].mean()
+        truth.append(float((data.simulate(spend).y - data.y)[:, start:stop].sum()))
+    truth = np.array(truth)
+    settings = dict(
+        hidden=16,
+        max_epochs=epochs,
+        random_state=seed,
+        funnel_columns=list(data.funnel_columns),
+        control_columns=list(data.control_columns),
+    )
+    started = time.perf_counter()
+    vague = _lift_tests(data, truth, [1e12] * n_channels, start, stop)
+    before = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=vague)
+    model_before = before.lift_tests_["model_lift"].to_numpy()
+    error_before = np.abs(model_before - truth) / np.abs(truth)
+    tested = int(np.argmax(error_before))
+    errors = [1e12 if k != tested else 0.05 * abs(truth[k]) for k in range(n_channels)]
+    after = CausalMMMRegressor(**settings).fit(
+        data.X, data.y, lift_tests=_lift_tests(data, truth, errors, start, stop)
+    )
+    model_after = after.lift_tests_["model_lift"].to_numpy()
+    error_after = np.abs(model_after - truth) / np.abs(truth)
+    others = np.arange(n_channels) != tested
+    return {
+        "problem": "lift-test calibration",
+        "seed": seed,
+        "size": [n_shops, n_channels, n_weeks],
+        "tested_channel": data.media_names[tested],
+        "true_lift": truth.tolist(),
+        "model_lift_before": model_before.tolist(),
+        "model_lift_after": model_after.tolist(),
+        "tested_error_before": float(error_before[tested]),
+        "tested_error_after": float(error_after[tested]),
+        "others_error_before": float(error_before[others].mean()),
+        "others_error_after": float(error_after[others].mean()),
+        "agrees_after": bool(after.lift_tests_.loc[tested, "agrees"]),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def calibration_table(rows) -> str:
+    lines = [
+        "| seed | tested channel | its lift error, uncalibrated | calibrated "
+        "| other channels' mean error, uncalibrated | calibrated |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['seed']} | {row['tested_channel']} "
+            f"| {row['tested_error_before']:.0%} | {row['tested_error_after']:.0%} "
+            f"| {row['others_error_before']:.0%} | {row['others_error_after']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows) -> str:
     lines = [
         "| problem | gain / true gain | seconds | forecasts | rounds |",
@@ -378,10 +480,26 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes, seconds")
     parser.add_argument("--results", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--part",
+        choices=("all", "calibration"),
+        default="all",
+        help="calibration: part 3 alone, other rows of the results kept",
+    )
     args = parser.parse_args(argv)
     set_threads(1)
     sizes = QUICK if args.quick else FULL
     folder = args.results or (QUICK_RESULTS if args.quick else RESULTS)
+    path = folder / "planning.json"
+    n_seeds = CALIBRATION["quick" if args.quick else "full"][-1]
+    calibrated = [calibration(seed, args.quick) for seed in range(n_seeds)]
+    print(calibration_table(calibrated))
+    if args.part == "calibration":
+        content = json.loads(path.read_text())
+        content["calibration"] = calibrated
+        path.write_text(json.dumps(content, indent=1, default=float) + "\n")
+        print(f"\nwritten to {path}", file=sys.stderr)
+        return 0
     rows = []
     for seed in range(sizes["seeds"]):
         for problem in (whole_plan, seasonal, carryover, least_cost, minimum_roi):
@@ -391,7 +509,6 @@ def main(argv=None) -> int:
         rows.append({**timing_known(sizes, 0, gradient), "seed": 0})
     rows.append({**timing_causal_mmm(sizes, 0, args.quick), "seed": 0})
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "planning.json"
     content = {
         "quick": args.quick,
         "machine": machine(),
@@ -400,6 +517,7 @@ def main(argv=None) -> int:
         ),
         "sizes": {key: value for key, value in sizes.items()},
         "rows": rows,
+        "calibration": calibrated,
     }
     path.write_text(json.dumps(content, indent=1, default=float) + "\n")
     print(table(rows))

@@ -90,10 +90,13 @@ def test_quick_discovery_rows_score_every_pooling_weight_of_one_fit(quick_run):
             _common.NO_TYPE_TEST,
             *map(str, _common.POOLING_WEIGHTS),
         }
-        # the row's own graphs are the pooled ones at the default weight
+        # the row's own graphs are the pooled ones at the default weight,
+        # unless the discoverer reported its Granger estimate instead
         default = pooling[str(SHOP_EVIDENCE_WEIGHT)]
-        for metric in ("edge_auroc", "edge_auprc", "pooled_edge_auroc"):
-            assert default[metric] == row[metric]
+        assert row["graph_source"] in ("encoder", "partial_granger")
+        if row["graph_source"] == "encoder":
+            for metric in ("edge_auroc", "edge_auprc", "pooled_edge_auroc"):
+                assert default[metric] == row[metric]
     # NRI pools nothing, so it has no pooling scores
     nri = [r for r in _rows(results, "discovery.json") if r["method"] == "NRI"]
     assert nri and all("pooling" not in r for r in nri)
@@ -507,6 +510,12 @@ def test_zoo_table_compares_with_both_references_and_states_the_mean():
                 "encoder_auroc": 0.5,
                 "n_lags": 2,
                 "pooling": {"0.5": ours, "1.0": 0.5},
+                "graph_source": "partial_granger",
+                "granger": {
+                    "shop_granger": 0.6,
+                    "pooled_granger": 0.7,
+                    "partial_granger": ours,
+                },
             },
             {**base, "method": "Linear Granger", "edge_auroc": granger},
             {**base, "method": "Pooled Granger", "edge_auroc": pooled},
@@ -519,8 +528,15 @@ def test_zoo_table_compares_with_both_references_and_states_the_mean():
         "rows": rows("signed", 0.9, 0.8, 0.95) + rows("dense", 0.7, 0.6, 0.5),
     }
     table = zoo.render(results)
-    assert "| signed | 0.900 | 0.800 | 0.950 | 0.500 | 2 | **no** |" in table
-    assert "| dense | 0.700 | 0.600 | 0.500 | 0.500 | 2 | yes |" in table
+    # the reported graph's source and the three Granger estimates' scores
+    assert (
+        "| signed | 0.900 | 0.800 | 0.950 | 0.500 | partial_granger "
+        "| 0.600 / 0.700 / 0.900 | 2 | **no** |"
+    ) in table
+    assert (
+        "| dense | 0.700 | 0.600 | 0.500 | 0.500 | partial_granger "
+        "| 0.600 / 0.700 / 0.700 | 2 | yes |"
+    ) in table
     # the means over families: (0.9 + 0.7) / 2, (0.8 + 0.6) / 2, (0.95 + 0.5) / 2
     assert "CausalMMM 0.800, Linear Granger 0.700, Pooled Granger 0.725" in table
     assert "on 1 of 2 rows" in table and "0.5: 0.800, 1.0: 0.500" in table
