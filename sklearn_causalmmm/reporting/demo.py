@@ -194,6 +194,8 @@ def run_demo(
         horizon=horizon,
         train_days=train_days,
         estimator=CausalMMMRegressor(
+            # the funnel nodes respond to the plan: forecast, never planned
+            funnel_columns=funnel,
             max_epochs=max_epochs,
             hidden=hidden,
             random_state=random_state,

@@ -53,6 +53,7 @@ h3 { font-size: 1em; margin-bottom: 0.2em; }
 p.warning { background: #fff4e0; border-left: 4px solid #e8a33d; padding: 0.4em 0.8em; }
 p.lead { font-size: 1.15em; }
 td { overflow-wrap: anywhere; }
+td:not(:first-child) { overflow-wrap: normal; }
 """
 
 
