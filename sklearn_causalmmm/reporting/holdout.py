@@ -95,6 +95,12 @@ class HoldoutResult:
     unscored_shops : list
         Shops left out of the forecast: they have no day before the held-out
         ones.
+    short_shops : list
+        Shops left out of the fit and the forecast: fewer steps before the
+        held-out ones than ``min_steps`` (the horizon plus the three steps a
+        fit needs at least). The summary warns about them first.
+    min_steps : int
+        That minimum.
     graph_reliance : DataFrame or None
         The held-out forecast's error with the learned graphs and with
         swapped or cut ones
@@ -126,6 +132,8 @@ class HoldoutResult:
     mse_naive: float
     fit_seconds: float
     unscored_shops: list = field(default_factory=list)
+    short_shops: list = field(default_factory=list)
+    min_steps: int = 0
     forecast_lower: pd.DataFrame | None = None
     forecast_upper: pd.DataFrame | None = None
     graph_reliance: pd.DataFrame | None = None
@@ -263,7 +271,15 @@ class HoldoutResult:
         edges = top_edges(
             self.model.edge_probabilities_.mean(axis=0), self.node_names, k=8
         )
-        lines = [
+        lines = []
+        if self.short_shops:
+            lines.append(
+                f"Warning: {len(self.short_shops)} shop(s) have fewer than "
+                f"{self.min_steps} {self.time_unit} before the held-out ones "
+                "(the horizon plus 3) and were left out of the fit and the "
+                f"forecast: {', '.join(map(str, self.short_shops))}"
+            )
+        lines += [
             f"CausalMMM fit on {data_name}: {self.history.shape[1]} shops, nodes "
             f"{', '.join(self.channel_columns)} -> {self.target} (context: "
             f"{context})",
@@ -615,9 +631,24 @@ def fit_holdout(
     data = frame[columns].assign(**{time_column: times})
     train, test = data.iloc[train_rows], data.iloc[test_rows]
     y_train = frame[target].iloc[train_rows]
+    # a shop with less history than the horizon and a minimal fit cannot be
+    # fitted and back-tested: it is named at the top of the summary
+    min_steps = horizon + 3
+    lengths = train.groupby(shop_column, sort=False).size()
+    short = [s for s, n in lengths.items() if n < min_steps]
+    if short and len(short) == len(lengths):
+        raise ValueError(
+            f"every shop has fewer than {min_steps} steps before the last "
+            f"{horizon}: lower horizon= or give more history."
+        )
+    if short:
+        keep = ~train[shop_column].isin(short).to_numpy()
+        train, y_train = train[keep], y_train[keep]
     fitted_shops = set(pd.unique(train[shop_column]))
     scored = test[shop_column].isin(fitted_shops).to_numpy()
-    unscored = list(pd.unique(test.loc[~scored, shop_column]))
+    unscored = [
+        s for s in pd.unique(test.loc[~scored, shop_column]) if s not in short
+    ]
     plan, y_test = test[scored], frame[target].iloc[test_rows][scored]
 
     model = clone(estimator if estimator is not None else CausalMMMRegressor())
@@ -689,6 +720,8 @@ def fit_holdout(
         mse_naive=score(naive_forecast),
         fit_seconds=fit_seconds,
         unscored_shops=unscored,
+        short_shops=short,
+        min_steps=min_steps,
         forecast_lower=lower,
         forecast_upper=upper,
         graph_reliance=reliance,

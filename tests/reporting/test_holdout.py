@@ -157,6 +157,26 @@ def test_shops_without_fitted_days_are_not_forecast(frame):
     assert result.model.panel_.n_steps == 40 - HORIZON  # train_days=None: all
 
 
+def test_shops_too_short_to_fit_are_named_first_in_the_summary(frame):
+    dates = sorted(frame["date"].unique())
+    short = frame[frame["shop_id"] == "shop_003"].assign(shop_id="new_shop")
+    # two days before the held-out ones: fewer than the horizon plus 3
+    short = short[short["date"] >= dates[-HORIZON - 2]]
+    result = fit_holdout(
+        pd.concat([frame, short], ignore_index=True),
+        context_columns=CONTEXT,
+        channel_columns=["search", "display", "pv"],
+        horizon=HORIZON,
+        estimator=_tiny(),
+    )
+    assert result.short_shops == ["new_shop"] and result.min_steps == HORIZON + 3
+    assert "new_shop" not in result.truth.columns
+    assert "new_shop" not in list(result.model.panel_.shop_ids)
+    first = format_summary(result, "the data").splitlines()[0]
+    assert first.startswith("Warning: 1 shop(s) have fewer than")
+    assert "new_shop" in first
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
