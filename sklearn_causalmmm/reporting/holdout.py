@@ -646,9 +646,7 @@ def fit_holdout(
         train, y_train = train[keep], y_train[keep]
     fitted_shops = set(pd.unique(train[shop_column]))
     scored = test[shop_column].isin(fitted_shops).to_numpy()
-    unscored = [
-        s for s in pd.unique(test.loc[~scored, shop_column]) if s not in short
-    ]
+    unscored = [s for s in pd.unique(test.loc[~scored, shop_column]) if s not in short]
     plan, y_test = test[scored], frame[target].iloc[test_rows][scored]
 
     model = clone(estimator if estimator is not None else CausalMMMRegressor())
