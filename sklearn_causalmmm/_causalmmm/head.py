@@ -169,6 +169,70 @@ class _Design:
         return list(self.blocks.values())[-1].stop
 
 
+def solve_nonnegative(gram, rhs, bounded, max_rounds: int = 200):
+    """``argmin x' G x / 2 - rhs' x`` with ``x[bounded] >= 0``, or None.
+
+    Block principal pivoting (Kim and Park's scheme for non-negative least
+    squares) on the normal equations: every round solves the free columns
+    exactly (one sparse LU), then moves every bounded column that went
+    negative to 0 and frees every column at 0 whose gradient asks to grow;
+    when that stops reducing the infeasible count, one column moves at a time
+    (the last one), which cannot cycle. A positive definite ``gram`` (the
+    penalties make it so) has one solution, the same as a general bounded
+    solver's, reached in a few LU solves instead of hundreds of iterations.
+
+    Parameters
+    ----------
+    gram : sparse matrix of shape (n, n)
+        Symmetric positive definite.
+    rhs : ndarray of shape (n,)
+    bounded : ndarray of shape (n,), bool
+        Columns that must be non-negative.
+    max_rounds : int, default=200
+
+    Returns
+    -------
+    ndarray of shape (n,) or None
+        None when the pivoting did not settle within ``max_rounds``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> gram = sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> solve_nonnegative(gram, np.array([-1.0, 3.0]), np.array([True, True]))
+    array([0. , 1.5])
+    """
+    from scipy.sparse.linalg import splu
+
+    gram = sp.csc_matrix(gram)
+    n = gram.shape[0]
+    scale = max(float(np.abs(rhs).max()), 1e-300)
+    at_zero = np.zeros(n, dtype=bool)
+    best, stalled = n + 1, 0
+    for _ in range(max_rounds):
+        free = np.flatnonzero(~at_zero)
+        x = np.zeros(n)
+        if len(free):
+            x[free] = splu(gram[free][:, free].tocsc()).solve(rhs[free])
+        gradient = rhs - gram @ x  # > 0: growing the column lowers the loss
+        negative = bounded & ~at_zero & (x < 0.0)
+        grows = at_zero & (gradient > 1e-10 * scale)
+        infeasible = negative | grows
+        count = int(infeasible.sum())
+        if count == 0:
+            return x
+        if count < best:
+            best, stalled = count, 0
+        else:
+            stalled += 1
+        if stalled >= 3:
+            last = np.flatnonzero(infeasible)[-1]
+            infeasible = np.zeros(n, dtype=bool)
+            infeasible[last] = True
+        at_zero ^= infeasible
+    return None
+
+
 class TargetHead:
     """Penalised least squares of the scaled target on baseline and responses.
 
@@ -327,6 +391,7 @@ class TargetHead:
             )
             matrix = sp.vstack([matrix, sp.csr_matrix(lift_rows)]).tocsr()
             target = np.concatenate([target, lifts])
+        rhs = np.concatenate([target, np.zeros(len(penalised))])
         augmented = sp.vstack(
             [
                 matrix,
@@ -339,14 +404,17 @@ class TargetHead:
                 ),
             ]
         ).tocsr()
-        solution = lsq_linear(
-            augmented,
-            np.concatenate([target, np.zeros(len(penalised))]),
-            bounds=(lower, np.full(design.n_columns, np.inf)),
-            lsmr_tol="auto",
-            max_iter=500,
-        )
-        self.coef_ = solution.x
+        gram = (augmented.T @ augmented).tocsc()
+        coef = solve_nonnegative(gram, augmented.T @ rhs, lower == 0.0)
+        if coef is None:  # pivoting did not settle: the general solver
+            coef = lsq_linear(
+                augmented,
+                rhs,
+                bounds=(lower, np.full(design.n_columns, np.inf)),
+                lsmr_tol="auto",
+                max_iter=500,
+            ).x
+        self.coef_ = coef
         self.design_ = design
         self.noise_ = noise
         self._gram = (matrix.T @ matrix).tocsc() + sp.diags(penalty)
