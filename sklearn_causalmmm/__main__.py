@@ -754,8 +754,12 @@ def build_parser() -> argparse.ArgumentParser:
             "saturation, known in a plan",
         ),
     ):
+        # the estimators' parameter names work too (--funnel-columns, ...)
+        parameter = {"media": "media", "funnel": "funnel", "controls": "control"}[role]
         fit.add_argument(
             f"--{role}",
+            f"--{parameter}-columns",
+            dest=role,
             type=_names,
             action="extend",
             metavar="A,B,...",

@@ -630,3 +630,26 @@ def test_optimize_keeps_fixed_channels_and_caps_spend(fitted, frame, tmp_path, c
     # a constraint naming a column that is not spend is refused
     assert main([*args[:6], "--fixed", "pv"]) == 1
     assert "--fixed or --costs name(s) ['pv']" in capsys.readouterr().err
+
+
+def test_role_options_also_take_the_estimators_parameter_names():
+    from sklearn_causalmmm.__main__ import build_parser
+
+    parser = build_parser()
+    short = parser.parse_args(
+        ["fit", "x.csv", "--funnel", "pv", "--controls", "price", "--media", "tv"]
+    )
+    long = parser.parse_args(
+        [
+            "fit",
+            "x.csv",
+            "--funnel-columns",
+            "pv",
+            "--control-columns",
+            "price",
+            "--media-columns",
+            "tv",
+        ]
+    )
+    assert (short.media, short.funnel, short.controls) == (["tv"], ["pv"], ["price"])
+    assert (long.media, long.funnel, long.controls) == (["tv"], ["pv"], ["price"])
