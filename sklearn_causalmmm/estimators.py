@@ -113,6 +113,24 @@ def _is_role_list(value) -> bool:
     )
 
 
+#: The discoverer's graph source when the encoder's pooled graph wins on
+#: held-out steps: its logarithmic pool with the shops' Granger graph.
+_ENCODER_AND_GRANGER = "encoder+partial_granger"
+
+
+def _log_pool(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Equal-weight logarithmic pool of two graphs (zero diagonal)."""
+    from scipy.special import expit, logit
+
+    def clipped(p):
+        return logit(np.clip(p, 1e-6, 1 - 1e-6))
+
+    pooled = expit(0.5 * (clipped(first) + clipped(second)))
+    diagonal = np.arange(pooled.shape[-1])
+    pooled[..., diagonal, diagonal] = 0.0
+    return pooled
+
+
 def _pool_evidence(probabilities, evidence, prior: float) -> np.ndarray:
     """Equal-weight logarithmic pool of edge posteriors and a test's evidence.
 
@@ -624,20 +642,22 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     pooling_ : GraphTypePooling or None
         The fitted pooling component; it also pools new shops' graphs in
         :meth:`predict_graph`.
-    graph_source_ : {"encoder", "partial_granger"}
-        Where ``edge_probabilities_`` come from: ``"encoder"``, the encoder's
-        posteriors after the pooling; ``"partial_granger"``, each shop's
+    graph_source_ : {"encoder+partial_granger", "partial_granger", "encoder"}
+        Where ``edge_probabilities_`` come from: ``"encoder+partial_granger"``,
+        the encoder's posteriors after the pooling, pooled (logarithmic pool,
+        equal weights) with the Granger graph; ``"partial_granger"``, each shop's
         Granger statistics shrunk toward their mean over the shops by how
         much the shops disagree on each edge
         (:class:`~sklearn_causalmmm._causalmmm.selection.GrangerEvidence`).
-        The Granger graph is reported unless the encoder's ranked senders
+        The Granger graph is reported alone unless the encoder's ranked senders
         predict held-out blocks of every shop clearly better (by more than
         two standard errors of the paired per-shop difference of one-step
         ridge VAR errors, see
         :func:`~sklearn_causalmmm._causalmmm.selection.choose_graph_source`;
-        the encoder saw those blocks in training); when the graph-type
-        pooling stands down, the Granger graph is reported. Logged at level
-        INFO. Always ``"encoder"`` with ``pooling=None``.
+        the encoder saw those blocks in training, so even then its graph is
+        hedged with the Granger one); when the graph-type pooling stands down,
+        the Granger graph is reported. Logged at level INFO. ``"encoder"``
+        (its graph alone) only with ``pooling=None``.
     graph_source_errors_ : dict of str to float
         The held-out error of each candidate (empty when there was no
         choice).
@@ -845,12 +865,24 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
                     for name, error in self.graph_source_errors_.items()
                 ),
             )
-        self.graph_source_ = source
         if source == "encoder":
+            # its win is measured on steps it trained on: it is hedged with
+            # the Granger graph (an equal-weight logarithmic pool) rather
+            # than reported alone
+            source = _ENCODER_AND_GRANGER
+        self.graph_source_ = source
+        return self._graphs_of_source(panel, pooled)
+
+    def _graphs_of_source(self, panel: Panel, pooled: np.ndarray) -> np.ndarray:
+        """The graphs of :attr:`graph_source_` for ``panel``'s shops."""
+        if self.graph_source_ == "encoder":
             return pooled
-        return self._force_known(
-            self.granger_evidence_.graphs(panel.values, panel.mask, source)
+        granger = self.granger_evidence_.graphs(
+            panel.values, panel.mask, "partial_granger"
         )
+        if self.graph_source_ == _ENCODER_AND_GRANGER:
+            granger = _log_pool(pooled, granger)
+        return self._force_known(granger)
 
     def _pooling_component(self) -> GraphTypePooling | None:
         if self.pooling is None:
@@ -860,12 +892,9 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         return clone(self.pooling)
 
     def _score_new(self, panel: Panel) -> np.ndarray:
-        source = getattr(self, "graph_source_", "encoder")
-        if source == "encoder":
-            return self._pooled(self._infer_graph(panel))
-        return self._force_known(
-            self.granger_evidence_.graphs(panel.values, panel.mask, source)
-        )
+        if getattr(self, "graph_source_", "encoder") == "partial_granger":
+            return self._graphs_of_source(panel, None)
+        return self._graphs_of_source(panel, self._pooled(self._infer_graph(panel)))
 
     def _pooled(self, encoder_graphs: np.ndarray) -> np.ndarray:
         """Each shop's graph under the fitted pooling (if any)."""

@@ -22,9 +22,15 @@ from sklearn_causalmmm._causalmmm.pooling import type_granger_log_bayes_factors
 from sklearn_causalmmm._causalmmm.training import SHOP_PARAMETER_LR_FACTOR
 from sklearn_causalmmm.base import flatten_off_diagonal, unflatten_off_diagonal
 from sklearn_causalmmm.datasets import make_causal_mmm
-from sklearn_causalmmm.estimators import MIN_UPDATES, Baseline, GraphTypePooling
+from sklearn_causalmmm.estimators import (
+    MIN_UPDATES,
+    Baseline,
+    GraphTypePooling,
+    _log_pool,
+)
 from sklearn_causalmmm.metrics import edge_auroc, heterogeneity_auroc
 from sklearn_causalmmm.model_selection import PanelTimeSplit
+from sklearn_causalmmm.panel import to_panel
 from sklearn_causalmmm.utils.validation import validate_params
 
 TINY = dict(hidden=8, max_epochs=2, n_lags=1, horizon=2, validation_fraction=0.0)
@@ -132,16 +138,21 @@ def test_graph_types_pool_shops_that_share_a_structure(structure):
     pooled = edge_auroc(data.adjacency, discoverer.edge_probabilities_)
     own = edge_auroc(data.adjacency, discoverer.encoder_edge_probabilities_)
     assert 1.0 - pooled < 0.5 * (1.0 - own)  # measured 1.000 against 0.994
-    # the reported graphs are the fitted pooling's posterior of the encoder's:
-    # with graph types, it predicts held-out steps better than the Granger graph
-    assert discoverer.graph_source_ == "encoder"
+    # with graph types the pooled encoder predicts held-out steps better than
+    # the Granger graph, so the reported graphs are the fitted pooling's
+    # posterior of the encoder's, pooled with the Granger graph
+    assert discoverer.graph_source_ == "encoder+partial_granger"
+    types_posterior = unflatten_off_diagonal(
+        discoverer.pooling_.mixture_.posterior(
+            flatten_off_diagonal(discoverer.encoder_edge_probabilities_)
+        )
+    )
+    panel = to_panel(_nodes(data), default_role="auto")
+    granger = discoverer.granger_evidence_.graphs(
+        panel.values, panel.mask, "partial_granger"
+    )
     np.testing.assert_allclose(
-        discoverer.edge_probabilities_,
-        unflatten_off_diagonal(
-            discoverer.pooling_.mixture_.posterior(
-                flatten_off_diagonal(discoverer.encoder_edge_probabilities_)
-            )
-        ),
+        discoverer.edge_probabilities_, _log_pool(types_posterior, granger)
     )
     # a shop's own evidence counts for less than its types': weight 0 reports
     # the types' graphs, and the default lies between them and full weight
@@ -151,7 +162,7 @@ def test_graph_types_pool_shops_that_share_a_structure(structure):
     for weight in (0.0, 1.0):
         mixture.shop_evidence_weight = weight
         by_weight[weight] = mixture.posterior(rows)
-    pooled_rows = flatten_off_diagonal(discoverer.edge_probabilities_)
+    pooled_rows = flatten_off_diagonal(types_posterior)
     low = np.minimum(by_weight[0.0], by_weight[1.0]) - 1e-9
     high = np.maximum(by_weight[0.0], by_weight[1.0]) + 1e-9
     assert np.all((pooled_rows >= low) & (pooled_rows <= high))
