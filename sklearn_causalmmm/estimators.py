@@ -1319,7 +1319,6 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
 
     def _fit_panel(self, panel: Panel, rng) -> None:
         validate_params(self)
-        self._pooled_graph = False
         _warn_constant_target(panel)
         self.node_roles_ = self._model_roles(panel)
         self._scale = panel.scale.astype(np.float64)
@@ -1383,7 +1382,6 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             scaled, train, shop_scale, pool=True
         )
         self.funnel_blend_ = dict.fromkeys(self.funnel_heads_, 0.0)
-        self._pooled_graph = True
         networked = panel.n_shops >= _MIN_SHOPS_FOR_NETWORK
         if not networked:
             logger.info(
@@ -1655,11 +1653,15 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         head's baseline), planned drivers as given.
         """
         network = self._network_history(history, rows)
-        if graphs is None and getattr(self, "_pooled_graph", False):
-            # one learned graph for every part of the forecast: the network
-            # reads the pooled edges too, so an override of them
-            # (predict(edge_probabilities=...)) changes exactly what it names
-            graphs = self.edge_probabilities_[rows].astype(np.float32)
+        encoder = getattr(self, "encoder_edge_probabilities_", None)
+        if graphs is not None and encoder is not None:
+            # the network reads the encoder's graph, which the reported one
+            # pools with the linear fit's evidence: where a given graph keeps
+            # an edge as learned, the network keeps its own view of it, so
+            # predict(edge_probabilities=edge_probabilities_) is predict()
+            graphs = np.asarray(graphs, dtype=np.float64)
+            kept = np.isclose(graphs, self.edge_probabilities_[rows], rtol=0, atol=1e-6)
+            graphs = np.where(kept, encoder[rows], graphs).astype(np.float32)
         scale = torch.as_tensor(self._network_scale[rows], dtype=torch.float32)
         past = network[..., :start]
         if start == 0:
