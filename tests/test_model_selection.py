@@ -156,11 +156,12 @@ def test_grid_search_on_a_dask_cluster_matches_the_local_search():
         ).fit(X, y)
 
     local = search()
-    # worker threads keep the test fast; a real cluster runs worker processes
-    # (the estimators pickle, see test_estimators.py)
+    # worker processes, as on a real cluster (the estimators pickle, see
+    # test_estimators.py): fits in threads of one process would share torch's
+    # global random generator and thread settings
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster),
         joblib.parallel_config(backend="dask"),
