@@ -214,7 +214,8 @@ def render(results: dict) -> str:
         "Granger statistic averaged over all shops). `encoder` is the "
         "discoverer's encoder before pooling, from the same fit; `source` the "
         "graph the discoverer reported, chosen by held-out one-step error "
-        "(`encoder`: the encoder pooled with its graph types; "
+        "(`encoder+partial_granger`: the encoder pooled with its graph types, "
+        "which predicted held-out steps better, pooled with the Granger graph; "
         "`partial_granger`: the shops' Granger statistics partly pooled by "
         "their heterogeneity); the next column scores the discoverer's three "
         "Granger estimates (lags chosen from the data).",
