@@ -118,14 +118,24 @@ def _is_role_list(value) -> bool:
 _ENCODER_AND_GRANGER = "encoder+partial_granger"
 
 
-def _log_pool(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Equal-weight logarithmic pool of two graphs (zero diagonal)."""
+def _pool_logits(first, second) -> np.ndarray:
+    """Equal-weight logarithmic pool of two log-odds, each bounded to
+    probabilities in [1e-6, 1 - 1e-6]."""
     from scipy.special import expit, logit
 
-    def clipped(p):
-        return logit(np.clip(p, 1e-6, 1 - 1e-6))
+    bound = logit(1.0 - 1e-6)
+    return expit(0.5 * (np.clip(first, -bound, bound) + np.clip(second, -bound, bound)))
 
-    pooled = expit(0.5 * (clipped(first) + clipped(second)))
+
+def _logit(probabilities) -> np.ndarray:
+    from scipy.special import logit
+
+    return logit(np.clip(probabilities, 1e-6, 1 - 1e-6))
+
+
+def _log_pool(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Equal-weight logarithmic pool of two graphs (zero diagonal)."""
+    pooled = _pool_logits(_logit(first), _logit(second))
     diagonal = np.arange(pooled.shape[-1])
     pooled[..., diagonal, diagonal] = 0.0
     return pooled
@@ -138,12 +148,9 @@ def _pool_evidence(probabilities, evidence, prior: float) -> np.ndarray:
     ``(n_nodes,)`` (0 leaves a node's edge at the pool of its posterior and the
     prior).
     """
-    from scipy.special import expit, logit
+    from scipy.special import logit
 
-    bound = logit(1.0 - 1e-6)
-    encoder = np.clip(logit(np.clip(probabilities, 1e-6, 1 - 1e-6)), -bound, bound)
-    test = np.clip(logit(prior) + evidence, -bound, bound)
-    return expit(0.5 * (encoder + test[None]))
+    return _pool_logits(_logit(probabilities), (logit(prior) + evidence)[None])
 
 
 #: Columns of a lift-test table (``shop`` optional).
@@ -1315,6 +1322,11 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         """Nodes a plan gives: media and controls (funnel nodes are forecast)."""
         return torch.tensor([role in ("media", "control") for role in self.node_roles_])
 
+    def _given(self, plan_shape) -> np.ndarray:
+        """Which drivers of a plan ``(n_shops, d - 1, n_steps)`` are given, as a
+        real plan gives them (media and controls; funnel nodes forecast)."""
+        return np.broadcast_to(self._known_nodes().numpy()[None, :-1, None], plan_shape)
+
     # -- fit ------------------------------------------------------------------
 
     def _fit_panel(self, panel: Panel, rng) -> None:
@@ -1398,9 +1410,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             # and the heads did not fit (funnel nodes forecast, as in a plan),
             # then refit the head on every step
             plan = panel.values[:, :-1, n_train:]
-            given = np.broadcast_to(
-                self._known_nodes().numpy()[None, :-1, None], plan.shape
-            )
+            given = self._given(plan.shape)
             shops = np.arange(panel.n_shops)
             with torch.no_grad(), small_ops():
                 parts = self._target_parts(panel, plan, n_train, shops, given)
@@ -1471,11 +1481,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     def _funnel_forecasts(self, history, drivers, start, rows, graphs=None, gains=None):
         """Each funnel head's forecast over the plan, raw units ``{node: (n, T)}``."""
         window, grid = self._head_window(history, drivers, start, rows)
-        probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
-        shop_gains = self.edge_gains_[rows] if gains is None else gains
         forecasts = {}
         for f, head in self.funnel_heads_.items():
-            gates = probabilities[:, :, f] * shop_gains[:, :, f]
+            probabilities, shop_gains = self._edges_into(f, rows, graphs, gains)
+            gates = probabilities * shop_gains
             base, responses = self._head_parts(head, window, grid, gates, rows)
             scale = torch.as_tensor(self._scale[rows, f][:, None])
             forecasts[f] = (base + responses)[:, start:] * scale
@@ -1505,30 +1514,25 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         """Per funnel node, the weight of its head against the network on the
         validation tail (quarters; ties: the network alone)."""
         forecasts = self._funnel_forecasts(panel, drivers, n_train, rows)
-        mask = panel.mask[:, n_train:]
-        if panel.observed is not None:
-            observed = panel.observed[:, :, n_train:]
         blend = {}
         for f, head_forecast in forecasts.items():
-            truth = panel.values[:, f, n_train:]
-            weight = mask if panel.observed is None else observed[:, f]
-            errors = {
-                w: float(
-                    (
-                        weight
-                        * (
-                            (
-                                w * head_forecast.numpy()
-                                + (1 - w) * drivers[:, f].numpy()
-                            )
-                            - truth
-                        )
-                        ** 2
-                    ).sum()
-                )
-                for w in (0.0, 0.25, 0.5, 0.75, 1.0)
-            }
-            blend[f] = min(errors, key=lambda w: (round(errors[w], 10), w))
+            network = drivers[:, f].numpy()
+            observed = (
+                panel.mask[:, n_train:]
+                if panel.observed is None
+                else panel.observed[:, f, n_train:]
+            )
+            # the network as the blend's "baseline", the head as its "linear"
+            # estimate, no third one
+            choice = TargetBlend.choose(
+                panel.values[:, f, n_train:],
+                network,
+                head_forecast.numpy(),
+                np.zeros_like(network),
+                observed,
+                with_network=False,
+            )
+            blend[f] = choice.linear
         return blend
 
     def _part_lifts(self, panel: Panel) -> np.ndarray:
@@ -1542,9 +1546,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             changed[:, test.node] += (
                 test.change[:, None] * self._scale[rows, test.node][:, None]
             )
-            given = np.broadcast_to(
-                self._known_nodes().numpy()[None, :-1, None], window.shape
-            )
+            given = self._given(window.shape)
             with torch.no_grad(), small_ops():
                 before, after = (
                     self._target_parts(
@@ -1578,9 +1580,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         """Errors (scaled units) of the forecast of the steps after ``n_train``,
         the plan's funnel nodes forecast as in a real plan."""
         plan = panel.values[:, :-1, n_train:]
-        given = np.broadcast_to(
-            self._known_nodes().numpy()[None, :-1, None], plan.shape
-        )
+        given = self._given(plan.shape)
         with torch.no_grad(), small_ops():
             nodes = self._forecast_nodes(
                 panel, plan, given, n_train, np.arange(panel.n_shops)
@@ -1732,7 +1732,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             history, drivers, start, rows, given, graphs, gains
         )
         window, grid = self._head_window(history, drivers, start, rows)
-        probabilities, shop_gains = self._target_edges(rows, graphs, gains)
+        probabilities, shop_gains = self._edges_into(-1, rows, graphs, gains)
         gates = probabilities * shop_gains
         base, responses = self._head_parts(self.head_, window, grid, gates, rows)
         network_base, _ = self._head_parts(self.network_head_, window, grid, shops=rows)
@@ -1751,11 +1751,12 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         grid = extend_grid(history.time_index, start + n_plan)
         return torch.cat([past, future], -1), grid
 
-    def _target_edges(self, rows, graphs=None, gains=None):
-        """Each shop's edge probabilities and gains into the target ``(n, d)``."""
+    def _edges_into(self, node: int, rows, graphs=None, gains=None):
+        """Each shop's edge probabilities and gains into ``node`` ``(n, d)``
+        (the learned ones, or ``graphs`` and ``gains`` of those shops)."""
         probabilities = self.edge_probabilities_[rows] if graphs is None else graphs
         shop_gains = self.edge_gains_[rows] if gains is None else gains
-        return probabilities[:, :, -1], shop_gains[:, :, -1]
+        return probabilities[:, :, node], shop_gains[:, :, node]
 
     def _forecast_nodes(
         self, history, plan_values, given, start, rows, graphs=None, gains=None
@@ -2008,7 +2009,7 @@ default=None
                 draws = np.repeat(network.numpy()[None], n_samples, axis=0)
             else:
                 window, _ = self._head_window(history, drivers, start, rows)
-                probabilities, gains = self._target_edges(rows)
+                probabilities, gains = self._edges_into(-1, rows)
                 responses = self.head_.sample_responses(
                     window.numpy(), probabilities, gains, n_samples, rng
                 )[..., start:]
