@@ -805,31 +805,6 @@ def weekly():
     )
 
 
-def _true_lift(data, channel: int, window: slice, extra_spend: float) -> float:
-    spend = data.spend.copy()
-    spend[:, channel, window] += extra_spend
-    return float((data.simulate(spend).y - data.y)[:, window].sum())
-
-
-def _lift_table(data, rows):
-    """Lift tests of the weekly panel: (channel, measured lift, its error)."""
-    table = []
-    for channel, lift, error in rows:
-        extra = float(data.spend[:, channel].mean())
-        table.append(
-            {
-                "channel": channel,  # a position: X is a numpy array
-                "start": 50,
-                "end": 57,
-                # the change in impressions a change in spend buys
-                "spend_change": extra * 1000.0 / data.costs[channel],
-                "lift": lift,
-                "lift_se": error,
-            }
-        )
-    return pd.DataFrame(table)
-
-
 def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
     data = weekly
     roles = dict(
@@ -837,28 +812,23 @@ def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
         control_columns=list(data.control_columns),
     )
     settings = dict(hidden=8, max_epochs=3, n_lags=1, random_state=0, **roles)
-    window = slice(50, 58)
-    truth = [
-        _true_lift(data, k, window, float(data.spend[:, k].mean())) for k in range(3)
-    ]
     # huge standard errors: the tests change nothing, and the report shows what
     # the uncalibrated model says
-    vague = _lift_table(data, [(k, truth[k], 1e12) for k in range(3)])
+    vague = data.lift_tests(50, 57, lift_se=1e12).iloc[:3]
+    truth = vague["lift"].to_numpy()
     before = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=vague)
     plain = CausalMMMRegressor(**settings).fit(data.X, data.y)
     np.testing.assert_allclose(
         before.predict(data.X[..., 60:]), plain.predict(data.X[..., 60:]), rtol=1e-4
     )
-    errors = np.abs(before.lift_tests_["model_lift"] - np.array(truth))
+    errors = np.abs(before.lift_tests_["model_lift"].to_numpy() - truth)
     tested = int(np.argmax(errors / np.abs(truth)))  # the one it gets most wrong
     # one precise test of that channel, the others still vague
-    rows = [
-        (k, truth[k], 1e12 if k != tested else 0.05 * abs(truth[k])) for k in range(3)
-    ]
-    after = CausalMMMRegressor(**settings).fit(
-        data.X, data.y, lift_tests=_lift_table(data, rows)
+    precise = vague.assign(
+        lift_se=np.where(vague.index == tested, 0.05 * np.abs(truth), 1e12)
     )
-    errors_after = np.abs(after.lift_tests_["model_lift"] - np.array(truth))
+    after = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=precise)
+    errors_after = np.abs(after.lift_tests_["model_lift"].to_numpy() - truth)
     assert errors_after[tested] <= 0.5 * errors[tested]
     others = [k for k in range(3) if k != tested]
     assert np.all(
@@ -869,7 +839,7 @@ def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
 
 def test_lift_tests_are_checked_naming_the_row(weekly):
     data = weekly
-    table = _lift_table(data, [(0, 1.0, 1.0)])
+    table = data.lift_tests(50, 57, lift_se=1.0).iloc[:1]
     model = CausalMMMRegressor(
         hidden=4,
         max_epochs=1,
