@@ -148,7 +148,10 @@ class _SyncTrainLoss(Callback):
     def on_epoch_end(self, net, **kwargs):
         if "train_loss" not in net.history[-1]:
             return
-        loss = torch.tensor([net.history[-1, "train_loss"]], dtype=torch.float64)
+        # on the net's device: NCCL reduces only CUDA tensors
+        loss = torch.tensor(
+            [net.history[-1, "train_loss"]], dtype=torch.float64, device=net.device
+        )
         dist.all_reduce(loss)
         net.history.record("train_loss", float(loss) / dist.get_world_size())
 
@@ -262,8 +265,10 @@ class DataParallelPanelNet(PanelNet):
         # DistributedDataParallel averages the ranks' gradients; weighting
         # each rank's mean by its share of the step's shops makes the average
         # the gradient of the mean over all of them, even when shares differ.
-        n_rank = torch.tensor([len(X["shops"])], dtype=torch.float64)
+        n_rank = torch.tensor(
+            [len(X["shops"])], dtype=torch.float64, device=loss.device
+        )
         n_step = n_rank.clone()
         dist.all_reduce(n_step)
         weight = self._parallel["world_size"] * n_rank / n_step
-        return loss * weight.to(loss.dtype).to(loss.device)
+        return loss * weight.to(loss.dtype)

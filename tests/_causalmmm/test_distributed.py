@@ -1,6 +1,7 @@
 """Data-parallel training: two gloo processes fit what one process fits."""
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from sklearn_causalmmm._causalmmm.distributed import (
     ShardBatchSampler,
     data_parallel_world,
 )
+from sklearn_causalmmm.datasets import make_causal_mmm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +31,7 @@ gloo = pytest.mark.skipif(
 # the data-parallel arithmetic (sharding, loss weights, gradient averaging).
 WORKER = textwrap.dedent(
     """
+    import pickle
     import sys
     from datetime import timedelta
 
@@ -82,6 +85,7 @@ WORKER = textwrap.dedent(
             **gradients,
             **{"weight." + k: v.detach().numpy() for k, v in weights},
         )
+        return model
 
     if rank == 0:
         fit("single")
@@ -92,8 +96,11 @@ WORKER = textwrap.dedent(
         world_size=2,
         timeout=timedelta(seconds=60),
     )
-    fit(f"rank{rank}")
+    model = fit(f"rank{rank}")
     dist.destroy_process_group()
+    if rank == 0:
+        with open(f"{out}/rank0.pkl", "wb") as file:
+            pickle.dump(model, file)
     """
 )
 
@@ -161,6 +168,14 @@ def test_two_gloo_processes_fit_what_one_process_fits(tmp_path):
     # both ranks end with one model, bit for bit
     for key in weights + ["forecast"]:
         np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=key)
+    # the fitted model holds no process group: it loads and forecasts alone
+    with open(tmp_path / "rank0.pkl", "rb") as file:
+        model = pickle.load(file)
+    data = make_causal_mmm(
+        n_shops=9, n_channels=4, n_funnel=1, n_steps=40, random_state=0
+    )
+    forecast = model.predict(data.X[..., 38:], context=data.context)
+    np.testing.assert_array_equal(forecast, ranks[0]["forecast"])
     # two epochs moved the shops' edge gains away from their initial zeros
     assert np.abs(single["weight.shop_log_gains"]).max() > 1e-4
 
