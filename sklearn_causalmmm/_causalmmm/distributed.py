@@ -218,8 +218,6 @@ class DataParallelPanelNet(PanelNet):
                 # an encoder trained on random graphs first, or a graph that
                 # is all known, leaves parameters without a gradient
                 find_unused_parameters=True,
-                # the module's buffers are constants, equal on every rank
-                broadcast_buffers=False,
             ),
             "order": torch.Generator().manual_seed(self.shard_seed),
         }
