@@ -180,6 +180,43 @@ class _Replica(nn.Module):
         return outputs, [p.reshape(-1)[0] * 1.0 for p in read]
 
 
+def _check_same_fit(net, X, epochs) -> None:
+    """Raise on every rank if the ranks were not given the same fit.
+
+    A rank that read only its own shops, or got another ``random_state`` or
+    ``batch_size``, would otherwise train on overlapping, wrongly weighted
+    mini-batches without any error.
+    """
+    values = np.asarray(X["values"], dtype=np.float64)
+    facts = {
+        "shops": values.shape[0],
+        "nodes": values.shape[1],
+        "steps": values.shape[2],
+        "sum of the scaled values": float(np.nansum(values)),
+        "observed steps": float(np.sum(X["mask"])),
+        "seed drawn from random_state": net.shard_seed,
+        "batch_size": net.batch_size,
+        "max_epochs": net.max_epochs if epochs is None else epochs,
+    }
+    device = getattr(net, "device", "cpu")
+    mine = torch.tensor(list(facts.values()), dtype=torch.float64, device=device)
+    low, high = mine.clone(), mine.clone()
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    differ = [
+        f"{name} ({lo:g} to {hi:g})"
+        for name, lo, hi in zip(facts, low.tolist(), high.tolist(), strict=True)
+        if lo != hi
+    ]
+    if differ:
+        raise ValueError(
+            f"the {dist.get_world_size()} processes of the data-parallel fit were "
+            f"given different fits: {', '.join(differ)} differ. Every process "
+            "must fit the whole panel with the same parameters (random_state "
+            "included); each trains on its own share of every mini-batch."
+        )
+
+
 class DataParallelPanelNet(PanelNet):
     """:class:`PanelNet` training with ``DistributedDataParallel`` on its rank's shops.
 
@@ -210,6 +247,7 @@ class DataParallelPanelNet(PanelNet):
                 "processes; call torch.distributed.init_process_group first."
             )
         rank, world_size = world
+        _check_same_fit(self, X, epochs)
         self._parallel = {
             "rank": rank,
             "world_size": world_size,

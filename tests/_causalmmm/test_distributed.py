@@ -64,7 +64,7 @@ WORKER = textwrap.dedent(
         n_shops=9, n_channels=4, n_funnel=1, n_steps=40, random_state=0
     )
 
-    def fit(name):
+    def fit(name, random_state=0):
         gradients.clear()
         model = CausalMMMRegressor(
             hidden=8,
@@ -74,7 +74,7 @@ WORKER = textwrap.dedent(
             batch_size=9,  # shops per step over both processes: 5 and 4
             edge_gain_scale=0.5,
             validation_fraction=0.2,
-            random_state=0,
+            random_state=random_state,
         ).fit(data.X[..., :38], data.y[:, :38], context=data.context)
         weights = model.model_.state_dict().items()
         np.savez(
@@ -97,6 +97,11 @@ WORKER = textwrap.dedent(
         timeout=timedelta(seconds=60),
     )
     model = fit(f"rank{rank}")
+    try:  # ranks that disagree fail together, rather than train apart
+        fit("mismatch", random_state=rank)
+    except ValueError as error:
+        with open(f"{out}/error{rank}.txt", "w") as file:
+            file.write(str(error))
     dist.destroy_process_group()
     if rank == 0:
         with open(f"{out}/rank0.pkl", "wb") as file:
@@ -168,6 +173,9 @@ def test_two_gloo_processes_fit_what_one_process_fits(tmp_path):
     # both ranks end with one model, bit for bit
     for key in weights + ["forecast"]:
         np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=key)
+    for rank in (0, 1):
+        error = (tmp_path / f"error{rank}.txt").read_text()
+        assert "seed drawn from random_state" in error and "sum of" not in error
     # the fitted model holds no process group: it loads and forecasts alone
     with open(tmp_path / "rank0.pkl", "rb") as file:
         model = pickle.load(file)
