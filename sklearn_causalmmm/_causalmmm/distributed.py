@@ -26,7 +26,7 @@ of each epoch, so that a schedule that monitors it agrees too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
@@ -187,17 +187,18 @@ def _check_same_fit(net, X, epochs) -> None:
     ``batch_size``, would otherwise train on overlapping, wrongly weighted
     mini-batches without any error.
     """
-    values = np.asarray(X["values"], dtype=np.float64)
-    facts = {
-        "shops": values.shape[0],
-        "nodes": values.shape[1],
-        "steps": values.shape[2],
-        "sum of the scaled values": float(np.nansum(values)),
-        "observed steps": float(np.sum(X["mask"])),
-        "seed drawn from random_state": net.shard_seed,
-        "batch_size": net.batch_size,
-        "max_epochs": net.max_epochs if epochs is None else epochs,
-    }
+    facts = {"shops": len(X["shops"]) if isinstance(X, Mapping) else len(X)}
+    if isinstance(X, Mapping) and "values" in X:
+        values = X["values"]
+        facts["nodes"], facts["steps"] = values.shape[1], values.shape[2]
+        # shop by shop: no float64 copy of the whole panel
+        facts["sum of the scaled values"] = sum(
+            float(np.nansum(shop, dtype=np.float64)) for shop in values
+        )
+        facts["observed steps"] = float(np.sum(X["mask"]))
+    facts["seed drawn from random_state"] = net.shard_seed
+    facts["batch_size"] = net.batch_size
+    facts["max_epochs"] = net.max_epochs if epochs is None else epochs
     device = getattr(net, "device", "cpu")
     mine = torch.tensor(list(facts.values()), dtype=torch.float64, device=device)
     low, high = mine.clone(), mine.clone()
