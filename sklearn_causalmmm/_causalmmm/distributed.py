@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from skorch.callbacks import Callback
+from skorch.dataset import get_len
 from skorch.utils import to_tensor
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -159,11 +160,12 @@ class _SyncTrainLoss(Callback):
 class _Replica(nn.Module):
     """The module ``DistributedDataParallel`` wraps: the network and its loss terms.
 
-    ``DistributedDataParallel`` averages the gradient of a parameter only if
-    it finds the parameter in the graph of ``forward``'s outputs. The loss
+    With ``find_unused_parameters``, ``DistributedDataParallel`` takes a
+    parameter it does not find in the graph of ``forward``'s outputs as
+    unused, and a gradient that reaches it later fails the step. The loss
     also reads some parameters directly (a learned noise variance, the shops'
-    edge gains in their prior), so ``forward`` returns a scalar read from each
-    of those, unused by the loss, to mark them.
+    edge gains in their prior), so ``forward`` also returns a scalar read
+    from each of those, unused by the loss, to mark them.
     """
 
     def __init__(self, panel_module: nn.Module, learned_variance: bool) -> None:
@@ -187,7 +189,7 @@ def _check_same_fit(net, X, epochs) -> None:
     ``batch_size``, would otherwise train on overlapping, wrongly weighted
     mini-batches without any error.
     """
-    facts = {"shops": len(X["shops"]) if isinstance(X, Mapping) else len(X)}
+    facts = {"shops": get_len(X)}
     if isinstance(X, Mapping) and "values" in X:
         values = X["values"]
         facts["nodes"], facts["steps"] = values.shape[1], values.shape[2]
