@@ -82,7 +82,8 @@ def resample_blocks(
     -------
     values : ndarray of shape (n_shops, n_nodes, n_new_steps)
         Every shop's blocks, one masked step before each, aligned to end on
-        the last step (shops with fewer are padded at the start, masked).
+        the last step (shops with fewer are padded at the start, masked);
+        at least ``n_steps`` steps.
         A masked step repeats the value of the step after it, so that a
         reader of the raw series (the encoder) sees no artificial spike.
     mask : ndarray of shape (n_shops, n_new_steps), bool
@@ -135,7 +136,9 @@ def resample_blocks(
             kept.append(np.concatenate([[False], mask[shop, steps]]))
         indices.append(np.concatenate(index))
         masks.append(np.concatenate(kept))
-    n_new = max(len(index) for index in indices)
+    # never shorter than the input: a reader of the last window (the encoder)
+    # needs as many steps as it was given
+    n_new = max(n_steps, *(len(index) for index in indices))
     new_values = np.empty((*values.shape[:2], n_new), dtype=values.dtype)
     new_mask = np.zeros((n_shops, n_new), dtype=bool)
     for shop, (index, kept) in enumerate(zip(indices, masks, strict=True)):

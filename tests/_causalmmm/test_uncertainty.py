@@ -139,3 +139,14 @@ def test_shops_too_short_for_a_block_are_kept_as_they_are(n_lags):
     )
     assert new_mask[1].sum() == 1 and new_values[1, 0, -1] == 5.0
     assert valid_windows(new_mask, n_lags)[0].sum() == 6 - n_lags
+
+
+def test_a_draw_is_never_shorter_than_the_series():
+    # every shop observed on a short span only: the draw keeps the grid's
+    # length, for a reader of the last n_steps (the encoder)
+    values = np.random.RandomState(0).randn(2, 2, 30)
+    mask = np.zeros((2, 30), bool)
+    mask[:, 20:] = True
+    new_values, new_mask = resample_blocks(values, mask, 1, np.random.RandomState(0))
+    assert new_values.shape == (2, 2, 30) and new_mask[:, -1].all()
+    assert valid_windows(new_mask, 1).sum(axis=1).tolist() == [9, 9]
