@@ -192,14 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "n_shops": args.shops,
         "machine": machine(),
-        "rows": [],
+        "rows": previous.get("rows", [])
+        if previous.get("n_shops") == args.shops
+        else [],
         "timing": previous.get("timing"),
         "notes": args.notes or previous.get("notes"),
     }
     for family in args.families.split(","):
         for n_steps in lengths:
             row = run(family, args.shops, n_steps, 0)
-            results["rows"].append(row)
+            # a rerun of a panel (family and shape) replaces its row
+            results["rows"] = [
+                old
+                for old in results["rows"]
+                if (old["family"], old["shape"]) != (row["family"], row["shape"])
+            ] + [row]
             print(json.dumps(row), flush=True)
             output.write_text(json.dumps(results, indent=1) + "\n")
     if args.timing:

@@ -672,6 +672,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         it on the log-odds scale); known edges and the diagonal have
         zero-width intervals. An interval is the spread of the estimate, not
         a probability that the edge exists.
+    encoder_edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
+        The encoder's posterior of each shop, before pooling.
     pooling_ : GraphTypePooling or None
         The fitted pooling component; it also pools new shops' graphs in
         :meth:`predict_graph`.
