@@ -982,17 +982,17 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         """Edge intervals ``(2, n_shops, d, d)`` for the shops in X.
 
         The counterpart of :attr:`edge_intervals_` for new shops, as
-        :meth:`predict_graph` is of ``edge_probabilities_``: the shops'
+        ``predict_graph`` is of ``edge_probabilities_``: the shops'
         series are resampled in blocks of time and their graphs re-read with
         the fitted model (encoder, graph types and the panel's Granger
         statistics held as fitted), ``n_interval_replicates`` times, at
         ``interval_coverage``. The draws are fixed by ``random_state``.
-        Each interval contains :meth:`predict_graph`'s probability.
+        Each interval contains ``predict_graph``'s probability.
 
         Parameters
         ----------
         X, context, y
-            As in :meth:`predict_graph`.
+            As in ``predict_graph``.
 
         Returns
         -------
