@@ -127,15 +127,17 @@ def resample_blocks(
         n_blocks = -(-n_rows // length)
         # first row of each block, uniform over the blocks inside the span
         starts = rng.randint(first + n_lags, last - length + 2, size=n_blocks)
-        sizes = np.full(n_blocks, length)
-        sizes[-1] = n_rows - length * (n_blocks - 1)
-        index, kept = [], []
-        for start, size in zip(starts, sizes, strict=True):
-            steps = np.arange(start - n_lags, start + size)
-            index.append(np.concatenate([[steps[0]], steps]))
-            kept.append(np.concatenate([[False], mask[shop, steps]]))
-        indices.append(np.concatenate(index))
-        masks.append(np.concatenate(kept))
+        # one row per block: the masked step (a copy of the block's first
+        # step), the lags before the block's first row, then its rows
+        steps = starts[:, None] - n_lags + np.arange(n_lags + length)[None]
+        index = np.concatenate([steps[:, :1], steps], axis=1)
+        kept = np.concatenate(
+            [np.zeros((n_blocks, 1), bool), mask[shop, steps]], axis=1
+        )
+        # the last block keeps only the rows left to draw
+        end = index.size - (length * n_blocks - n_rows)
+        indices.append(index.reshape(-1)[:end])
+        masks.append(kept.reshape(-1)[:end])
     # never shorter than the input: a reader of the last window (the encoder)
     # needs as many steps as it was given
     n_new = max(n_steps, *(len(index) for index in indices))
