@@ -1106,3 +1106,49 @@ def test_correct_known_edges_do_not_cost_the_other_edges(structure):
         )
 
     assert rest(known.edge_probabilities_) >= rest(learned.edge_probabilities_) - 0.01
+
+
+# -- edge intervals ------------------------------------------------------------
+
+
+def test_edge_intervals_contain_the_estimate_and_are_fixed_by_random_state(panel):
+    X = _nodes(panel)
+    params = dict(TINY, n_interval_replicates=10, required_edges=[(0, -1)])
+    first = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    second = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    lower, upper = first.edge_intervals_
+    point = first.edge_probabilities_
+    assert first.edge_intervals_.shape == (2, *point.shape)
+    assert (lower <= point).all() and (point <= upper).all()
+    assert (upper - lower).max() > 0.01
+    # the diagonal and a known edge are exact
+    diagonal = np.arange(point.shape[-1])
+    assert (first.edge_intervals_[:, :, diagonal, diagonal] == 0).all()
+    assert (first.edge_intervals_[:, :, 0, -1] == 1).all()
+    np.testing.assert_array_equal(first.edge_intervals_, second.edge_intervals_)
+    # the intervals' draws come after the point estimate's: it is unchanged
+    without = CausalGraphDiscoverer(**{**params, "n_interval_replicates": 0})
+    without.set_params(random_state=0).fit(X)
+    np.testing.assert_array_equal(without.edge_probabilities_, point)
+    np.testing.assert_array_equal(without.edge_intervals_, [point, point])
+
+
+@pytest.mark.parametrize("pooling", ["graph_types", None])
+def test_new_shops_edge_intervals_contain_their_graphs(panel, pooling):
+    X = _nodes(panel)
+    discoverer = CausalGraphDiscoverer(
+        **TINY, pooling=pooling, n_interval_replicates=8, random_state=0
+    ).fit(X[:8])
+    sources = [discoverer.graph_source_]
+    if pooling is not None:
+        # the encoder's pooled graph with the Granger one, whichever was chosen
+        sources = ["partial_granger", "encoder+partial_granger"]
+    for source in sources:
+        discoverer.graph_source_ = source
+        point = discoverer.predict_graph(X[8:])
+        lower, upper = discoverer.predict_graph_interval(X[8:])
+        assert (lower <= point).all() and (point <= upper).all()
+        assert (upper - lower).max() > 0.0
+        np.testing.assert_array_equal(
+            discoverer.predict_graph_interval(X[8:]), [lower, upper]
+        )
