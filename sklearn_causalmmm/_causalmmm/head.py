@@ -247,6 +247,18 @@ class TargetHead:
     shop_scale : float, default=0.1
         Prior standard deviation of a shop's deviation from the shared time
         coefficients (the regressor chooses it on its validation tail).
+
+    Attributes
+    ----------
+    shop_response_ : ndarray of shape (n_shops, n_responders)
+        Each shop's multiplier of each responder's shared response (1: the
+        shared one). Shops' responses to a channel differ (their graphs, their
+        customers): a shop's multiplier is ``1 + delta``, ``delta`` with a
+        Gaussian prior of variance ``tau_j ** 2`` per responder, estimated
+        from the panel (empirical Bayes, by expectation maximisation of the
+        marginal likelihood of the residuals), so shops whose responses
+        really differ keep their own while noise is shrunk to the shared
+        response. Cut at 0 (responses are non-negative).
     """
 
     def __init__(
@@ -267,7 +279,11 @@ class TargetHead:
             if with_responses
             else np.zeros(0, dtype=int)
         )
-        self.known = np.isin(roles, ("media", "control"))
+        # a funnel node acts on the target in its own step, as media do: in a
+        # plan the head reads the node's forecast (a function of the plan's
+        # media), so a channel's same-step effect through the funnel is
+        # credited to the funnel (mediated), not to the channel's own edge
+        self.known = np.isin(roles, ("media", "control", "funnel"))
 
     def _columns(
         self, values, features, shocks, gates
@@ -421,7 +437,76 @@ class TargetHead:
         residual = target - matrix @ self.coef_
         self._residual_variance = max(float(np.mean(residual**2)), 1e-12)
         self._n_rows = len(target)
+        self.shop_response_ = np.ones((n_shops, len(self.responders)))
+        if not experiments:
+            # lift tests calibrate the shared response: shops keep it
+            n_data = len(rows)
+            self.shop_response_ = self._shop_multipliers(
+                matrix[:n_data], target[:n_data], rows // n_steps, n_shops
+            )
         return self
+
+    def _shop_multipliers(self, matrix, target, shop, n_shops, n_rounds=100):
+        """Each shop's multiplier of each responder's response (empirical Bayes).
+
+        The residual of the shared fit in shop ``s`` is regressed on the shop's
+        responses ``R_s`` (one column per responder, the shared kernels'
+        mixture times the gate), both centred within the shop (its level
+        absorbed the mean of a different response): ``e_s = R_s delta_s +
+        noise``, ``delta_sj ~ N(0, tau_j ** 2)``. Expectation maximisation of
+        the marginal likelihood estimates every ``tau_j ** 2`` (the
+        between-shop variance of the responder's effect); the multipliers are
+        ``1 + E[delta_s]`` under it, and each shop's level gives back the mean
+        response its multipliers add.
+        """
+        n_responders = len(self.responders)
+        ones = np.ones((n_shops, n_responders))
+        if not n_responders or n_shops < 3:
+            return ones
+        block = self.design_.blocks["response"]
+        weights = self.coef_[block].reshape(n_responders, -1)
+        features = matrix[:, block].toarray().reshape(len(target), n_responders, -1)
+        responses = np.einsum("rjk,jk->rj", features, weights)
+        residual = target - matrix @ self.coef_
+        noise = max(float(np.mean(residual**2)), 1e-12)
+        counts = np.maximum(np.bincount(shop, minlength=n_shops), 1)[:, None]
+        mean_response = np.zeros((n_shops, n_responders))
+        np.add.at(mean_response, shop, responses)
+        mean_response /= counts
+        mean_residual = np.bincount(shop, residual, minlength=n_shops)[:, None] / counts
+        responses = responses - mean_response[shop]
+        residual = residual - mean_residual[shop, 0]
+        grams = np.zeros((n_shops, n_responders, n_responders))
+        moments = np.zeros((n_shops, n_responders))
+        np.add.at(grams, shop, responses[:, :, None] * responses[:, None, :])
+        np.add.at(moments, shop, responses * residual[:, None])
+        active = np.einsum("sjj->j", grams) > 1e-12 * len(target)
+        if not active.any():
+            return ones
+        grams = grams[:, active][:, :, active] / noise
+        moments = moments[:, active] / noise
+        variance = np.full(int(active.sum()), 0.25)
+        for _ in range(n_rounds):
+            precision = grams + np.eye(len(variance)) / variance
+            covariance = np.linalg.inv(precision)
+            means = np.einsum("sij,sj->si", covariance, moments)
+            updated = np.mean(means**2 + np.einsum("sjj->sj", covariance), axis=0)
+            updated = np.maximum(updated, 1e-8)
+            done = np.allclose(updated, variance, rtol=1e-4, atol=1e-10)
+            variance = updated
+            if done:
+                break
+        ones[:, active] = np.maximum(1.0 + means, 0.0)
+        levels = self.design_.blocks["level"]
+        self.coef_[levels] -= ((ones - 1.0) * mean_response).sum(1)
+        return ones
+
+    def _multipliers(self, shops):
+        """The shops' response multipliers (ones for a head fitted before them)."""
+        multipliers = getattr(self, "shop_response_", None)
+        if multipliers is None:
+            return np.ones((len(np.asarray(shops)), len(self.responders)))
+        return multipliers[np.asarray(shops)]
 
     def _lift_rows(self, values, gates, experiments, design, noise_variance):
         """One least-squares row per lift test, scaled to unit-variance noise.
@@ -528,6 +613,7 @@ class TargetHead:
         if len(self.responders):
             drivers = response_features(x, self.known, self.kernels)[:, self.responders]
             gate = torch.as_tensor(gates, dtype=x.dtype)[:, self.responders]
+            gate = gate * torch.as_tensor(self._multipliers(shops), dtype=x.dtype)
             weights = coef[blocks["response"]].reshape(len(self.responders), -1)
             responses = torch.einsum("jk,sj,sjkt->st", weights, gate, drivers)
         if as_array:
@@ -535,7 +621,7 @@ class TargetHead:
         return baseline, responses
 
     def sample_responses(
-        self, values, probabilities, gains, n_samples: int, rng
+        self, values, probabilities, gains, n_samples: int, rng, shifts=None, shops=None
     ) -> np.ndarray:
         """Draws of the responses ``(n_samples, n_shops, n_steps)`` (ndarray).
 
@@ -543,7 +629,12 @@ class TargetHead:
         Gaussian around the fit, with the fit's covariance, cut at 0 as the
         fit is) and each shop's edges into the target from its graph: driver
         ``i``'s edge is present with its probability ``probabilities[s, i]``
-        and then acts with the shop's gain ``gains[s, i]``.
+        and then acts with the shop's gain ``gains[s, i]``. ``shifts`` maps a
+        driver to draws of its change ``(n_samples, n_shops, n_steps)``
+        (scaled units): draw ``n`` reads the driver as ``values`` plus its
+        ``n``-th change, so an uncertain forecast driver (a funnel node)
+        carries its uncertainty into the responses. ``shops``: the windows'
+        rows among the fitted shops (their response multipliers).
         """
         from scipy.sparse.linalg import splu
 
@@ -567,8 +658,23 @@ class TargetHead:
         probability = np.asarray(probabilities, dtype=np.float64)[:, self.responders]
         size = np.asarray(gains, dtype=np.float64)[:, self.responders]
         present = rng.random_sample((n_samples, *probability.shape)) < probability
+        if shops is None:
+            shops = np.arange(n_shops)
+        weights = present * size * self._multipliers(shops)
         drivers = response_features(x, self.known, self.kernels)[:, self.responders]
-        return np.einsum("njk,nsj,sjkt->nst", draws, present * size, drivers)
+        responses = np.einsum("njk,nsj,sjkt->nst", draws, weights, drivers)
+        position = {node: k for k, node in enumerate(self.responders)}
+        for node, shift in (shifts or {}).items():
+            if node not in position:
+                continue
+            j = position[node]
+            moved = (x[None, :, node] + np.asarray(shift)).reshape(-1, 1, n_steps)
+            features = response_features(moved, self.known[[node]], self.kernels)
+            change = features.reshape(n_samples, n_shops, -1, n_steps) - drivers[:, j]
+            responses += np.einsum(
+                "nk,ns,nskt->nst", draws[:, j], weights[..., j], change
+            )
+        return responses
 
 
 @dataclass
