@@ -41,9 +41,13 @@ __all__ = [
 ]
 
 #: The response kernels every media and funnel node gets: (carryover decay,
-#: half-saturation in units of the shop's mean, delay in steps). Their
-#: non-negative mixture spans fast and slow carryover, mild and strong
-#: saturation, and responses that peak in the step of the spend or the next.
+#: half-saturation in units of the shop's mean, delay in steps, Hill shape;
+#: the shape is 1 when left out). Their non-negative mixture spans fast and
+#: slow carryover, mild and strong saturation, responses that peak in the
+#: step of the spend or the next, and S-shaped responses (shape 2, as
+#: Meridian's Hill curve allows): a response that is flat at low spend is
+#: not extrapolated to zero spend by a concave curve, which would overstate
+#: what removing the channel loses.
 RESPONSE_KERNELS = (
     (0.0, 1.0, 0),
     (0.5, 1.0, 0),
@@ -52,6 +56,8 @@ RESPONSE_KERNELS = (
     (0.5, 4.0, 0),
     (0.0, 1.0, 1),
     (0.5, 4.0, 1),
+    (0.0, 1.0, 0, 2.0),
+    (0.5, 1.0, 0, 2.0),
 )
 #: Prior standard deviations (scaled units) of the head's coefficients.
 _PRIOR_SCALE = {
@@ -74,7 +80,9 @@ def response_features(values, known, kernels=RESPONSE_KERNELS):
     known : ndarray of shape (n_nodes,), bool
         Nodes known when the target of a step is forecast (they may act in
         that step); the others act one step later at the earliest.
-    kernels : sequence of (decay, half_saturation, delay)
+    kernels : sequence of (decay, half_saturation, delay[, shape])
+        ``shape`` (default 1) is the Hill exponent: ``a ** shape / (a **
+        shape + half_saturation ** shape)`` of the carried-over value ``a``.
 
     Returns
     -------
@@ -94,14 +102,20 @@ def response_features(values, known, kernels=RESPONSE_KERNELS):
     n_steps = x.shape[-1]
     adstocks: dict[float, torch.Tensor] = {}
     out = []
-    for decay, half, delay in kernels:
+    for kernel in kernels:
+        decay, half, delay = kernel[:3]
+        shape = kernel[3] if len(kernel) > 3 else 1.0
         if decay not in adstocks:
             state, steps = x[..., 0], []
             for t in range(n_steps):
                 state = decay * state + (1.0 - decay) * x[..., t]
                 steps.append(state)
             adstocks[decay] = torch.stack(steps, -1)
-        response = adstocks[decay] / (adstocks[decay] + half)
+        if shape == 1.0:
+            response = adstocks[decay] / (adstocks[decay] + half)
+        else:
+            powered = adstocks[decay] ** shape
+            response = powered / (powered + half**shape)
         # unknown drivers act one step later than known ones at the earliest
         by_node = []
         for j, is_known in enumerate(np.asarray(known, dtype=bool)):
@@ -243,7 +257,8 @@ class TargetHead:
     with_responses : bool
         Include the media and funnel responses (the linear estimate) or fit
         the baseline alone.
-    kernels : sequence of (decay, half_saturation, delay), default=RESPONSE_KERNELS
+    kernels : sequence of (decay, half_saturation, delay[, shape]), \
+default=RESPONSE_KERNELS
     shop_scale : float, default=0.1
         Prior standard deviation of a shop's deviation from the shared time
         coefficients (the regressor chooses it on its validation tail).

