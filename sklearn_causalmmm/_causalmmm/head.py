@@ -59,6 +59,8 @@ RESPONSE_KERNELS = (
     (0.0, 1.0, 0, 2.0),
     (0.5, 1.0, 0, 2.0),
 )
+#: The smallest multiplier of a shop's response (the shared one is 1).
+_MIN_SHOP_RESPONSE = 0.1
 #: Prior standard deviations (scaled units) of the head's coefficients.
 _PRIOR_SCALE = {
     "time": 1.0,
@@ -273,7 +275,8 @@ default=RESPONSE_KERNELS
         from the panel (empirical Bayes, by expectation maximisation of the
         marginal likelihood of the residuals), so shops whose responses
         really differ keep their own while noise is shrunk to the shared
-        response. Cut at 0 (responses are non-negative).
+        response. At least 0.1: whether a driver acts in a shop is its edge's
+        to say, how strongly the multiplier's.
     """
 
     def __init__(
@@ -511,7 +514,10 @@ default=RESPONSE_KERNELS
             variance = updated
             if done:
                 break
-        ones[:, active] = np.maximum(1.0 + means, 0.0)
+        # the graph says whether a driver acts in a shop, the multiplier how
+        # strongly: an edge the graph keeps never loses its response (a tenth
+        # of the shared one at least), so the forecast follows the graph
+        ones[:, active] = np.maximum(1.0 + means, _MIN_SHOP_RESPONSE)
         levels = self.design_.blocks["level"]
         self.coef_[levels] -= ((ones - 1.0) * mean_response).sum(1)
         return ones
