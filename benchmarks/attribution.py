@@ -19,6 +19,13 @@ Three questions, scored with the package's public APIs only
     channel's total (model and truth), the coverage of the 80 % band of the
     held-out target, and the AUROC of the influence matrix against the
     learned graph (edges with probability > 0.5) and against the truth.
+``daily_sim``
+    ``make_causal_mmm`` (daily spend, funnel nodes, graph types), the last
+    :data:`PLAN_DAYS` days held out. Its true contributions replay the
+    simulator with the channel's spend at zero on every day, same noise;
+    summed over the plan they also count the carryover of spend made before
+    the plan (lags of 1-3 days). Same scores as ``weekly_sim`` except the
+    direct/mediated split and the influence graph.
 ``pymc_tvp``
     PyMC-Marketing's ``media_tvp_data.csv`` (one brand, 179 weeks, ``x1`` and
     ``x2`` with their true contributions ``x1_contribution``,
@@ -32,7 +39,7 @@ Three questions, scored with the package's public APIs only
 
 Usage::
 
-    python benchmarks/attribution.py            # about 10 minutes on 2 cores
+    python benchmarks/attribution.py            # about 8 minutes on 2 cores
     python benchmarks/attribution.py --quick    # toy sizes
 
 Writes ``benchmarks/results/attribution.json`` (``--quick``:

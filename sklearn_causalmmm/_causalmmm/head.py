@@ -455,13 +455,12 @@ default=RESPONSE_KERNELS
         residual = target - matrix @ self.coef_
         self._residual_variance = max(float(np.mean(residual**2)), 1e-12)
         self._n_rows = len(target)
-        self.shop_response_ = np.ones((n_shops, len(self.responders)))
-        if not experiments:
-            # lift tests calibrate the shared response: shops keep it
-            n_data = len(rows)
-            self.shop_response_ = self._shop_multipliers(
-                matrix[:n_data], target[:n_data], rows // n_steps, n_shops
-            )
+        # from the observed rows only (lift tests calibrate the shared
+        # response, which the multipliers spread around)
+        n_data = len(rows)
+        self.shop_response_ = self._shop_multipliers(
+            matrix[:n_data], target[:n_data], rows // n_steps, n_shops
+        )
         return self
 
     def _shop_multipliers(self, matrix, target, shop, n_shops, n_rounds=100):
