@@ -2114,8 +2114,10 @@ default=None
     ):
         """Joint draws of the forecast: graphs, response coefficients and errors.
 
-        Each draw takes every shop's edges into the target from its graph,
-        the response coefficients from their posterior, and errors from
+        Each draw takes every shop's edges into the target and into each
+        forecast funnel node from its graph, the target's and the funnel
+        nodes' response coefficients from their posteriors (a funnel node's
+        draw moves the target's response to it), and errors from
         those made on the time tail the model did not fit. Draws with the
         same ``random_state`` share that randomness across plans, so draw
         ``i`` of two plans is one possible world: the draws of a plan's gain
@@ -2146,9 +2148,13 @@ default=None
                 draws = np.repeat(network.numpy()[None], n_samples, axis=0)
             else:
                 window, _ = self._head_window(history, drivers, start, rows)
+                window = window.numpy()
+                shifts = self._funnel_draws(
+                    window, start, rows, plan.observed, n_samples, rng
+                )
                 probabilities, gains = self._edges_into(-1, rows)
                 responses = self.head_.sample_responses(
-                    window.numpy(), probabilities, gains, n_samples, rng
+                    window, probabilities, gains, n_samples, rng, shifts, rows
                 )[..., start:]
                 base, network = base.numpy(), network.numpy()
                 # centred on the point forecast's responses: the draws spread
@@ -2163,6 +2169,37 @@ default=None
             draws = draws + rng.choice(errors, size=draws.shape)
         draws = draws * self._scale[rows, -1:][None]
         return np.stack([np.asarray(plan.target_to_layout(draw)) for draw in draws])
+
+    def _funnel_draws(self, window, start, rows, given, n_samples, rng) -> dict:
+        """Draws of each forecast funnel node's change from its point forecast
+        ``{node: (n_samples, n_shops, n_steps)}`` (scaled, 0 before ``start``
+        and where the plan gives the node).
+
+        A funnel head's response coefficients and its edges from media are
+        drawn as the target head's are, weighed by the head's share of the
+        node's forecast, and centred on the point forecast: a channel's
+        effect through the funnel is as uncertain as the funnel head's fit.
+        """
+        heads = getattr(self, "funnel_heads_", None)
+        if not heads or given is None:
+            return {}
+        given = np.broadcast_to(np.asarray(given), window[:, :-1, start:].shape)
+        shifts = {}
+        for f, head in heads.items():
+            weight = self.funnel_blend_[f]
+            if not weight or given[:, f].all():
+                continue
+            probabilities, gains = self._edges_into(f, rows)
+            draws = head.sample_responses(
+                window, probabilities, gains, n_samples, rng, shops=rows
+            )
+            change = np.zeros_like(draws)
+            plan = draws[..., start:]
+            change[..., start:] = np.where(
+                given[None, :, f], 0.0, weight * (plan - plan.mean(0))
+            )
+            shifts[f] = change
+        return shifts
 
     def rollout(self, X, context=None):
         """Every node over the steps of the plan ``X``: drivers and the target.

@@ -906,6 +906,38 @@ def test_a_channel_moves_the_target_through_its_funnel_node(weekly):
     assert total > direct > 0
 
 
+def test_forecast_draws_carry_the_funnel_heads_uncertainty(weekly):
+    """A plan without the funnel node: its forecast is drawn with the funnel
+    head's coefficients, so a less certain funnel head spreads the draws
+    more; a plan that gives the funnel node is not moved by that head."""
+    data = weekly
+    funnel = data.feature_names[data.funnel_columns[0]]
+    model = CausalMMMRegressor(
+        hidden=8,
+        max_epochs=2,
+        n_lags=1,
+        random_state=0,
+        funnel_columns=[funnel],
+        control_columns=[data.feature_names[c] for c in data.control_columns],
+    ).fit(*_weekly_frames(data, slice(0, 60)))
+    given = _weekly_frames(data, slice(60, 70))[0]
+    plan = given.drop(columns=funnel)
+    node = data.funnel_columns[0]
+    model.funnel_blend_ = {node: 1.0}  # the funnel node is its head's forecast
+    head = model.funnel_heads_[node]
+
+    def draws(X, variance_factor):
+        fitted = head._residual_variance
+        head._residual_variance = fitted * variance_factor
+        try:
+            return model.predict_samples(X, n_samples=200, random_state=0)
+        finally:
+            head._residual_variance = fitted
+
+    assert draws(plan, 100.0).std(0).mean() > 1.05 * draws(plan, 1.0).std(0).mean()
+    np.testing.assert_array_equal(draws(given, 100.0), draws(given, 1.0))
+
+
 def test_forecast_components_add_up_and_follow_the_graph(weekly):
     data = weekly
     roles = dict(
