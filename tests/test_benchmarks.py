@@ -544,3 +544,42 @@ def test_zoo_table_compares_with_both_references_and_states_the_mean():
     # the means over families: (0.9 + 0.7) / 2, (0.8 + 0.6) / 2, (0.95 + 0.5) / 2
     assert "CausalMMM 0.800, Linear Granger 0.700, Pooled Granger 0.725" in table
     assert "on 1 of 2 rows" in table and "0.5: 0.800, 1.0: 0.500" in table
+
+
+def test_zoo_merges_parallel_runs_by_family_and_method(tmp_path):
+    import zoo
+
+    def row(family, method, auroc):
+        return {"family": family, "seed": 0, "method": method, "edge_auroc": auroc}
+
+    full = {"n_shops": 4, "rows": [row("signed", "CausalMMM", 0.9)]}
+    # a baselines-only run of the same family, and a rerun of CausalMMM
+    # that the full run's row takes precedence over
+    baselines = {
+        "n_shops": 4,
+        "rows": [row("signed", "NRI", 0.6), row("dense", "GVAR", 0.7)],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(full))
+    (tmp_path / "b.json").write_text(json.dumps(baselines))
+    (tmp_path / "c.json").write_text(
+        json.dumps({"rows": [row("signed", "CausalMMM", 0.1)]})
+    )
+    output = tmp_path / "zoo.json"
+    zoo.main(
+        [
+            "--report-only",
+            "--no-docs",
+            "--shops",
+            "4",
+            "--output",
+            str(output),
+            "--merge",
+            *(str(tmp_path / f"{name}.json") for name in "abc"),
+        ]
+    )
+    rows = json.loads(output.read_text())["rows"]
+    assert sorted((r["family"], r["method"], r["edge_auroc"]) for r in rows) == [
+        ("dense", "GVAR", 0.7),
+        ("signed", "CausalMMM", 0.9),
+        ("signed", "NRI", 0.6),
+    ]
