@@ -389,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         other = json.loads(open(path).read())
         done = {(r["family"], r["method"]) for r in rows}
         rows += [r for r in other["rows"] if (r["family"], r["method"]) not in done]
-        results["timing"] = results["timing"] or other.get("timing")
+        # a merged run's timing is newer than the output file's
+        results["timing"] = other.get("timing") or results["timing"]
     if args.timing:
         results["timing"] = time_default_fit()
         print("timing", results["timing"], flush=True)
