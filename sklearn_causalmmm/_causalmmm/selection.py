@@ -33,8 +33,8 @@ the log Bayes factor, ``W / 2 - (L / 2) log n`` (``n`` the shop's regression
 rows), under the discoverer's prior edge probability.
 
 :func:`choose_graph_source` picks, among these and the encoder's graph, the
-one whose senders best predict each shop's held-out tail: the truth is not
-needed (see its docstring).
+one whose ranking of each shop's edges best predicts held-out blocks of the
+shop's steps: the truth is not needed (see its docstring).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
