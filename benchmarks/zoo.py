@@ -108,13 +108,46 @@ def _granger_scores(model, X, truth) -> dict:
     }
 
 
-def run_family(family: str, n_shops: int, seed: int, methods: list[str]) -> list:
+def run_family(
+    family: str,
+    n_shops: int,
+    seed: int,
+    methods: list[str],
+    baseline_shops: int | None = None,
+    references: bool = True,
+) -> list:
+    """Rows of one family and seed.
+
+    The optional neural baselines fit the first ``baseline_shops`` shops of
+    the same panel (all with None) and are scored on them; without
+    ``references`` only those baselines run.
+    """
+    X, truth = load(family, n_shops, seed)
+    base = {"family": family, "seed": seed, "shape": list(X.shape)}
+    rows = _discoverer_and_references(X, truth, base, seed) if references else []
+    X, truth = X[:baseline_shops], truth[:baseline_shops]
+    for method in DISCOVERERS:
+        if method.name not in methods or method.name not in OPTIONAL:
+            continue
+        start = time.perf_counter()
+        scores = method.build(False, seed).fit(X).edge_probabilities_
+        rows.append(
+            {
+                **base,
+                "shape": list(X.shape),
+                "method": method.name,
+                "edge_auroc": _auroc(truth, scores),
+                "fit_seconds": time.perf_counter() - start,
+            }
+        )
+    return rows
+
+
+def _discoverer_and_references(X, truth, base: dict, seed: int) -> list:
     from sklearn_causalmmm import CausalGraphDiscoverer
     from sklearn_causalmmm.baselines import LinearGrangerDiscoverer
 
-    X, truth = load(family, n_shops, seed)
     rows = []
-    base = {"family": family, "seed": seed, "shape": list(X.shape)}
     start = time.perf_counter()
     model = CausalGraphDiscoverer(random_state=seed).fit(X)
     rows.append(
@@ -153,19 +186,6 @@ def run_family(family: str, n_shops: int, seed: int, methods: list[str]) -> list
             "fit_seconds": seconds,
         }
     )
-    for method in DISCOVERERS:
-        if method.name not in methods or method.name not in OPTIONAL:
-            continue
-        start = time.perf_counter()
-        scores = method.build(False, seed).fit(X).edge_probabilities_
-        rows.append(
-            {
-                **base,
-                "method": method.name,
-                "edge_auroc": _auroc(truth, scores),
-                "fit_seconds": time.perf_counter() - start,
-            }
-        )
     return rows
 
 
@@ -299,6 +319,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shops", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--methods", default="", help="among NRI, GVAR, NGC-cMLP")
+    parser.add_argument(
+        "--baseline-shops",
+        type=int,
+        default=None,
+        help="fit the --methods baselines on this many of the panel's shops",
+    )
+    parser.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="run only the --methods baselines (to --merge into a full run)",
+    )
+    parser.add_argument(
+        "--baseline-seeds", type=int, default=None, help="seeds of the baselines"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="fit nothing: write the --merge files' rows and the table",
+    )
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-docs", action="store_true")
@@ -325,9 +364,17 @@ def main(argv: list[str] | None = None) -> int:
         "timing": previous.get("timing"),
         "notes": args.notes or previous.get("notes"),
     }
-    for family in families:
-        for seed in range(args.seeds):
-            new = run_family(family, args.shops, seed, methods)
+    baseline_seeds = args.baseline_seeds or args.seeds
+    for family in [] if args.report_only else families:
+        for seed in range(max(args.seeds, baseline_seeds)):
+            new = run_family(
+                family,
+                args.shops,
+                seed,
+                methods if seed < baseline_seeds else [],
+                args.baseline_shops,
+                references=seed < args.seeds and not args.baselines_only,
+            )
             rows += new
             print(
                 family,
@@ -338,9 +385,12 @@ def main(argv: list[str] | None = None) -> int:
             # written after every fit: an interrupted run keeps what it did
             output.write_text(json.dumps(results, indent=1) + "\n")
     for path in args.merge:
+        # rows of a family and method this run did not produce
         other = json.loads(open(path).read())
-        rows += [r for r in other["rows"] if r["family"] not in families]
-        results["timing"] = results["timing"] or other.get("timing")
+        done = {(r["family"], r["method"]) for r in rows}
+        rows += [r for r in other["rows"] if (r["family"], r["method"]) not in done]
+        # a merged run's timing is newer than the output file's
+        results["timing"] = other.get("timing") or results["timing"]
     if args.timing:
         results["timing"] = time_default_fit()
         print("timing", results["timing"], flush=True)

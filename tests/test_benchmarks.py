@@ -564,3 +564,42 @@ def test_edge_interval_scores_by_hand():
     assert scores["width_true"] == pytest.approx((0.15 + 0.6) / 2)
     assert scores["width_absent"] == pytest.approx((0.1 + 0.3 + 0.1 + 0.15) / 4)
     assert scores["contains_point"] is True
+
+
+def test_zoo_merges_parallel_runs_by_family_and_method(tmp_path):
+    import zoo
+
+    def row(family, method, auroc):
+        return {"family": family, "seed": 0, "method": method, "edge_auroc": auroc}
+
+    full = {"n_shops": 4, "rows": [row("signed", "CausalMMM", 0.9)]}
+    # a baselines-only run of the same family, and a rerun of CausalMMM
+    # that the full run's row takes precedence over
+    baselines = {
+        "n_shops": 4,
+        "rows": [row("signed", "NRI", 0.6), row("dense", "GVAR", 0.7)],
+    }
+    (tmp_path / "a.json").write_text(json.dumps(full))
+    (tmp_path / "b.json").write_text(json.dumps(baselines))
+    (tmp_path / "c.json").write_text(
+        json.dumps({"rows": [row("signed", "CausalMMM", 0.1)]})
+    )
+    output = tmp_path / "zoo.json"
+    zoo.main(
+        [
+            "--report-only",
+            "--no-docs",
+            "--shops",
+            "4",
+            "--output",
+            str(output),
+            "--merge",
+            *(str(tmp_path / f"{name}.json") for name in "abc"),
+        ]
+    )
+    rows = json.loads(output.read_text())["rows"]
+    assert sorted((r["family"], r["method"], r["edge_auroc"]) for r in rows) == [
+        ("dense", "GVAR", 0.7),
+        ("signed", "CausalMMM", 0.9),
+        ("signed", "NRI", 0.6),
+    ]

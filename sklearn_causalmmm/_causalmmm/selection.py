@@ -33,8 +33,8 @@ the log Bayes factor, ``W / 2 - (L / 2) log n`` (``n`` the shop's regression
 rows), under the discoverer's prior edge probability.
 
 :func:`choose_graph_source` picks, among these and the encoder's graph, the
-one whose senders best predict each shop's held-out tail: the truth is not
-needed (see its docstring).
+one whose ranking of each shop's edges best predicts held-out blocks of the
+shop's steps: the truth is not needed (see its docstring).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -286,19 +286,23 @@ def choose_graph_source(
     default: str | None = None,
     n_standard_errors: float = 2.0,
 ) -> tuple[str, dict, dict]:
-    """The candidate graph whose senders best predict held-out steps of the shops.
+    """The candidate graph whose edge ranking best predicts held-out steps of the shops.
 
     Every shop's observed steps are cut into ``n_blocks`` contiguous blocks.
-    For each block, shop, receiver ``j`` and number of senders
-    ``k = 1 .. max_senders``, a ridge regression of ``j`` on its own lags and
-    the lags of the ``k`` senders the candidate ranks highest for ``j`` in
-    that shop is fitted to the shop's windows outside the block and scored by
-    its squared one-step error on the block. A candidate's error sums over
-    blocks, shops, receivers and ``k``: summing over ``k`` judges the
-    ranking, not a threshold, so a candidate's calibration does not matter.
-    The truth is not needed. A candidate given as a function is re-estimated
-    without each block; one given as an array (a graph that was fitted to
-    every step) is not.
+    For each block, a candidate's edges of each shop are added one at a time,
+    strongest first over the whole shop (not receiver by receiver); after each
+    addition every receiver ``j`` is predicted one step ahead by a ridge
+    regression on its own lags and the lags of its senders so far, fitted to
+    the shop's windows outside the block and scored by its squared error on
+    the block. A candidate's error is the sum over blocks, shops, receivers and
+    additions: the area under the curve of held-out error against the number
+    of edges. It judges the candidate's ranking of every edge of a shop against
+    every other, as the per-shop edge AUROC does, and not a threshold, so a
+    candidate's calibration does not matter; a graph that orders each
+    receiver's senders well but ranks weak edges into one receiver above
+    strong edges into another pays for it. The truth is not needed. A
+    candidate given as a function is re-estimated without each block; one
+    given as an array (a graph that was fitted to every step) is not.
 
     With a ``default``, another candidate replaces it only if its error is
     lower by more than ``n_standard_errors`` standard errors of the paired
@@ -318,7 +322,8 @@ def choose_graph_source(
         Lags of each regressor.
     n_blocks : int, default=5
     max_senders : int, default=None
-        The largest ``k`` (None: ``n_nodes - 1``).
+        The most senders a receiver's regression takes (None: ``n_nodes - 1``);
+        further edges into it leave its error unchanged.
     default : str, default=None
         The candidate kept unless another is clearly better (None: the
         smallest error wins).
@@ -329,7 +334,8 @@ def choose_graph_source(
     source : str
         The key of the candidate with the smallest error.
     errors : dict of str to float
-        Each candidate's mean squared held-out error (z-scored units).
+        Each candidate's mean squared held-out error (z-scored units) over
+        held-out rows, receivers and edge additions.
     shop_errors : dict of str to ndarray of shape (n_shops,)
         Each shop's share of it (they sum to ``errors``).
 
@@ -366,11 +372,15 @@ def choose_graph_source(
         for name, candidate in candidates.items():
             scores = candidate(train_mask) if callable(candidate) else candidate
             scores = np.asarray(scores, dtype=np.float64)
+            # sse[s, j, k]: receiver j's held-out error with its k strongest senders
+            sse = np.zeros((n_shops, n_nodes, largest + 1))
             for receiver in range(n_nodes):
                 others = np.delete(np.arange(n_nodes), receiver)
                 # each shop's senders of this receiver, strongest first
-                order = others[np.argsort(-scores[:, others, receiver], axis=1)]
-                for k in range(1, largest + 1):
+                order = others[
+                    np.argsort(-scores[:, others, receiver], axis=1, kind="stable")
+                ]
+                for k in range(largest + 1):
                     chosen = np.concatenate(
                         [np.full((n_shops, 1), receiver), order[:, :k]], axis=1
                     )
@@ -381,14 +391,17 @@ def choose_graph_source(
                     b = np.linalg.solve(
                         gram[pairs] + penalty, cross[shops, index, receiver][..., None]
                     )[..., 0]
-                    sse = (
+                    sse[:, receiver, k] = (
                         squares_test[:, receiver]
                         - 2.0
                         * np.einsum("sm,sm->s", b, cross_test[shops, index, receiver])
                         + np.einsum("sm,smn,sn->s", b, gram_test[pairs], b)
                     )
-                    totals[name] += sse
-    scale = max(n_test, 1.0) * n_nodes * largest
+            # how many of the shop's edge additions leave receiver j at k senders
+            weights = _senders_after_each_edge(scores, largest)
+            totals[name] += np.einsum("sjk,sjk->s", weights, sse)
+    # the mean over held-out rows, receivers and edge additions
+    scale = max(n_test, 1.0) * n_nodes * n_nodes * (n_nodes - 1)
     errors = {name: float(total.sum() / scale) for name, total in totals.items()}
     shop_errors = {name: total / scale for name, total in totals.items()}
     source = min(errors, key=errors.get)
@@ -401,6 +414,30 @@ def choose_graph_source(
         ]
         source = min(better, key=errors.get) if better else default
     return source, errors, shop_errors
+
+
+def _senders_after_each_edge(scores: np.ndarray, largest: int) -> np.ndarray:
+    """``weights[s, j, k]``: of the additions of shop ``s``'s edges, strongest
+    first, after how many receiver ``j`` has ``k`` senders (capped at
+    ``largest``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm._causalmmm.selection import _senders_after_each_edge
+    >>> scores = np.array([[[0, 3, 2], [1, 0, 0], [0, 0, 0]]], float)
+    >>> # edges by strength: 0->1, 0->2, 1->0, then the ties in index order
+    >>> # (1->2, 2->0, 2->1); receiver 0 has 0 senders after the first two
+    >>> _senders_after_each_edge(scores, 2)[0].astype(int).tolist()
+    [[2, 2, 2], [0, 5, 1], [1, 2, 3]]
+    """
+    n_shops, n_nodes, _ = scores.shape
+    off = ~np.eye(n_nodes, dtype=bool)
+    receiver = np.broadcast_to(np.arange(n_nodes), (n_nodes, n_nodes))[off]
+    order = np.argsort(-scores[:, off], axis=1, kind="stable")  # (S, E)
+    added = receiver[order][..., None] == np.arange(n_nodes)  # (S, E, d)
+    counts = np.minimum(np.cumsum(added, axis=1), largest)  # (S, E, d)
+    return (counts[..., None] == np.arange(largest + 1)).sum(axis=1).astype(float)
 
 
 def _paired_z(errors: np.ndarray, reference: np.ndarray) -> float:
