@@ -1268,6 +1268,20 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
     ----------
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         Learned graph over X's nodes followed by the target.
+    edge_intervals_ : ndarray of shape (2, n_shops, n_nodes, n_nodes)
+        Lower (``[0]``) and upper (``[1]``) bounds of each edge probability
+        at ``interval_coverage``: the shops' series resampled in blocks of
+        time ``n_interval_replicates`` times, each replicate's graph re-read
+        by the fitted encoder and pooled with :attr:`edge_evidence_` as the
+        point estimate is (see :attr:`CausalGraphDiscoverer.edge_intervals_`).
+        Each interval contains ``edge_probabilities_``; the encoder is not
+        retrained and the panel-level evidence is held, so the interval is
+        what the shop's own series leave uncertain.
+    edge_evidence_ : ndarray of shape (n_nodes, n_nodes)
+        Log Bayes factor of each edge from the linear fits of the target and
+        the funnel nodes, shared by all shops, that ``edge_probabilities_``
+        pools with the encoder's posterior; NaN where the graph is the
+        encoder's alone.
     edge_gains_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         ``[s, i, j]`` = the factor on the message of edge ``i -> j`` in shop
         ``s`` (1 on the diagonal, and everywhere with ``edge_gain_scale=0``).
@@ -1295,6 +1309,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         **_SHARED_CONSTRAINTS,
         **_DECODER_CONSTRAINTS,
         "edge_gain_scale": [Interval(numbers.Real, 0, np.inf, closed="left")],
+        **_INTERVAL_CONSTRAINTS,
         "baseline": [Options(str, {"auto"}), Baseline, None],
         "media_columns": [_is_role_list, None],
         "funnel_columns": [_is_role_list, None],
@@ -1324,6 +1339,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         required_edges=None,
         forbidden_edges=None,
         edge_gain_scale: float = 2.0,
+        interval_coverage: float = 0.8,
+        n_interval_replicates: int = 50,
         baseline: str | Baseline | None = "auto",
         media_columns=None,
         funnel_columns=None,
@@ -1363,6 +1380,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.required_edges = required_edges
         self.forbidden_edges = forbidden_edges
         self.edge_gain_scale = edge_gain_scale
+        self.interval_coverage = interval_coverage
+        self.n_interval_replicates = n_interval_replicates
         self.baseline = baseline
         self.media_columns = media_columns
         self.funnel_columns = funnel_columns
@@ -1504,22 +1523,20 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             else gains.numpy().astype(np.float64)
         )
         self.calibration_errors_ = None
+        self.encoder_edge_probabilities_ = self.edge_probabilities_.copy()
+        self.edge_evidence_ = np.full(self.edge_probabilities_.shape[1:], np.nan)
         if self.baseline_ is None:
             if n_valid:
                 self.calibration_errors_ = self._tail_errors(panel, n_train)
+            self.edge_intervals_ = self._edge_intervals(network_panel, rng)
             return
         # an edge into the target pools the encoder's posterior with the
         # evidence of the linear fit (as the discoverer's graph types pool a
         # Granger test): a panel of one shop teaches the encoder little
-        self.encoder_edge_probabilities_ = self.edge_probabilities_.copy()
-        self.edge_probabilities_[:, :, -1] = _pool_evidence(
-            self.edge_probabilities_[:, :, -1],
-            self.network_head_.evidence(),
-            0.5 if self.edge_prior is None else self.edge_prior,
-        )
+        self.edge_evidence_[:, -1] = self.network_head_.evidence()
         # the target's own past enters through the baseline, not an edge
-        self.edge_probabilities_[:, -1, -1] = 0.0
-        self.edge_probabilities_ = self._force_known(self.edge_probabilities_)
+        self.edge_evidence_[-1, -1] = np.nan
+        self.edge_probabilities_ = self._with_evidence(self.encoder_edge_probabilities_)
         # a shop's response to a driver goes through its edge into the target:
         # the edge's probability times the shop's gain on it
         gates = self.edge_probabilities_[:, :, -1] * self.edge_gains_[:, :, -1]
@@ -1584,6 +1601,49 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.head_ = self._fit_head(scaled, panel.mask, shop_scale, gates)
         self.funnel_heads_ = self._fit_funnel_heads(scaled, panel.mask, shop_scale)
         self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
+        # drawn last: the point estimates' random stream is not changed
+        self.edge_intervals_ = self._edge_intervals(network_panel, rng)
+
+    def _with_evidence(self, encoder_graphs: np.ndarray) -> np.ndarray:
+        """The encoder's graphs pooled with :attr:`edge_evidence_` where the
+        linear fits tested an edge (the reported ``edge_probabilities_``)."""
+        graphs = encoder_graphs.copy()
+        tested = np.isfinite(self.edge_evidence_)
+        prior = 0.5 if self.edge_prior is None else self.edge_prior
+        for j in np.flatnonzero(tested.any(axis=0)):
+            senders = np.flatnonzero(tested[:, j])
+            graphs[:, senders, j] = _pool_evidence(
+                graphs[:, senders, j], self.edge_evidence_[senders, j], prior
+            )
+        return self._force_known(graphs)
+
+    def _edge_intervals(self, network_panel: Panel, rng) -> np.ndarray:
+        """Bootstrap intervals of ``edge_probabilities_`` (see
+        :attr:`edge_intervals_`) over the panel the network was trained on."""
+        if self.n_interval_replicates == 0:
+            return np.stack([self.edge_probabilities_] * 2)
+
+        def estimate(values, mask):
+            resampled = dataclasses.replace(
+                network_panel,
+                values=values,
+                mask=mask,
+                time_index=pd.RangeIndex(values.shape[-1]),
+                row_index=None,
+                observed=None,
+            )
+            return self._with_evidence(self._infer_graph(resampled))
+
+        return edge_intervals(
+            self.edge_probabilities_,
+            estimate,
+            network_panel.values,
+            network_panel.mask,
+            self.n_lags_,
+            n_replicates=self.n_interval_replicates,
+            coverage=self.interval_coverage,
+            rng=rng,
+        )
 
     def _fit_funnel_heads(self, scaled, mask, shop_scale, pool=False) -> dict:
         """A head per funnel node: the node's baseline and its responses to
@@ -1604,12 +1664,10 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             if pool:
                 ungated = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
                 ungated.fit(values, mask, features, shocks)
-                self.edge_probabilities_[:, senders, f] = _pool_evidence(
-                    self.edge_probabilities_[:, senders, f],
-                    ungated.evidence()[senders],
-                    0.5 if self.edge_prior is None else self.edge_prior,
+                self.edge_evidence_[senders, f] = ungated.evidence()[senders]
+                self.edge_probabilities_ = self._with_evidence(
+                    self.encoder_edge_probabilities_
                 )
-                self.edge_probabilities_ = self._force_known(self.edge_probabilities_)
             gates = self.edge_probabilities_[:, :, f] * self.edge_gains_[:, :, f]
             head = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
             heads[int(f)] = head.fit(values, mask, features, shocks, gates)
@@ -2272,9 +2330,12 @@ default=None
         return graphs
 
     def predict_graph(self, X, y, context=None) -> np.ndarray:
-        """Edge probabilities ``(n_shops, d, d)`` of shops with drivers X, target y."""
+        """Edge probabilities ``(n_shops, d, d)`` of shops with drivers X, target y:
+        the fitted encoder's reading, pooled with :attr:`edge_evidence_` as
+        ``edge_probabilities_`` is."""
         check_is_fitted(self, "model_")
-        return self._infer_graph(self._convert(X, y, context, min_steps=2))
+        graphs = self._infer_graph(self._convert(X, y, context, min_steps=2))
+        return self._with_evidence(graphs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

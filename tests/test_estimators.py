@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy.special import logit
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
@@ -1163,6 +1164,65 @@ def test_edge_intervals_contain_the_estimate_and_are_fixed_by_random_state(panel
     without.set_params(random_state=0).fit(X)
     np.testing.assert_array_equal(without.edge_probabilities_, point)
     np.testing.assert_array_equal(without.edge_intervals_, [point, point])
+
+
+def test_regressor_edge_intervals_hold_its_graph_and_rank_true_edges_higher(weekly):
+    data = weekly
+    params = dict(
+        hidden=8,
+        max_epochs=3,
+        n_lags=1,
+        funnel_columns=list(data.funnel_columns),
+        control_columns=list(data.control_columns),
+        random_state=0,
+    )
+    model = CausalMMMRegressor(**params, n_interval_replicates=20).fit(data.X, data.y)
+    lower, upper = model.edge_intervals_
+    point = model.edge_probabilities_
+    assert (lower <= point).all() and (point <= upper).all()
+    assert (model.edge_intervals_[:, :, -1, -1] == 0).all()  # no self-edge
+    # the edges into the target that the linear fit tested are pooled with it
+    senders = list(data.media_columns) + list(data.funnel_columns)
+    assert np.isfinite(model.edge_evidence_[senders, -1]).all()
+    # on the simulated truth: true edges into the target have intervals
+    # above the absent ones'
+    truth = data.adjacency[:, senders, -1].astype(bool)
+    assert truth.any() and (~truth).any()
+    into_lower, into_upper = lower[:, senders, -1], upper[:, senders, -1]
+    assert into_lower[truth].mean() > into_upper[~truth].mean() + 0.2
+    # the intervals' draws come last: the graph and forecasts are unchanged
+    without = CausalMMMRegressor(**params, n_interval_replicates=0).fit(data.X, data.y)
+    np.testing.assert_array_equal(without.edge_probabilities_, point)
+    np.testing.assert_array_equal(without.edge_intervals_, [point, point])
+    np.testing.assert_array_equal(
+        without.predict(data.X[..., 60:]), model.predict(data.X[..., 60:])
+    )
+
+
+def test_regressor_graph_of_new_shops_is_pooled_with_the_fitted_evidence(weekly):
+    data = weekly
+    model = CausalMMMRegressor(
+        hidden=8,
+        max_epochs=2,
+        n_lags=1,
+        funnel_columns=list(data.funnel_columns),
+        control_columns=list(data.control_columns),
+        n_interval_replicates=0,
+        random_state=0,
+    ).fit(data.X[:8], data.y[:8])
+    graphs = model.predict_graph(data.X[8:], data.y[8:])
+    encoder = model._infer_graph(model._convert(data.X[8:], data.y[8:], None, 2))
+    tested = np.isfinite(model.edge_evidence_)
+    assert tested.any()
+    # untested edges are the encoder's reading; a tested one is the
+    # equal-weight pool of its log odds and the prior's plus the evidence
+    np.testing.assert_array_equal(graphs[:, ~tested], encoder[:, ~tested])
+    bound = logit(1 - 1e-6)
+    encoder_odds = logit(np.clip(encoder[:, tested], 1e-6, 1 - 1e-6))
+    test_odds = np.clip(logit(0.2) + model.edge_evidence_[tested], -bound, bound)
+    np.testing.assert_allclose(
+        logit(graphs[:, tested]), 0.5 * (encoder_odds + test_odds), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("pooling", ["graph_types", None])

@@ -336,15 +336,22 @@ class HoldoutResult:
 
     def _graph_tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables beside the graph figure."""
-        edges = top_edges(
-            self.model.edge_probabilities_.mean(axis=0), self.node_names, k=10
+        edges = edge_table(self.model, k=10)
+        table = pd.DataFrame(
+            {
+                "edge": edges.cause + " -> " + edges.effect,
+                "mean P over shops": edges.probability.map("{:.2f}".format),
+            }
         )
-        return {
-            "Strongest learned edges": pd.DataFrame(
-                [(f"{i} -> {j}", f"{p:.2f}") for i, j, p in edges],
-                columns=["edge", "mean P over shops"],
+        if "lower" in edges:
+            coverage = getattr(self.model, "interval_coverage", None)
+            label = "interval" if coverage is None else f"{coverage:.0%} interval"
+            table[label] = (
+                edges.lower.map("{:.2f}".format)
+                + " to "
+                + edges.upper.map("{:.2f}".format)
             )
-        }
+        return {"Strongest learned edges": table}
 
     def _columns_table(self) -> pd.DataFrame:
         """Each column's role in the model."""

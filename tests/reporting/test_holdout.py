@@ -350,6 +350,14 @@ def test_report_shows_learned_graphs_scores_and_figures(result, tmp_path):
     )[0]
     first = re.search(r"<td>(\S+ -&gt; \S+)</td>\s*<td>([0-9.]+)</td>", html)
     assert first.groups() == (f"{cause} -&gt; {effect}", f"{p:.2f}")
+    # beside each edge, its interval (the mean over shops of the model's
+    # edge_intervals_), which holds the estimate
+    table = result._graph_tables()["Strongest learned edges"]
+    assert list(table.columns) == ["edge", "mean P over shops", "80% interval"]
+    bounds = table["80% interval"].str.split(" to ", expand=True).astype(float)
+    estimate = table["mean P over shops"].astype(float)
+    assert (bounds[0] <= estimate).all() and (estimate <= bounds[1]).all()
+    assert (bounds[1] - bounds[0]).max() > 0
 
 
 def test_graph_check_of_the_held_out_forecast(result, frame):
