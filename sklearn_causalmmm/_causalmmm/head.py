@@ -571,6 +571,24 @@ class TargetHead:
             gates = np.ones((n_shops, n_nodes))
         if shops is None:
             shops = np.arange(n_shops)
+        # the responses of every node under every kernel are the big part:
+        # chunks of shops keep them flat in the number of shops
+        size = max(1, _CHUNK_ELEMENTS // (n_nodes * len(self.kernels) * n_steps))
+        if n_shops > size:
+            parts = [
+                self.predict(
+                    x[start : start + size],
+                    features,
+                    shocks,
+                    gates[start : start + size],
+                    shops[start : start + size],
+                )
+                for start in range(0, n_shops, size)
+            ]
+            baseline, responses = (torch.cat(part) for part in zip(*parts, strict=True))
+            if as_array:
+                return baseline.numpy(), responses.numpy()
+            return baseline, responses
         blocks = self.design_.blocks
         coef = torch.as_tensor(self.coef_, dtype=x.dtype)
         features = torch.as_tensor(features, dtype=x.dtype)

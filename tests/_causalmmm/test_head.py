@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from scipy.optimize import lsq_linear
 
 from sklearn_causalmmm._causalmmm import head as head_module
@@ -114,3 +115,29 @@ def test_head_fit_by_chunks_of_shops_is_the_whole_least_squares(
     np.testing.assert_allclose(
         head._covariance(response), covariance * head._residual_variance, rtol=1e-8
     )
+
+
+def test_head_predicts_chunk_by_chunk_of_shops(monkeypatch):
+    rng = np.random.RandomState(1)
+    roles = ["media", "control", "target"]
+    values = rng.gamma(2.0, 1.0, size=(7, 3, 16))
+    values[:, -1] += values[:, 0]
+    features = rng.randn(2, 16)
+    shocks = np.full(16, -1)
+    gates = rng.rand(7, 3)
+    head = TargetHead(roles, with_responses=True).fit(
+        values, np.ones((7, 16), bool), features, shocks, gates
+    )
+    rows = np.array([6, 0, 3, 2, 5])
+    whole = head.predict(values[rows], features, shocks, gates[rows], rows)
+    # 2 shops a chunk (3 nodes x 7 kernels x 16 steps each)
+    monkeypatch.setattr(head_module, "_CHUNK_ELEMENTS", 2 * 3 * 7 * 16)
+    chunked = head.predict(values[rows], features, shocks, gates[rows], rows)
+    for part, expected in zip(chunked, whole, strict=True):
+        assert isinstance(part, np.ndarray) and part.shape == (5, 16)
+        np.testing.assert_allclose(part, expected, rtol=1e-12)
+    # a Tensor window stays differentiable through the chunks
+    x = torch.tensor(values[rows], requires_grad=True)
+    base, responses = head.predict(x, features, shocks, gates[rows], rows)
+    (base + responses).sum().backward()
+    assert x.grad is not None and x.grad[:, 0].abs().sum() > 0
