@@ -252,16 +252,26 @@ def section(result: dict) -> str:
             + "`--child-timeout` gives up on a size that takes longer).",
             "",
         ]
+    loads = [row["load_average"] for row in fits]
     lines += [
-        "What grows with the shops during a fit is the panel and what is "
-        "unavoidably per shop: the float32 panel and its float64 scaled copy "
-        "that the target heads read, the residual panel the network trains on, "
-        "the encoder's pair features `(shops, d, d, features)` and the edge "
-        "probabilities and gains `(shops, d, d)`. Training builds each shop's "
-        "scaled series and loss mask when its batch is read (`PanelDataset`), "
-        "the target heads eliminate each shop's own coefficients chunk by chunk "
-        "of shops (no design matrix over every (shop, step) row), and graphs "
-        "and forecasts are computed in chunks of shops.",
+        f"The 1-minute load average ranged from {min(loads):.1f} to "
+        f"{max(loads):.1f} on the 2 cores during the run (other tenants' jobs), "
+        "so the time ratios are indicative. Before the fit a process holds "
+        "Python and torch, the input panel and what the simulator's "
+        "temporaries left in the heap (its peak: "
+        + ", ".join(
+            f"{row['peak_rss_after_data_mb']:,.0f} MB at {row['n_shops']:,}"
+            for row in fits
+        )
+        + " shops). Training builds each shop's scaled series and loss mask "
+        "when its batch is read (`PanelDataset`), the target heads eliminate "
+        "each shop's own coefficients chunk by chunk of shops (no design matrix "
+        "over every (shop, step) row), and graphs and forecasts are computed in "
+        "chunks of shops. What still grows with the shops during a fit: the "
+        "float32 panel, the float64 scaled copy the target heads read and the "
+        "residual panel the network trains on (copies that could be read chunk "
+        "by chunk too), the encoder's pair features `(shops, d, d, features)` "
+        "and the edge probabilities and gains `(shops, d, d)`.",
     ]
     reference = ([row for row in fits if row["n_shops"] == 2000] or fits[:1])[0]
     fit_peak = reference["peak_rss_fit_mb"]
