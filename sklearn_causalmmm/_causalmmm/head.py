@@ -406,7 +406,7 @@ class TargetHead:
             centred_y = (y - y.sum(axis=1, keepdims=True) / counts) * w
             shop_means = (w @ features.T) / counts  # (shops, F)
             centred = (features.T[None] - shop_means[:, None]) * w[..., None]
-            centred = centred.reshape(-1, n_features)
+            centred = centred.reshape(w.size, n_features)
             within_gram += centred.T @ centred
             within_cross += centred.T @ centred_y.reshape(-1)
             squares += float((centred_y**2).sum())
@@ -429,12 +429,13 @@ class TargetHead:
         chunks = (values, mask, features, shocks, gates, n_shared)
         for _, w, y, own, shared in self._chunks(*chunks):
             A, B, b = self._own_system(w, y, own, shared, own_penalty)
-            rows = shared.reshape(-1, n_shared)
+            rows = shared.reshape(w.size, n_shared)
             gram += (rows * w.reshape(-1, 1)).T @ rows
             rhs += rows.T @ y.reshape(-1)
             solved = np.linalg.solve(A, np.concatenate([B, b[..., None]], axis=-1))
-            coupling = B.reshape(-1, n_shared).T  # (n_shared, n * p)
-            gram -= coupling @ solved[..., :-1].reshape(-1, n_shared)
+            n_own = B.shape[0] * B.shape[1]
+            coupling = B.reshape(n_own, n_shared).T  # (n_shared, n * p)
+            gram -= coupling @ solved[..., :-1].reshape(n_own, n_shared)
             rhs -= coupling @ solved[..., -1].reshape(-1)
         n_rows = len(target)
         if experiments:
@@ -448,7 +449,9 @@ class TargetHead:
         gram += np.diag(penalty[shared_columns])
         gram = 0.5 * (gram + gram.T)
         bounded = lower[shared_columns] == 0.0
-        shared_coef = solve_nonnegative(sp.csc_matrix(gram), rhs, bounded)
+        shared_coef = np.zeros(0)
+        if n_shared:
+            shared_coef = solve_nonnegative(sp.csc_matrix(gram), rhs, bounded)
         if shared_coef is None:  # pivoting did not settle: the general solver
             root = np.linalg.cholesky(gram)
             shared_coef = lsq_linear(

@@ -141,3 +141,16 @@ def test_head_predicts_chunk_by_chunk_of_shops(monkeypatch):
     base, responses = head.predict(x, features, shocks, gates[rows], rows)
     (base + responses).sum().backward()
     assert x.grad is not None and x.grad[:, 0].abs().sum() > 0
+
+
+def test_head_without_shared_columns_fits_each_shops_level():
+    # no time features, shocks, controls nor responses: each shop's level is
+    # its mean over the fitted steps
+    rng = np.random.RandomState(2)
+    values = rng.rand(3, 2, 10)
+    mask = np.ones((3, 10), bool)
+    mask[1, :4] = False
+    head = TargetHead(["funnel", "target"], with_responses=False)
+    head.fit(values, mask, np.zeros((0, 10)), np.full(10, -1))
+    means = [values[s, -1][mask[s]].mean() for s in range(3)]
+    np.testing.assert_allclose(head.coef_, means, rtol=1e-12)
