@@ -19,6 +19,13 @@ Three questions, scored with the package's public APIs only
     channel's total (model and truth), the coverage of the 80 % band of the
     held-out target, and the AUROC of the influence matrix against the
     learned graph (edges with probability > 0.5) and against the truth.
+``daily_sim``
+    ``make_causal_mmm`` (daily spend, funnel nodes, graph types), the last
+    :data:`PLAN_DAYS` days held out. Its true contributions replay the
+    simulator with the channel's spend at zero on every day, same noise;
+    summed over the plan they also count the carryover of spend made before
+    the plan (lags of 1-3 days). Same scores as ``weekly_sim`` except the
+    direct/mediated split and the influence graph.
 ``pymc_tvp``
     PyMC-Marketing's ``media_tvp_data.csv`` (one brand, 179 weeks, ``x1`` and
     ``x2`` with their true contributions ``x1_contribution``,
@@ -32,7 +39,7 @@ Three questions, scored with the package's public APIs only
 
 Usage::
 
-    python benchmarks/attribution.py            # about 10 minutes on 2 cores
+    python benchmarks/attribution.py            # about 8 minutes on 2 cores
     python benchmarks/attribution.py --quick    # toy sizes
 
 Writes ``benchmarks/results/attribution.json`` (``--quick``:
@@ -68,7 +75,7 @@ from sklearn_causalmmm.analysis.influence import (  # noqa: E402
     influence_agreement,
     influence_graph,
 )
-from sklearn_causalmmm.datasets import make_weekly_mmm  # noqa: E402
+from sklearn_causalmmm.datasets import make_causal_mmm, make_weekly_mmm  # noqa: E402
 
 #: Weeks of the held-out plan.
 PLAN_WEEKS = 14
@@ -77,6 +84,18 @@ COVERAGE = 0.8
 MODEL = {"hidden": 16, "max_epochs": 60, "horizon": 8, "random_state": 0}
 WEEKLY = {"n_shops": 24, "n_channels": 6, "n_steps": 120}
 QUICK_WEEKLY = {"n_shops": 6, "n_channels": 3, "n_steps": 60}
+#: Days of the daily simulator's held-out plan: its lags are 1-3 days, so the
+#: truth's carryover from before the plan is a small part of four weeks.
+PLAN_DAYS = 28
+DAILY = {
+    "n_shops": 24,
+    "n_channels": 5,
+    "n_funnel": 2,
+    "n_steps": 160,
+    "n_graph_types": 3,
+    "edge_density": 0.4,
+}
+QUICK_DAILY = {"n_shops": 6, "n_channels": 3, "n_funnel": 1, "n_steps": 60}
 SHARED = Path("/work/shared/data/pymc_marketing/media_tvp_data.csv")
 GOALS = {
     "total_error": 0.15,
@@ -190,6 +209,55 @@ def run_weekly(quick: bool, seed: int) -> dict:
     }
 
 
+def run_daily(quick: bool, seed: int) -> dict:
+    """``make_causal_mmm``: true contributions from its replay with the
+    channel's spend at zero (same noise), summed over the plan's days."""
+    size = QUICK_DAILY if quick else DAILY
+    data = make_causal_mmm(**size, as_frame=True, random_state=seed)
+    frame = data.frame
+    dates = np.sort(frame["date"].unique())
+    start = len(dates) - PLAN_DAYS
+    past = frame[frame["date"] < dates[start]]
+    future = frame[frame["date"] >= dates[start]]
+    context = list(data.context_names)
+    plan = future[["shop_id", "date", *context, *data.channel_names]]
+    params = {**MODEL, "max_epochs": 2 if quick else MODEL["max_epochs"]}
+    model = CausalMMMRegressor(
+        **params, funnel_columns=list(data.funnel_names), context_columns=context
+    )
+    began = time.perf_counter()
+    model.fit(past.drop(columns=data.target_name), past[data.target_name])
+    fit_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    result = channel_contributions(model, plan, data.channel_names)
+    attribution_seconds = time.perf_counter() - began
+    shape = (data.y.shape[0], len(data.channel_names))
+    model_total = result["contribution"].to_numpy().reshape(shape)
+    # the replay zeroes the channel on every day, so the plan's first days
+    # also lose the carryover of spend made before it (lags of 1-3 days)
+    true_total = data.contributions[:, :, start:].sum(-1)
+    scores = attribution_scores(model_total, true_total, None, None)
+    scores["model_mediated_share"] = (
+        (result["mediated"].to_numpy().reshape(shape).sum(0) / model_total.sum(0))
+        .round(3)
+        .tolist()
+    )
+    inside = (true_total >= result["contribution_lower"].to_numpy().reshape(shape)) & (
+        true_total <= result["contribution_upper"].to_numpy().reshape(shape)
+    )
+    scores["contribution_interval_coverage"] = float(inside.mean())
+    scores["coverage"] = coverage_of(model, plan, future[data.target_name])
+    return {
+        "panel": "daily_sim",
+        "seed": seed,
+        "size": size,
+        "plan_days": PLAN_DAYS,
+        "fit_seconds": round(fit_seconds, 1),
+        "attribution_seconds": round(attribution_seconds, 1),
+        **scores,
+    }
+
+
 def run_pymc(quick: bool) -> dict:
     raw = pd.read_csv(SHARED)
     raw["date_week"] = pd.to_datetime(raw["date_week"])
@@ -250,13 +318,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--panels", default="weekly_sim,pymc_tvp,meridian")
+    parser.add_argument("--panels", default="weekly_sim,daily_sim,pymc_tvp,meridian")
     args = parser.parse_args(argv)
     panels = args.panels.split(",")
     rows = []
     if "weekly_sim" in panels:
         for seed in range(args.seeds):
             rows.append(run_weekly(args.quick, seed))
+            print(json.dumps(rows[-1]), flush=True)
+    if "daily_sim" in panels:
+        for seed in range(args.seeds):
+            rows.append(run_daily(args.quick, seed))
             print(json.dumps(rows[-1]), flush=True)
     if "pymc_tvp" in panels:
         rows.append(run_pymc(args.quick))
@@ -270,6 +342,8 @@ def main(argv=None) -> None:
         "settings": {
             "model": MODEL,
             "weekly": QUICK_WEEKLY if args.quick else WEEKLY,
+            "daily": QUICK_DAILY if args.quick else DAILY,
+            "plan_days": PLAN_DAYS,
             "plan_weeks": PLAN_WEEKS,
             "coverage": COVERAGE,
         },

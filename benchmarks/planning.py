@@ -352,25 +352,6 @@ def timing_causal_mmm(sizes, seed, quick: bool):
     return row
 
 
-def _lift_tests(data, truth, errors, start, stop):
-    """One lift test per channel: its spend raised by its mean over the steps."""
-    rows = []
-    for channel, (lift, error) in enumerate(zip(truth, errors, strict=True)):
-        extra = float(data.spend[:, channel].mean())
-        rows.append(
-            {
-                "channel": channel,
-                "start": start,
-                "end": stop - 1,
-                # the change of impressions that the extra spend buys
-                "spend_change": extra * 1000.0 / data.costs[channel],
-                "lift": lift,
-                "lift_se": error,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def calibration(seed, quick: bool) -> dict:
     """Part 3: one precise lift test of the channel the model gets most wrong."""
     from sklearn_causalmmm import CausalMMMRegressor
@@ -385,13 +366,9 @@ def calibration(seed, quick: bool) -> dict:
         n_steps=n_weeks,
         random_state=seed,
     )
-    start, stop = n_weeks - 20, n_weeks - 12
-    truth = []
-    for channel in range(n_channels):
-        spend = data.spend.copy()
-        spend[:, channel, start:stop] += spend[:, channel].mean()
-        truth.append(float((data.simulate(spend).y - data.y)[:, start:stop].sum()))
-    truth = np.array(truth)
+    start, end = n_weeks - 20, n_weeks - 13
+    vague = data.lift_tests(start, end, lift_se=1e12)
+    truth = vague["lift"].to_numpy()
     settings = dict(
         hidden=16,
         max_epochs=epochs,
@@ -400,15 +377,14 @@ def calibration(seed, quick: bool) -> dict:
         control_columns=list(data.control_columns),
     )
     started = time.perf_counter()
-    vague = _lift_tests(data, truth, [1e12] * n_channels, start, stop)
     before = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=vague)
     model_before = before.lift_tests_["model_lift"].to_numpy()
     error_before = np.abs(model_before - truth) / np.abs(truth)
     tested = int(np.argmax(error_before))
-    errors = [1e12 if k != tested else 0.05 * abs(truth[k]) for k in range(n_channels)]
-    after = CausalMMMRegressor(**settings).fit(
-        data.X, data.y, lift_tests=_lift_tests(data, truth, errors, start, stop)
+    precise = vague.assign(
+        lift_se=np.where(vague.index == tested, 0.05 * np.abs(truth), 1e12)
     )
+    after = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=precise)
     model_after = after.lift_tests_["model_lift"].to_numpy()
     error_after = np.abs(model_after - truth) / np.abs(truth)
     others = np.arange(n_channels) != tested

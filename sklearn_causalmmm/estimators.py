@@ -11,12 +11,14 @@ measurements behind the defaults are in ``docs/model.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import numbers
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
@@ -36,6 +38,7 @@ from sklearn_causalmmm._causalmmm.training import (
     PanelModule,
     build_net,
 )
+from sklearn_causalmmm._causalmmm.uncertainty import edge_intervals, repooled
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
 from sklearn_causalmmm.nn import CausalMMM, edge_probability
 from sklearn_causalmmm.panel import Panel, known_edges, to_panel
@@ -533,6 +536,13 @@ def _init_variance(model: CausalMMM, panel: Panel) -> None:
         model.log_variance.copy_(torch.as_tensor(np.log(np.maximum(variance, 1e-4))))
 
 
+#: What the discoverers' edge-interval parameters accept.
+_INTERVAL_CONSTRAINTS: dict[str, list] = {
+    "interval_coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "n_interval_replicates": [Interval(numbers.Integral, 0, None)],
+}
+
+
 class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     """Learn a Granger-causal graph per shop with CausalMMM.
 
@@ -616,6 +626,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         over the shops by their heterogeneity (see ``graph_source_``). None
         reports the encoder's posteriors as they are (the paper), with no
         choice made.
+    interval_coverage : float, default=0.8
+        Coverage of :attr:`edge_intervals_` and :meth:`predict_graph_interval`.
+    n_interval_replicates : int, default=50
+        Block-bootstrap replicates behind the edge intervals (0: no
+        intervals, both bounds are the point estimate). Each costs about
+        one reading of the graph, not a training.
     lr : float, default=3e-3
     batch_size : int, default=8
         Shops per batch.
@@ -650,6 +666,18 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
     ----------
     edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         ``[s, i, j]`` = P(node i -> node j) for shop s; zero diagonal.
+    edge_intervals_ : ndarray of shape (2, n_shops, n_nodes, n_nodes)
+        Lower (``[0]``) and upper (``[1]``) bounds of every edge probability
+        at ``interval_coverage``: how far ``edge_probabilities_`` moves when
+        the shops' series are resampled in blocks of time (a moving-block
+        bootstrap, :mod:`~sklearn_causalmmm._causalmmm.uncertainty`). Each
+        replicate is combined as the point estimate is: same
+        ``graph_source_``, the encoder re-read (not retrained), the graph
+        types' own test and the Granger statistics re-estimated. Each
+        interval contains its point estimate (the replicates are centred on
+        it on the log-odds scale); known edges and the diagonal have
+        zero-width intervals. An interval is the spread of the estimate, not
+        a probability that the edge exists.
     encoder_edge_probabilities_ : ndarray of shape (n_shops, n_nodes, n_nodes)
         The encoder's posterior of each shop, before pooling.
     pooling_ : GraphTypePooling or None
@@ -721,6 +749,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         **_DECODER_CONSTRAINTS,
         "n_lags": [Interval(numbers.Integral, 0, None), Options(str, {"auto"})],
         "pooling": [Options(str, {"graph_types"}), GraphTypePooling, None],
+        **_INTERVAL_CONSTRAINTS,
     }
 
     def __init__(
@@ -745,6 +774,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         required_edges=None,
         forbidden_edges=None,
         pooling: str | GraphTypePooling | None = "graph_types",
+        interval_coverage: float = 0.8,
+        n_interval_replicates: int = 50,
         lr: float = 3e-3,
         batch_size: int = 8,
         max_epochs: int | str = "auto",
@@ -779,6 +810,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.required_edges = required_edges
         self.forbidden_edges = forbidden_edges
         self.pooling = pooling
+        self.interval_coverage = interval_coverage
+        self.n_interval_replicates = n_interval_replicates
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -801,6 +834,12 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         return tags
 
     def _score_graphs(self, panel: Panel, rng) -> np.ndarray:
+        graphs = self._point_graphs(panel, rng)
+        # drawn after the point estimate: its random stream is not changed
+        self.edge_intervals_ = self._edge_intervals(panel, graphs, rng, refit=True)
+        return graphs
+
+    def _point_graphs(self, panel: Panel, rng) -> np.ndarray:
         validate_params(self)
         self._train(panel, rng, known_nodes=None)
         self.encoder_edge_probabilities_ = self.edge_probabilities_
@@ -886,16 +925,109 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         self.graph_source_ = source
         return self._graphs_of_source(panel, pooled)
 
-    def _graphs_of_source(self, panel: Panel, pooled: np.ndarray) -> np.ndarray:
-        """The graphs of :attr:`graph_source_` for ``panel``'s shops."""
+    def _graphs_of_source(
+        self, panel: Panel, pooled: np.ndarray, evidence: GrangerEvidence | None = None
+    ) -> np.ndarray:
+        """The graphs of :attr:`graph_source_` for ``panel``'s shops.
+
+        ``evidence`` replaces the fitted ``granger_evidence_`` (a bootstrap
+        replicate re-estimates it).
+        """
         if self.graph_source_ == "encoder":
             return pooled
-        granger = self.granger_evidence_.graphs(
-            panel.values, panel.mask, "partial_granger"
-        )
+        evidence = self.granger_evidence_ if evidence is None else evidence
+        granger = evidence.graphs(panel.values, panel.mask, "partial_granger")
         if self.graph_source_ == _ENCODER_AND_GRANGER:
             granger = _log_pool(pooled, granger)
         return self._force_known(granger)
+
+    def _edge_intervals(self, panel: Panel, graphs, rng, refit: bool) -> np.ndarray:
+        """Bootstrap intervals ``(2, n_shops, d, d)`` of ``graphs`` (see
+        :attr:`edge_intervals_`); ``refit`` re-estimates the panel-level parts
+        (the shops of the fit) instead of holding them (new shops)."""
+        if self.n_interval_replicates == 0:
+            return np.stack([graphs, graphs])
+        evidence = getattr(self, "granger_evidence_", None)
+        n_lags = max(self.n_lags_, 0 if evidence is None else evidence.n_lags_)
+        prior = self._prior_edge_probability()
+
+        def estimate(values, mask):
+            resampled = dataclasses.replace(
+                panel,
+                values=values,
+                mask=mask,
+                time_index=pd.RangeIndex(values.shape[-1]),
+                row_index=None,
+                observed=None,
+            )
+            pooled = None
+            if self.graph_source_ != "partial_granger":
+                pooling = self.pooling_
+                if refit and pooling is not None:
+                    pooling = repooled(pooling, values, mask, self.n_lags_)
+                pooled = self._infer_graph(resampled)
+                if pooling is not None:
+                    pooled = self._force_known(pooling.transform(pooled))
+            replicate = None
+            if refit and self.graph_source_ != "encoder":
+                replicate = GrangerEvidence(evidence.n_lags_, prior).fit(values, mask)
+            return self._graphs_of_source(resampled, pooled, replicate)
+
+        return edge_intervals(
+            graphs,
+            estimate,
+            panel.values,
+            panel.mask,
+            n_lags,
+            n_replicates=self.n_interval_replicates,
+            coverage=self.interval_coverage,
+            rng=rng,
+        )
+
+    def predict_graph_interval(self, X, context=None, *, y=None) -> np.ndarray:
+        """Edge intervals ``(2, n_shops, d, d)`` for the shops in X.
+
+        The counterpart of :attr:`edge_intervals_` for new shops, as
+        ``predict_graph`` is of ``edge_probabilities_``: the shops'
+        series are resampled in blocks of time and their graphs re-read with
+        the fitted model (encoder, graph types and the panel's Granger
+        statistics held as fitted), ``n_interval_replicates`` times, at
+        ``interval_coverage``. The draws are fixed by ``random_state``.
+        Each interval contains ``predict_graph``'s probability.
+
+        Parameters
+        ----------
+        X, context, y
+            As in ``predict_graph``.
+
+        Returns
+        -------
+        intervals : ndarray of shape (2, n_shops, n_nodes, n_nodes)
+            ``intervals[0]`` the lower and ``intervals[1]`` the upper bounds.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmmm import CausalGraphDiscoverer
+        >>> from sklearn_causalmmm.datasets import make_causal_mmm
+        >>> data = make_causal_mmm(n_shops=8, n_steps=60, random_state=0)
+        >>> X = np.concatenate([data.X, data.y[:, None]], axis=1)
+        >>> discoverer = CausalGraphDiscoverer(
+        ...     hidden=8, max_epochs=1, n_interval_replicates=10, random_state=0
+        ... ).fit(X[:6], context=data.context[:6])
+        >>> lower, upper = discoverer.predict_graph_interval(
+        ...     X[6:], context=data.context[6:]
+        ... )
+        >>> point = discoverer.predict_graph(X[6:], context=data.context[6:])
+        >>> bool((lower <= point).all() and (point <= upper).all())
+        True
+        """
+        from sklearn.utils import check_random_state
+
+        graphs = self.predict_graph(X, context, y=y)
+        panel = self._to_panel(X, y, context)
+        rng = check_random_state(self.random_state)
+        return self._edge_intervals(panel, graphs, rng, refit=False)
 
     def _pooling_component(self) -> GraphTypePooling | None:
         if self.pooling is None:
@@ -949,6 +1081,7 @@ class NRIDiscoverer(CausalGraphDiscoverer):
     _parameter_constraints: dict = {
         **_SHARED_CONSTRAINTS,
         "pooling": [Options(str, {"graph_types"}), GraphTypePooling, None],
+        **_INTERVAL_CONSTRAINTS,
     }
 
     def __init__(
@@ -971,6 +1104,8 @@ class NRIDiscoverer(CausalGraphDiscoverer):
         required_edges=None,
         forbidden_edges=None,
         pooling: str | GraphTypePooling | None = None,
+        interval_coverage: float = 0.8,
+        n_interval_replicates: int = 50,
         lr: float = 3e-3,
         batch_size: int = 8,
         max_epochs: int | str = "auto",
@@ -1003,6 +1138,8 @@ class NRIDiscoverer(CausalGraphDiscoverer):
         self.required_edges = required_edges
         self.forbidden_edges = forbidden_edges
         self.pooling = pooling
+        self.interval_coverage = interval_coverage
+        self.n_interval_replicates = n_interval_replicates
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -1983,8 +2120,10 @@ default=None
     ):
         """Joint draws of the forecast: graphs, response coefficients and errors.
 
-        Each draw takes every shop's edges into the target from its graph,
-        the response coefficients from their posterior, and errors from
+        Each draw takes every shop's edges into the target and into each
+        forecast funnel node from its graph, the target's and the funnel
+        nodes' response coefficients from their posteriors (a funnel node's
+        draw moves the target's response to it), and errors from
         those made on the time tail the model did not fit. Draws with the
         same ``random_state`` share that randomness across plans, so draw
         ``i`` of two plans is one possible world: the draws of a plan's gain
@@ -2015,9 +2154,13 @@ default=None
                 draws = np.repeat(network.numpy()[None], n_samples, axis=0)
             else:
                 window, _ = self._head_window(history, drivers, start, rows)
+                window = window.numpy()
+                shifts = self._funnel_draws(
+                    window, start, rows, plan.observed, n_samples, rng
+                )
                 probabilities, gains = self._edges_into(-1, rows)
                 responses = self.head_.sample_responses(
-                    window.numpy(), probabilities, gains, n_samples, rng
+                    window, probabilities, gains, n_samples, rng, shifts, rows
                 )[..., start:]
                 base, network = base.numpy(), network.numpy()
                 # centred on the point forecast's responses: the draws spread
@@ -2032,6 +2175,37 @@ default=None
             draws = draws + rng.choice(errors, size=draws.shape)
         draws = draws * self._scale[rows, -1:][None]
         return np.stack([np.asarray(plan.target_to_layout(draw)) for draw in draws])
+
+    def _funnel_draws(self, window, start, rows, given, n_samples, rng) -> dict:
+        """Draws of each forecast funnel node's change from its point forecast
+        ``{node: (n_samples, n_shops, n_steps)}`` (scaled, 0 before ``start``
+        and where the plan gives the node).
+
+        A funnel head's response coefficients and its edges from media are
+        drawn as the target head's are, weighed by the head's share of the
+        node's forecast, and centred on the point forecast: a channel's
+        effect through the funnel is as uncertain as the funnel head's fit.
+        """
+        heads = getattr(self, "funnel_heads_", None)
+        if not heads or given is None:
+            return {}
+        given = np.broadcast_to(np.asarray(given), window[:, :-1, start:].shape)
+        shifts = {}
+        for f, head in heads.items():
+            weight = self.funnel_blend_[f]
+            if not weight or given[:, f].all():
+                continue
+            probabilities, gains = self._edges_into(f, rows)
+            draws = head.sample_responses(
+                window, probabilities, gains, n_samples, rng, shops=rows
+            )
+            change = np.zeros_like(draws)
+            plan = draws[..., start:]
+            change[..., start:] = np.where(
+                given[None, :, f], 0.0, weight * (plan - plan.mean(0))
+            )
+            shifts[f] = change
+        return shifts
 
     def rollout(self, X, context=None):
         """Every node over the steps of the plan ``X``: drivers and the target.

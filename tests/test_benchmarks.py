@@ -544,3 +544,23 @@ def test_zoo_table_compares_with_both_references_and_states_the_mean():
     # the means over families: (0.9 + 0.7) / 2, (0.8 + 0.6) / 2, (0.95 + 0.5) / 2
     assert "CausalMMM 0.800, Linear Granger 0.700, Pooled Granger 0.725" in table
     assert "on 1 of 2 rows" in table and "0.5: 0.800, 1.0: 0.500" in table
+
+
+def test_edge_interval_scores_by_hand():
+    import edge_intervals
+
+    truth = np.zeros((1, 3, 3), int)
+    truth[0, 0, 1] = truth[0, 1, 2] = 1
+    point = np.array([[[0.0, 0.9, 0.1], [0.3, 0.0, 0.6], [0.1, 0.05, 0.0]]])
+    lower = point - np.array([[[0, 0.1, 0.05], [0.2, 0, 0.5], [0.05, 0.05, 0]]])
+    upper = point + np.array([[[0, 0.05, 0.05], [0.1, 0, 0.1], [0.05, 0.1, 0]]])
+    scores = edge_intervals.interval_scores(truth, point, np.stack([lower, upper]), 0.2)
+    # true edges' lower bounds 0.8 and 0.1: one of two above the prior;
+    # absent upper bounds 0.15, 0.4, 0.15, 0.15: three of four below it
+    assert scores["true_lower_above_prior"] == 0.5
+    assert scores["absent_upper_below_prior"] == 0.75
+    # pairs (true lower > absent upper): 0.8 beats all four, 0.1 none
+    assert scores["separated_pairs"] == 0.5
+    assert scores["width_true"] == pytest.approx((0.15 + 0.6) / 2)
+    assert scores["width_absent"] == pytest.approx((0.1 + 0.3 + 0.1 + 0.15) / 4)
+    assert scores["contains_point"] is True

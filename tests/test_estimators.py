@@ -805,31 +805,6 @@ def weekly():
     )
 
 
-def _true_lift(data, channel: int, window: slice, extra_spend: float) -> float:
-    spend = data.spend.copy()
-    spend[:, channel, window] += extra_spend
-    return float((data.simulate(spend).y - data.y)[:, window].sum())
-
-
-def _lift_table(data, rows):
-    """Lift tests of the weekly panel: (channel, measured lift, its error)."""
-    table = []
-    for channel, lift, error in rows:
-        extra = float(data.spend[:, channel].mean())
-        table.append(
-            {
-                "channel": channel,  # a position: X is a numpy array
-                "start": 50,
-                "end": 57,
-                # the change in impressions a change in spend buys
-                "spend_change": extra * 1000.0 / data.costs[channel],
-                "lift": lift,
-                "lift_se": error,
-            }
-        )
-    return pd.DataFrame(table)
-
-
 def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
     data = weekly
     roles = dict(
@@ -837,28 +812,23 @@ def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
         control_columns=list(data.control_columns),
     )
     settings = dict(hidden=8, max_epochs=3, n_lags=1, random_state=0, **roles)
-    window = slice(50, 58)
-    truth = [
-        _true_lift(data, k, window, float(data.spend[:, k].mean())) for k in range(3)
-    ]
     # huge standard errors: the tests change nothing, and the report shows what
     # the uncalibrated model says
-    vague = _lift_table(data, [(k, truth[k], 1e12) for k in range(3)])
+    vague = data.lift_tests(50, 57, lift_se=1e12).iloc[:3]
+    truth = vague["lift"].to_numpy()
     before = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=vague)
     plain = CausalMMMRegressor(**settings).fit(data.X, data.y)
     np.testing.assert_allclose(
         before.predict(data.X[..., 60:]), plain.predict(data.X[..., 60:]), rtol=1e-4
     )
-    errors = np.abs(before.lift_tests_["model_lift"] - np.array(truth))
+    errors = np.abs(before.lift_tests_["model_lift"].to_numpy() - truth)
     tested = int(np.argmax(errors / np.abs(truth)))  # the one it gets most wrong
     # one precise test of that channel, the others still vague
-    rows = [
-        (k, truth[k], 1e12 if k != tested else 0.05 * abs(truth[k])) for k in range(3)
-    ]
-    after = CausalMMMRegressor(**settings).fit(
-        data.X, data.y, lift_tests=_lift_table(data, rows)
+    precise = vague.assign(
+        lift_se=np.where(vague.index == tested, 0.05 * np.abs(truth), 1e12)
     )
-    errors_after = np.abs(after.lift_tests_["model_lift"] - np.array(truth))
+    after = CausalMMMRegressor(**settings).fit(data.X, data.y, lift_tests=precise)
+    errors_after = np.abs(after.lift_tests_["model_lift"].to_numpy() - truth)
     assert errors_after[tested] <= 0.5 * errors[tested]
     others = [k for k in range(3) if k != tested]
     assert np.all(
@@ -869,7 +839,7 @@ def test_a_lift_test_pulls_its_channel_toward_the_experiment(weekly):
 
 def test_lift_tests_are_checked_naming_the_row(weekly):
     data = weekly
-    table = _lift_table(data, [(0, 1.0, 1.0)])
+    table = data.lift_tests(50, 57, lift_se=1.0).iloc[:1]
     model = CausalMMMRegressor(
         hidden=4,
         max_epochs=1,
@@ -934,6 +904,38 @@ def test_a_channel_moves_the_target_through_its_funnel_node(weekly):
     total = (factual[target] - counterfactual[target]).sum()
     direct = (factual[target] - model.rollout(held)[target]).sum()
     assert total > direct > 0
+
+
+def test_forecast_draws_carry_the_funnel_heads_uncertainty(weekly):
+    """A plan without the funnel node: its forecast is drawn with the funnel
+    head's coefficients, so a less certain funnel head spreads the draws
+    more; a plan that gives the funnel node is not moved by that head."""
+    data = weekly
+    funnel = data.feature_names[data.funnel_columns[0]]
+    model = CausalMMMRegressor(
+        hidden=8,
+        max_epochs=2,
+        n_lags=1,
+        random_state=0,
+        funnel_columns=[funnel],
+        control_columns=[data.feature_names[c] for c in data.control_columns],
+    ).fit(*_weekly_frames(data, slice(0, 60)))
+    given = _weekly_frames(data, slice(60, 70))[0]
+    plan = given.drop(columns=funnel)
+    node = data.funnel_columns[0]
+    model.funnel_blend_ = {node: 1.0}  # the funnel node is its head's forecast
+    head = model.funnel_heads_[node]
+
+    def draws(X, variance_factor):
+        fitted = head._residual_variance
+        head._residual_variance = fitted * variance_factor
+        try:
+            return model.predict_samples(X, n_samples=200, random_state=0)
+        finally:
+            head._residual_variance = fitted
+
+    assert draws(plan, 100.0).std(0).mean() > 1.05 * draws(plan, 1.0).std(0).mean()
+    np.testing.assert_array_equal(draws(given, 100.0), draws(given, 1.0))
 
 
 def test_forecast_components_add_up_and_follow_the_graph(weekly):
@@ -1176,3 +1178,49 @@ def test_correct_known_edges_do_not_cost_the_other_edges(structure):
         )
 
     assert rest(known.edge_probabilities_) >= rest(learned.edge_probabilities_) - 0.01
+
+
+# -- edge intervals ------------------------------------------------------------
+
+
+def test_edge_intervals_contain_the_estimate_and_are_fixed_by_random_state(panel):
+    X = _nodes(panel)
+    params = dict(TINY, n_interval_replicates=10, required_edges=[(0, -1)])
+    first = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    second = CausalGraphDiscoverer(**params, random_state=0).fit(X)
+    lower, upper = first.edge_intervals_
+    point = first.edge_probabilities_
+    assert first.edge_intervals_.shape == (2, *point.shape)
+    assert (lower <= point).all() and (point <= upper).all()
+    assert (upper - lower).max() > 0.01
+    # the diagonal and a known edge are exact
+    diagonal = np.arange(point.shape[-1])
+    assert (first.edge_intervals_[:, :, diagonal, diagonal] == 0).all()
+    assert (first.edge_intervals_[:, :, 0, -1] == 1).all()
+    np.testing.assert_array_equal(first.edge_intervals_, second.edge_intervals_)
+    # the intervals' draws come after the point estimate's: it is unchanged
+    without = CausalGraphDiscoverer(**{**params, "n_interval_replicates": 0})
+    without.set_params(random_state=0).fit(X)
+    np.testing.assert_array_equal(without.edge_probabilities_, point)
+    np.testing.assert_array_equal(without.edge_intervals_, [point, point])
+
+
+@pytest.mark.parametrize("pooling", ["graph_types", None])
+def test_new_shops_edge_intervals_contain_their_graphs(panel, pooling):
+    X = _nodes(panel)
+    discoverer = CausalGraphDiscoverer(
+        **TINY, pooling=pooling, n_interval_replicates=8, random_state=0
+    ).fit(X[:8])
+    sources = [discoverer.graph_source_]
+    if pooling is not None:
+        # the encoder's pooled graph with the Granger one, whichever was chosen
+        sources = ["partial_granger", "encoder+partial_granger"]
+    for source in sources:
+        discoverer.graph_source_ = source
+        point = discoverer.predict_graph(X[8:])
+        lower, upper = discoverer.predict_graph_interval(X[8:])
+        assert (lower <= point).all() and (point <= upper).all()
+        assert (upper - lower).max() > 0.0
+        np.testing.assert_array_equal(
+            discoverer.predict_graph_interval(X[8:]), [lower, upper]
+        )

@@ -41,9 +41,13 @@ __all__ = [
 ]
 
 #: The response kernels every media and funnel node gets: (carryover decay,
-#: half-saturation in units of the shop's mean, delay in steps). Their
-#: non-negative mixture spans fast and slow carryover, mild and strong
-#: saturation, and responses that peak in the step of the spend or the next.
+#: half-saturation in units of the shop's mean, delay in steps, Hill shape;
+#: the shape is 1 when left out). Their non-negative mixture spans fast and
+#: slow carryover, mild and strong saturation, responses that peak in the
+#: step of the spend or the next, and S-shaped responses (shape 2, as
+#: Meridian's Hill curve allows): a response that is flat at low spend is
+#: not extrapolated to zero spend by a concave curve, which would overstate
+#: what removing the channel loses.
 RESPONSE_KERNELS = (
     (0.0, 1.0, 0),
     (0.5, 1.0, 0),
@@ -52,10 +56,14 @@ RESPONSE_KERNELS = (
     (0.5, 4.0, 0),
     (0.0, 1.0, 1),
     (0.5, 4.0, 1),
+    (0.0, 1.0, 0, 2.0),
+    (0.5, 1.0, 0, 2.0),
 )
 #: Elements (float64) of one chunk of the head's design: chunks of shops keep
 #: a fit's memory flat in their number (8 MB a chunk).
 _CHUNK_ELEMENTS = 2**20
+#: The smallest multiplier of a shop's response (the shared one is 1).
+_MIN_SHOP_RESPONSE = 0.1
 #: Prior standard deviations (scaled units) of the head's coefficients.
 _PRIOR_SCALE = {
     "time": 1.0,
@@ -77,7 +85,9 @@ def response_features(values, known, kernels=RESPONSE_KERNELS):
     known : ndarray of shape (n_nodes,), bool
         Nodes known when the target of a step is forecast (they may act in
         that step); the others act one step later at the earliest.
-    kernels : sequence of (decay, half_saturation, delay)
+    kernels : sequence of (decay, half_saturation, delay[, shape])
+        ``shape`` (default 1) is the Hill exponent: ``a ** shape / (a **
+        shape + half_saturation ** shape)`` of the carried-over value ``a``.
 
     Returns
     -------
@@ -97,14 +107,20 @@ def response_features(values, known, kernels=RESPONSE_KERNELS):
     n_steps = x.shape[-1]
     adstocks: dict[float, torch.Tensor] = {}
     out = []
-    for decay, half, delay in kernels:
+    for kernel in kernels:
+        decay, half, delay = kernel[:3]
+        shape = kernel[3] if len(kernel) > 3 else 1.0
         if decay not in adstocks:
             state, steps = x[..., 0], []
             for t in range(n_steps):
                 state = decay * state + (1.0 - decay) * x[..., t]
                 steps.append(state)
             adstocks[decay] = torch.stack(steps, -1)
-        response = adstocks[decay] / (adstocks[decay] + half)
+        if shape == 1.0:
+            response = adstocks[decay] / (adstocks[decay] + half)
+        else:
+            powered = adstocks[decay] ** shape
+            response = powered / (powered + half**shape)
         # unknown drivers act one step later than known ones at the earliest
         by_node = []
         for j, is_known in enumerate(np.asarray(known, dtype=bool)):
@@ -246,10 +262,24 @@ class TargetHead:
     with_responses : bool
         Include the media and funnel responses (the linear estimate) or fit
         the baseline alone.
-    kernels : sequence of (decay, half_saturation, delay), default=RESPONSE_KERNELS
+    kernels : sequence of (decay, half_saturation, delay[, shape]), \
+default=RESPONSE_KERNELS
     shop_scale : float, default=0.1
         Prior standard deviation of a shop's deviation from the shared time
         coefficients (the regressor chooses it on its validation tail).
+
+    Attributes
+    ----------
+    shop_response_ : ndarray of shape (n_shops, n_responders)
+        Each shop's multiplier of each responder's shared response (1: the
+        shared one). Shops' responses to a channel differ (their graphs, their
+        customers): a shop's multiplier is ``1 + delta``, ``delta`` with a
+        Gaussian prior of variance ``tau_j ** 2`` per responder, estimated
+        from the panel (empirical Bayes, by expectation maximisation of the
+        marginal likelihood of the residuals), so shops whose responses
+        really differ keep their own while noise is shrunk to the shared
+        response. At least 0.1: whether a driver acts in a shop is its edge's
+        to say, how strongly the multiplier's.
     """
 
     def __init__(
@@ -270,7 +300,11 @@ class TargetHead:
             if with_responses
             else np.zeros(0, dtype=int)
         )
-        self.known = np.isin(roles, ("media", "control"))
+        # a funnel node acts on the target in its own step, as media do: in a
+        # plan the head reads the node's forecast (a function of the plan's
+        # media), so a channel's same-step effect through the funnel is
+        # credited to the funnel (mediated), not to the channel's own edge
+        self.known = np.isin(roles, ("media", "control", "funnel"))
 
     def _shared_columns(self, design: _Design) -> np.ndarray:
         """Positions of the columns every shop shares (time, shocks, controls,
@@ -467,13 +501,38 @@ class TargetHead:
         levels = self.coef_[blocks["level"]]
         deviations = self.coef_[blocks["time_shop"]].reshape(n_shops, n_features)
         squares = 0.0
+        n_responders = len(self.responders)
+        statistics = (
+            np.zeros((n_shops, n_responders, n_responders)),  # grams
+            np.zeros((n_shops, n_responders)),  # moments
+            np.zeros((n_shops, n_responders)),  # mean responses
+        )
+        weights = shared_coef[n_shared - n_responders * len(self.kernels) :]
+        weights = weights.reshape(n_responders, len(self.kernels))
         for shops, w, y, own, shared in self._chunks(*chunks):
             A, B, b = self._own_system(w, y, own, shared, own_penalty)
             own_coef = np.linalg.solve(A, (b - B @ shared_coef)[..., None])[..., 0]
             levels[shops] = own_coef[:, 0]
             deviations[shops] = own_coef[:, 1:]
             fitted = own_coef @ own.T + shared @ shared_coef
-            squares += float((w * (y - fitted) ** 2).sum())
+            residual = (y - fitted) * w
+            squares += float((residual**2).sum())
+            if not n_responders:
+                continue
+            # each shop's responses and residuals, centred within the shop,
+            # for its response multipliers
+            responses = shared[..., n_shared - weights.size :].reshape(
+                *w.shape, n_responders, -1
+            )
+            responses = np.einsum("stjk,jk->stj", responses, weights)
+            counts = np.maximum(w.sum(axis=1), 1.0)[:, None]
+            mean = (responses * w[..., None]).sum(axis=1) / counts
+            centred = (responses - mean[:, None]) * w[..., None]
+            residual = (residual - residual.sum(axis=1, keepdims=True) / counts) * w
+            statistics[0][shops] = np.einsum("stj,stk->sjk", centred, centred)
+            statistics[1][shops] = np.einsum("stj,st->sj", centred, residual)
+            statistics[2][shops] = mean
+        data_squares = squares
         if experiments:
             squares += float(((lifts - lift_rows @ shared_coef) ** 2).sum())
         self.design_ = design
@@ -484,6 +543,11 @@ class TargetHead:
         self._shared_gram = gram
         self._residual_variance = max(squares / max(n_rows, 1), 1e-12)
         self._n_rows = n_rows
+        # from the observed rows only (lift tests calibrate the shared
+        # response, which the multipliers spread around)
+        self.shop_response_ = self._shop_multipliers(
+            *statistics, max(data_squares / max(len(target), 1), 1e-12), len(target)
+        )
         return self
 
     def _covariance(self, columns) -> np.ndarray:
@@ -493,6 +557,59 @@ class TargetHead:
         unit[positions, np.arange(len(positions))] = 1.0
         inverse = np.linalg.solve(self._shared_gram, unit)[positions]
         return inverse * self._residual_variance
+
+    def _shop_multipliers(
+        self, grams, moments, mean_response, noise, n_data, n_rounds=100
+    ):
+        """Each shop's multiplier of each responder's response (empirical Bayes).
+
+        The residual of the shared fit in shop ``s`` is regressed on the shop's
+        responses ``R_s`` (one column per responder, the shared kernels'
+        mixture times the gate), both centred within the shop (its level
+        absorbed the mean of a different response): ``e_s = R_s delta_s +
+        noise``, ``delta_sj ~ N(0, tau_j ** 2)``. Expectation maximisation of
+        the marginal likelihood estimates every ``tau_j ** 2`` (the
+        between-shop variance of the responder's effect); the multipliers are
+        ``1 + E[delta_s]`` under it, and each shop's level gives back the mean
+        response its multipliers add. ``grams`` ``(n_shops, r, r)`` and
+        ``moments`` ``(n_shops, r)`` are each shop's centred responses' normal
+        equations (gathered chunk by chunk of shops), ``mean_response`` their
+        means, ``noise`` the residual variance over the ``n_data`` rows.
+        """
+        n_shops, n_responders = mean_response.shape
+        ones = np.ones((n_shops, n_responders))
+        if not n_responders or n_shops < 3:
+            return ones
+        active = np.einsum("sjj->j", grams) > 1e-12 * n_data
+        if not active.any():
+            return ones
+        grams = grams[:, active][:, :, active] / noise
+        moments = moments[:, active] / noise
+        variance = np.full(int(active.sum()), 0.25)
+        for _ in range(n_rounds):
+            precision = grams + np.eye(len(variance)) / variance
+            covariance = np.linalg.inv(precision)
+            means = np.einsum("sij,sj->si", covariance, moments)
+            updated = np.mean(means**2 + np.einsum("sjj->sj", covariance), axis=0)
+            updated = np.maximum(updated, 1e-8)
+            done = np.allclose(updated, variance, rtol=1e-4, atol=1e-10)
+            variance = updated
+            if done:
+                break
+        # the graph says whether a driver acts in a shop, the multiplier how
+        # strongly: an edge the graph keeps never loses its response (a tenth
+        # of the shared one at least), so the forecast follows the graph
+        ones[:, active] = np.maximum(1.0 + means, _MIN_SHOP_RESPONSE)
+        levels = self.design_.blocks["level"]
+        self.coef_[levels] -= ((ones - 1.0) * mean_response).sum(1)
+        return ones
+
+    def _multipliers(self, shops):
+        """The shops' response multipliers (ones for a head fitted before them)."""
+        multipliers = getattr(self, "shop_response_", None)
+        if multipliers is None:
+            return np.ones((len(np.asarray(shops)), len(self.responders)))
+        return multipliers[np.asarray(shops)]
 
     def _lift_rows(self, values, gates, experiments, design, noise_variance):
         """One least-squares row per lift test, scaled to unit-variance noise.
@@ -612,6 +729,7 @@ class TargetHead:
         if len(self.responders):
             drivers = response_features(x, self.known, self.kernels)[:, self.responders]
             gate = torch.as_tensor(gates, dtype=x.dtype)[:, self.responders]
+            gate = gate * torch.as_tensor(self._multipliers(shops), dtype=x.dtype)
             weights = coef[blocks["response"]].reshape(len(self.responders), -1)
             responses = torch.einsum("jk,sj,sjkt->st", weights, gate, drivers)
         if as_array:
@@ -619,7 +737,7 @@ class TargetHead:
         return baseline, responses
 
     def sample_responses(
-        self, values, probabilities, gains, n_samples: int, rng
+        self, values, probabilities, gains, n_samples: int, rng, shifts=None, shops=None
     ) -> np.ndarray:
         """Draws of the responses ``(n_samples, n_shops, n_steps)`` (ndarray).
 
@@ -627,7 +745,12 @@ class TargetHead:
         Gaussian around the fit, with the fit's covariance, cut at 0 as the
         fit is) and each shop's edges into the target from its graph: driver
         ``i``'s edge is present with its probability ``probabilities[s, i]``
-        and then acts with the shop's gain ``gains[s, i]``.
+        and then acts with the shop's gain ``gains[s, i]``. ``shifts`` maps a
+        driver to draws of its change ``(n_samples, n_shops, n_steps)``
+        (scaled units): draw ``n`` reads the driver as ``values`` plus its
+        ``n``-th change, so an uncertain forecast driver (a funnel node)
+        carries its uncertainty into the responses. ``shops``: the windows'
+        rows among the fitted shops (their response multipliers).
         """
         x = np.asarray(values, dtype=np.float64)
         n_shops, _, n_steps = x.shape
@@ -647,8 +770,23 @@ class TargetHead:
         probability = np.asarray(probabilities, dtype=np.float64)[:, self.responders]
         size = np.asarray(gains, dtype=np.float64)[:, self.responders]
         present = rng.random_sample((n_samples, *probability.shape)) < probability
+        if shops is None:
+            shops = np.arange(n_shops)
+        weights = present * size * self._multipliers(shops)
         drivers = response_features(x, self.known, self.kernels)[:, self.responders]
-        return np.einsum("njk,nsj,sjkt->nst", draws, present * size, drivers)
+        responses = np.einsum("njk,nsj,sjkt->nst", draws, weights, drivers)
+        position = {node: k for k, node in enumerate(self.responders)}
+        for node, shift in (shifts or {}).items():
+            if node not in position:
+                continue
+            j = position[node]
+            moved = (x[None, :, node] + np.asarray(shift)).reshape(-1, 1, n_steps)
+            features = response_features(moved, self.known[[node]], self.kernels)
+            change = features.reshape(n_samples, n_shops, -1, n_steps) - drivers[:, j]
+            responses += np.einsum(
+                "nk,ns,nskt->nst", draws[:, j], weights[..., j], change
+            )
+        return responses
 
 
 @dataclass

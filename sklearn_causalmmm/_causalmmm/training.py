@@ -403,7 +403,14 @@ def build_net(
                 monitor=monitor, patience=patience, load_best=True, sink=_silent
             )
         )
-    return PanelNet(
+    # under torchrun the same net trains data-parallel (see distributed.py)
+    from sklearn_causalmmm._causalmmm import distributed
+
+    net_class, parallel = PanelNet, {}
+    if distributed.data_parallel_world() is not None:
+        net_class = distributed.DataParallelPanelNet
+        parallel = {"shard_seed": seed}
+    return net_class(
         module,
         criterion=nn.MSELoss,
         optimizer=torch.optim.Adam,
@@ -430,6 +437,7 @@ def build_net(
         nll_variance=nll_variance,
         node_weights=node_weights,
         scored_nodes=scored_nodes,
+        **parallel,
     )
 
 

@@ -342,6 +342,53 @@ class _WeeklyWorld:
             impressions=np.ascontiguousarray(impressions[:, :, window]),
         )
 
+    def lift_tests(self, start: int, end: int, lift_se: Any) -> pd.DataFrame:
+        """Exact lift tests: every channel's spend raised by its mean over a window.
+
+        The experiment a geo test would run, with the noise it cannot remove
+        taken out: each channel's spend rises by its panel mean in every shop
+        over weeks ``start`` to ``end`` (both included) and the lift is the
+        replayed target's change over those weeks.
+
+        Parameters
+        ----------
+        start, end : int
+            First and last week of the test, as positions in the observed
+            window.
+        lift_se : float or array-like of shape (n_channels,)
+            Standard error to declare for each test (the lift itself is exact).
+
+        Returns
+        -------
+        DataFrame
+            One row per channel in the layout of ``CausalMMMRegressor.fit``'s
+            ``lift_tests``: ``channel`` (a position), ``start``, ``end``,
+            ``spend_change`` (the extra impressions the extra spend buys),
+            ``lift`` and ``lift_se``.
+        """
+        n_media = self.impressions.shape[1]
+        errors = np.broadcast_to(np.asarray(lift_se, dtype=np.float64), (n_media,))
+        observed = self.impressions[:, :, self.burn_in :]
+        spend = observed * self.costs[:, None] / 1000.0
+        factual = self.simulate(spend).y[:, start : end + 1].sum()
+        rows = []
+        for channel in range(n_media):
+            extra = float(spend[:, channel].mean())
+            plan = spend.copy()
+            plan[:, channel, start : end + 1] += extra
+            lift = self.simulate(plan).y[:, start : end + 1].sum() - factual
+            rows.append(
+                {
+                    "channel": channel,
+                    "start": start,
+                    "end": end,
+                    "spend_change": extra * 1000.0 / self.costs[channel],
+                    "lift": float(lift),
+                    "lift_se": float(errors[channel]),
+                }
+            )
+        return pd.DataFrame(rows)
+
 
 def make_weekly_mmm(
     n_shops: int = 100,
@@ -484,6 +531,10 @@ list of str
             ``simulate(spend)`` replays the panel with another spend plan of
             shape ``(n_shops, C, n_steps)`` and the same noise; returns a Bunch
             with ``X``, ``y``, ``spend``, ``impressions``.
+        lift_tests : callable
+            ``lift_tests(start, end, lift_se)`` gives one exact lift test per
+            channel (spend raised by its mean over weeks ``start..end``), in
+            the layout ``CausalMMMRegressor.fit(..., lift_tests=)`` reads.
         frame : DataFrame, only with ``as_frame=True``
             Long layout: ``shop_id``, ``date``, media, funnel, control columns,
             ``revenue``.
@@ -733,6 +784,7 @@ list of str
         target_name=_TARGET_NAME,
         frequency="W",
         simulate=world.simulate,
+        lift_tests=world.lift_tests,
         DESCR=_describe(n_shops, n_steps, n_media, n_funnel, n_controls, dates),
     )
     if as_frame:

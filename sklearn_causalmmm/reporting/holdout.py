@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HoldoutResult",
     "check_columns",
+    "edge_table",
     "empirical_band",
     "figure_aliases",
     "fit_holdout",
@@ -895,6 +896,75 @@ def top_edges(
     ]
     edges.sort(key=lambda edge: -edge[2])  # stable: ties keep the node order
     return edges if k is None else edges[:k]
+
+
+def edge_table(model, k: int | None = None, shop=None) -> pd.DataFrame:
+    """A fitted model's strongest edges, with their intervals when it has them.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        Any estimator with ``edge_probabilities_`` and ``node_names_`` (a
+        discoverer, the regressor); ``edge_intervals_``, when it has them
+        (:class:`~sklearn_causalmmm.CausalGraphDiscoverer`), add the bounds.
+    k : int, default=None
+        Keep the ``k`` strongest edges (all if None).
+    shop : default=None
+        A fitted shop's id: its graph. None: the mean over the shops (of the
+        probabilities and of each bound; a mean of intervals that contain
+        their estimates contains the mean estimate).
+
+    Returns
+    -------
+    table : DataFrame
+        Columns ``cause``, ``effect``, ``probability`` and, with intervals,
+        ``lower`` and ``upper``; strongest first, ties in node order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm import CausalGraphDiscoverer
+    >>> from sklearn_causalmmm.reporting.holdout import edge_table
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.gamma(2.0, size=(6, 3, 50))
+    >>> X[:, 2, 1:] += X[:, 0, :-1]  # node 0 drives node 2
+    >>> model = CausalGraphDiscoverer(
+    ...     hidden=8, max_epochs=1, n_interval_replicates=10, random_state=0
+    ... ).fit(X)
+    >>> table = edge_table(model, k=2)
+    >>> list(table.columns)
+    ['cause', 'effect', 'probability', 'lower', 'upper']
+    >>> table.iloc[0][["cause", "effect"]].tolist()
+    ['x0', 'x2']
+    >>> bool((table.lower <= table.probability).all())
+    True
+    """
+    probabilities = np.asarray(model.edge_probabilities_, dtype=np.float64)
+    intervals = getattr(model, "edge_intervals_", None)
+    if shop is None:
+        row = slice(None)
+    else:
+        shops = list(model.shop_ids_)
+        if shop not in shops:
+            raise ValueError(
+                f"shop {shop!r} was not fitted; the fitted shops are {shops[:5]}..."
+            )
+        row = shops.index(shop)
+    names = list(model.node_names_)
+    graph = probabilities[row]
+    bounds = None if intervals is None else np.asarray(intervals)[:, row]
+    if shop is None:
+        graph = graph.mean(axis=0)
+        bounds = None if bounds is None else bounds.mean(axis=1)
+    edges = top_edges(graph, names, k=k)
+    table = pd.DataFrame(edges, columns=["cause", "effect", "probability"])
+    if bounds is not None:
+        position = {name: i for i, name in enumerate(names)}
+        cause = [position[c] for c in table.cause]
+        effect = [position[e] for e in table.effect]
+        table["lower"] = bounds[0][cause, effect]
+        table["upper"] = bounds[1][cause, effect]
+    return table
 
 
 def _format_edges(edges: list[tuple[str, str, float]], probabilities: bool) -> str:

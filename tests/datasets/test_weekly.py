@@ -256,6 +256,31 @@ def test_a_budget_shift_changes_the_target_only_through_the_moved_channel(data):
     np.testing.assert_array_equal(replay.X[:, keep], data.X[:, keep])
 
 
+def test_lift_tests_are_the_replayed_experiments(data):
+    tests = data.lift_tests(10, 14, lift_se=[1.0] * data.spend.shape[1])
+    assert list(tests.columns) == [
+        "channel",
+        "start",
+        "end",
+        "spend_change",
+        "lift",
+        "lift_se",
+    ]
+    for channel in (0, 3):
+        extra = data.spend[:, channel].mean()
+        spend = data.spend.copy()
+        spend[:, channel, 10:15] += extra
+        lift = (data.simulate(spend).y - data.y)[:, 10:15].sum()
+        row = tests.iloc[channel]
+        np.testing.assert_allclose(row["lift"], lift, rtol=1e-9)
+        # the extra impressions are the extra spend at the channel's CPM
+        np.testing.assert_allclose(
+            row["spend_change"], extra * 1000.0 / data.costs[channel], rtol=1e-12
+        )
+    # every channel reaches the target in some shop: more spend, more sales
+    assert (tests["lift"] > 0).all()
+
+
 def test_simulate_survives_pickling(data):
     again = pickle.loads(pickle.dumps(data.simulate))
     np.testing.assert_array_equal(again(data.spend).y, data.y)

@@ -13,6 +13,7 @@ from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.reporting.holdout import (
     BAND_LEVEL,
     check_columns,
+    edge_table,
     empirical_band,
     figure_aliases,
     fit_holdout,
@@ -236,6 +237,40 @@ def test_top_edges_by_hand():
     assert top_edges(p, names, k=1, threshold=0.9) == []
     with pytest.raises(ValueError, match=r"expected \(2, 2\)"):
         top_edges(p, names[:2])
+
+
+def test_edge_table_lists_edges_with_their_intervals_by_hand():
+    from types import SimpleNamespace
+
+    p = np.array(
+        [
+            [[0.0, 0.9, 0.1], [0.2, 0.0, 0.5], [0.0, 0.0, 0.0]],
+            [[0.0, 0.7, 0.3], [0.4, 0.0, 0.1], [0.0, 0.0, 0.0]],
+        ]
+    )
+    lower, upper = p - 0.1 * (p > 0), p + 0.05 * (p > 0)
+    model = SimpleNamespace(
+        edge_probabilities_=p,
+        edge_intervals_=np.stack([lower, upper]),
+        node_names_=["tv", "pv", "gmv"],
+        shop_ids_=["a", "b"],
+    )
+    table = edge_table(model, k=2)
+    # the mean graph: tv -> pv 0.8, pv -> tv 0.3, pv -> gmv 0.3 (node order)
+    assert table[["cause", "effect"]].values.tolist() == [["tv", "pv"], ["pv", "tv"]]
+    np.testing.assert_allclose(table.probability, [0.8, 0.3])
+    np.testing.assert_allclose(table.lower, [0.7, 0.2])
+    np.testing.assert_allclose(table.upper, [0.85, 0.35])
+    shop = edge_table(model, shop="b")
+    assert shop.iloc[0][["cause", "effect"]].tolist() == ["tv", "pv"]
+    np.testing.assert_allclose(
+        shop.iloc[:2][["lower", "upper"]], [[0.6, 0.75], [0.3, 0.45]]
+    )
+    # without intervals (the regressor): the probabilities only
+    del model.edge_intervals_
+    assert list(edge_table(model).columns) == ["cause", "effect", "probability"]
+    with pytest.raises(ValueError, match="shop 'c' was not fitted"):
+        edge_table(model, shop="c")
 
 
 def test_check_columns_names_every_missing_column():
