@@ -172,9 +172,7 @@ class PanelDataset(torch.utils.data.Dataset):
         values = self.values[rows, :, : self.n_steps] / self.scale[rows]
         return values.astype(np.float32, copy=False)
 
-    def window(
-        self, n_steps: int, n_teacher: int, loss_start: int = 0
-    ) -> PanelDataset:
+    def window(self, n_steps: int, n_teacher: int, loss_start: int = 0) -> PanelDataset:
         """The same shops over another window (the arrays are shared)."""
         return PanelDataset(
             self.values,
