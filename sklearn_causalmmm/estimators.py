@@ -32,10 +32,11 @@ from sklearn_causalmmm._causalmmm.selection import (
 )
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
+    SHOP_CHUNK,
     EncoderLagFeatures,
+    PanelDataset,
     PanelModule,
     build_net,
-    make_inputs,
 )
 from sklearn_causalmmm._causalmmm.uncertainty import edge_intervals, repooled
 from sklearn_causalmmm.base import BaseDiscoverer, PanelForecasterMixin
@@ -236,9 +237,9 @@ def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
 #: an amortised encoder and a recurrent decoder learn little from a few
 #: series (the fit then says so in a log line).
 _MIN_SHOPS_FOR_NETWORK = 5
-#: Shops per forward pass of predict and predict_graph: a rollout's activations
-#: (shops x steps x node pairs x hidden) must not grow with the panel.
-_SHOP_CHUNK = 64
+#: Shops converted at once by predict_graph (a multiple of SHOP_CHUNK: the
+#: network reads the same batches as from the whole panel).
+_CONVERT_CHUNK = 16 * SHOP_CHUNK
 
 
 def _is_edge_list(value) -> bool:
@@ -389,16 +390,17 @@ class _CausalMMMBase(BaseEstimator):
             edge_prior=self.edge_prior,
             nll_variance=self.nll_variance,
             scored_nodes=None if known_nodes is None else self._scored_nodes(panel),
-            pair_features=self._pair_features,
         )
-        inputs = make_inputs(
-            panel.scaled(),
+        # shops are scaled when their batch is read: no copy of the panel
+        shops = PanelDataset(
+            panel.values,
+            panel.scale,
             panel.mask,
             panel.context,
             panel.n_steps - self.horizon,
             pair_features=self._pair_features,
         )
-        seeded(seed, net.fit, inputs, None)
+        seeded(seed, net.fit, shops, None)
         self.net_ = net
         self.model_ = net.module_.model.eval()
         self.n_history_ = n_history
@@ -499,13 +501,13 @@ class _CausalMMMBase(BaseEstimator):
                 f"the graph is read from the last {self.n_history_} steps of each "
                 f"shop, but X has {panel.n_steps}."
             )
-        scaled = panel.scaled()
         logits = []
         # shops are independent: chunks keep the memory flat in their number
-        for start in range(0, panel.n_shops, _SHOP_CHUNK):
-            rows = slice(start, start + _SHOP_CHUNK)
-            pair = self._encoder_pair_features(scaled[rows], panel.mask[rows])
-            window = torch.as_tensor(scaled[rows, :, -self.n_history_ :])
+        for start in range(0, panel.n_shops, SHOP_CHUNK):
+            rows = slice(start, start + SHOP_CHUNK)
+            scaled = panel.scaled(rows)
+            pair = self._encoder_pair_features(scaled, panel.mask[rows])
+            window = torch.as_tensor(scaled[:, :, -self.n_history_ :])
             with torch.no_grad(), small_ops():
                 logits.append(self.model_.edge_logits(window, pair))
         logits = torch.cat(logits)
@@ -522,10 +524,14 @@ def _init_variance(model: CausalMMM, panel: Panel) -> None:
     alike until the variances are learned, and by then the encoder has already
     learned to prefer edges that help predict spend.
     """
-    scaled = panel.scaled()
-    both = panel.mask[:, 1:] & panel.mask[:, :-1]
-    change = np.diff(scaled, axis=-1) ** 2 * both[:, None, :]
-    variance = change.sum(axis=(0, 2)) / max(int(both.sum()), 1)
+    total, count = np.zeros(panel.n_nodes), 0
+    for start in range(0, panel.n_shops, SHOP_CHUNK):
+        rows = slice(start, start + SHOP_CHUNK)
+        both = panel.mask[rows, 1:] & panel.mask[rows, :-1]
+        change = np.diff(panel.scaled(rows), axis=-1) ** 2 * both[:, None, :]
+        total += change.sum(axis=(0, 2), dtype=np.float64)
+        count += int(both.sum())
+    variance = total / max(count, 1)
     with torch.no_grad():
         model.log_variance.copy_(torch.as_tensor(np.log(np.maximum(variance, 1e-4))))
 
@@ -1884,7 +1890,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         shops = torch.as_tensor(rows)
         chunks = []
         for chunk in np.array_split(
-            np.arange(len(rows)), max(1, -(-len(rows) // _SHOP_CHUNK))
+            np.arange(len(rows)), max(1, -(-len(rows) // SHOP_CHUNK))
         ):
             pair = self._encoder_pair_features(graph_source[chunk], graph_mask[chunk])
             prediction, _ = self.model_(
@@ -2332,8 +2338,29 @@ default=None
     def predict_graph(self, X, y, context=None) -> np.ndarray:
         """Edge probabilities ``(n_shops, d, d)`` of shops with drivers X, target y:
         the fitted encoder's reading, pooled with :attr:`edge_evidence_` as
-        ``edge_probabilities_`` is."""
+        ``edge_probabilities_`` is.
+
+        A ``(n_shops, n_nodes, n_steps)`` array is converted and scored chunk
+        by chunk of shops, so the memory of a call on many new shops does not
+        grow with their number beyond the input and the result.
+        """
         check_is_fitted(self, "model_")
+        chunks = _array_shop_chunks(X, y, context, _CONVERT_CHUNK)
+        if chunks is not None:
+            try:
+                return np.concatenate(
+                    [
+                        self._with_evidence(
+                            self._infer_graph(self._convert(*chunk, min_steps=2))
+                        )
+                        for chunk in chunks
+                    ]
+                )
+            except ValueError:
+                # a chunk's message counts shops from the chunk's first, and a
+                # node may be constant in a chunk's shops only: the whole
+                # panel names the culprit, or is fine
+                pass
         graphs = self._infer_graph(self._convert(X, y, context, min_steps=2))
         return self._with_evidence(graphs)
 
@@ -2411,6 +2438,26 @@ def _warn_constant_target(panel: Panel) -> None:
             UserWarning,
             stacklevel=4,
         )
+
+
+def _array_shop_chunks(X, y, context, size: int):
+    """``(X, y, context)`` of consecutive chunks of ``size`` shops of a
+    ``(n_shops, n_nodes, n_steps)`` array panel, or None for any other input
+    (frames name their shops; one chunk is the whole panel)."""
+    if not (isinstance(X, np.ndarray) and X.ndim == 3 and len(X) > size):
+        return None
+    for part, ndim in ((y, 2), (context, 2)):
+        if part is not None and not (
+            isinstance(part, np.ndarray) and part.ndim == ndim and len(part) == len(X)
+        ):
+            return None
+    return (
+        tuple(
+            None if part is None else part[start : start + size]
+            for part in (X, y, context)
+        )
+        for start in range(0, len(X), size)
+    )
 
 
 def _concatenate_history(old: Panel, new: Panel) -> Panel:

@@ -218,9 +218,14 @@ class Panel:
             scale=_scale(values, mask),
         )
 
-    def scaled(self) -> np.ndarray:
-        """Values divided by the per-shop, per-node scale (float32)."""
-        return (self.values / self.scale[..., None]).astype(np.float32, copy=False)
+    def scaled(self, shops=slice(None)) -> np.ndarray:
+        """Values divided by the per-shop, per-node scale (float32).
+
+        ``shops`` (a slice or positions) selects rows, so that a panel can be
+        read chunk by chunk of shops without a scaled copy of all of it.
+        """
+        values = self.values[shops] / self.scale[shops][..., None]
+        return values.astype(np.float32, copy=False)
 
     # ------------------------------------------------------------------ subsets
     def subset(self, shop_indices) -> Panel:

@@ -1105,10 +1105,50 @@ def test_predict_and_predict_graph_stream_over_shops_in_chunks(panel, monkeypatc
     X, y, plan = panel.X[..., :35], panel.y[:, :35], panel.X[..., 35:]
     model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
     whole = model.predict(plan), model.predict_graph(X, y)
-    monkeypatch.setattr(estimators, "_SHOP_CHUNK", 5)  # 12 shops: 3 chunks
+    monkeypatch.setattr(estimators, "SHOP_CHUNK", 5)  # 12 shops: 3 chunks
     # equal up to float32 rounding (a matrix product's blocking follows its size)
     np.testing.assert_allclose(model.predict(plan), whole[0], rtol=1e-5)
     np.testing.assert_allclose(model.predict_graph(X, y), whole[1], rtol=1e-4)
+
+
+def test_predict_graph_converts_new_shops_chunk_by_chunk(panel, monkeypatch):
+    import sklearn_causalmmm.estimators as estimators
+
+    X, y = panel.X[..., :35], panel.y[:, :35]
+    model = CausalMMMRegressor(**TINY, random_state=0).fit(X, y)
+    whole = model.predict_graph(X, y)
+    converted = []
+    convert = model._convert
+    monkeypatch.setattr(
+        model,
+        "_convert",
+        lambda *a, **k: converted.append(a[0].shape) or convert(*a, **k),
+    )
+    # 12 shops in chunks of 5 converted, scored in the same batches of 5
+    monkeypatch.setattr(estimators, "SHOP_CHUNK", 5)
+    monkeypatch.setattr(estimators, "_CONVERT_CHUNK", 5)
+    whole_in_batches = model._infer_graph(convert(X, y, None, min_steps=2))
+    assert converted == []
+    chunked = model.predict_graph(X, y)
+    assert [shape[0] for shape in converted] == [5, 5, 2]
+    np.testing.assert_array_equal(chunked, whole_in_batches)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-4)
+    # a node constant in one chunk's shops only is not constant in the panel
+    flat = X.copy()
+    flat[5:10, 0] = 1.0
+    converted.clear()
+    expected = model._infer_graph(convert(flat, y, None, min_steps=2))
+    np.testing.assert_array_equal(model.predict_graph(flat, y), expected)
+    # an error names the shop by its position in the whole panel, not the chunk's
+    bad = X.copy()
+    bad[7, 1, 3] = np.nan
+    with pytest.raises(ValueError) as chunked_error:
+        model.predict_graph(bad, y)
+    with pytest.raises(ValueError) as whole_error:
+        convert(bad, y, None, min_steps=2)
+    assert str(chunked_error.value) == str(whole_error.value)
+    assert "7" in str(chunked_error.value)
+    np.testing.assert_array_equal(X, panel.X[..., :35])  # input left as it was
 
 
 def test_correct_known_edges_do_not_cost_the_other_edges(structure):

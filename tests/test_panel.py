@@ -399,6 +399,9 @@ def test_scaled_divides_and_keeps_non_negative():
     signed = to_panel(-f32((2, 2, 5)), allow_negative=True)
     assert (signed.scale > 0).all()
     np.testing.assert_allclose(np.abs(signed.scaled()).mean(axis=-1), 1.0, rtol=1e-6)
+    # a chunk of shops reads as those rows of the whole, bit for bit
+    np.testing.assert_array_equal(panel.scaled(slice(1, 2)), scaled[1:2])
+    np.testing.assert_array_equal(panel.scaled([1, 0]), scaled[[1, 0]])
 
 
 # --------------------------------------------------------------- target_to_layout

@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from sklearn_causalmmm._causalmmm.training import PanelNet
+from sklearn_causalmmm._causalmmm.training import PanelDataset, PanelNet
 
 __all__ = [
     "DataParallelPanelNet",
@@ -190,14 +190,20 @@ def _check_same_fit(net, X, epochs) -> None:
     mini-batches without any error.
     """
     facts = {"shops": get_len(X)}
-    if isinstance(X, Mapping) and "values" in X:
-        values = X["values"]
-        facts["nodes"], facts["steps"] = values.shape[1], values.shape[2]
+    values = None
+    if isinstance(X, PanelDataset):  # the estimators' shops, scaled when read
+        values = (X.scaled(shop) for shop in range(len(X)))
+        shape, mask = (len(X), X.values.shape[1], X.n_steps), X.mask[:, : X.n_steps]
+    elif isinstance(X, Mapping) and "values" in X:
+        values, mask = X["values"], X["mask"]
+        shape = values.shape
+    if values is not None:
+        facts["nodes"], facts["steps"] = shape[1], shape[2]
         # shop by shop: no float64 copy of the whole panel
         facts["sum of the scaled values"] = sum(
             float(np.nansum(shop, dtype=np.float64)) for shop in values
         )
-        facts["observed steps"] = float(np.sum(X["mask"]))
+        facts["observed steps"] = float(np.sum(mask))
     facts["seed drawn from random_state"] = net.shard_seed
     facts["batch_size"] = net.batch_size
     facts["max_epochs"] = net.max_epochs if epochs is None else epochs

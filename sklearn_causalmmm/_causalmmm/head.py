@@ -59,6 +59,9 @@ RESPONSE_KERNELS = (
     (0.0, 1.0, 0, 2.0),
     (0.5, 1.0, 0, 2.0),
 )
+#: Elements (float64) of one chunk of the head's design: chunks of shops keep
+#: a fit's memory flat in their number (8 MB a chunk).
+_CHUNK_ELEMENTS = 2**20
 #: The smallest multiplier of a shop's response (the shared one is 1).
 _MIN_SHOP_RESPONSE = 0.1
 #: Prior standard deviations (scaled units) of the head's coefficients.
@@ -303,60 +306,67 @@ default=RESPONSE_KERNELS
         # credited to the funnel (mediated), not to the channel's own edge
         self.known = np.isin(roles, ("media", "control", "funnel"))
 
-    def _columns(
-        self, values, features, shocks, gates
-    ) -> tuple[sp.csr_matrix, _Design]:
-        """The design matrix over every (shop, step) row, shop-major."""
-        n_shops, _, n_steps = values.shape
-        n_features = features.shape[0]
-        design = _Design(
-            n_shops,
-            n_features,
-            self.n_shocks_,
-            self.controls,
-            self.responders,
-            len(self.kernels),
-        )
-        n_rows = n_shops * n_steps
-        rows = np.arange(n_rows)
-        shop_of_row, step_of_row = np.divmod(rows, n_steps)
-        time = np.tile(features.T, (n_shops, 1))  # (rows, F)
-
-        def sparse(values_, columns, n_columns):
-            return sp.csr_matrix(
-                (values_, (np.repeat(rows, values_.size // n_rows), columns)),
-                shape=(n_rows, n_columns),
-            )
-
-        level = sparse(np.ones(n_rows), shop_of_row, n_shops)
-        # each shop's deviation from the shared time coefficients
-        own = shop_of_row[:, None] * n_features + np.arange(n_features)
-        time_shop = sparse(time.ravel(), own.ravel(), n_shops * n_features)
-        shock_rows = shocks[step_of_row] >= 0
-        shock = sp.csr_matrix(
-            (
-                np.ones(shock_rows.sum()),
-                (rows[shock_rows], shocks[step_of_row][shock_rows]),
-            ),
-            shape=(n_rows, self.n_shocks_),
-        )
-        dense = [values[:, self.controls].transpose(0, 2, 1).reshape(n_rows, -1)]
-        if len(self.responders):
-            responses = response_features(values, self.known, self.kernels)
-            responses = (
-                responses[:, self.responders] * gates[:, self.responders, None, None]
-            )
-            dense.append(responses.transpose(0, 3, 1, 2).reshape(n_rows, -1))
-        matrix = sp.hstack(
+    def _shared_columns(self, design: _Design) -> np.ndarray:
+        """Positions of the columns every shop shares (time, shocks, controls,
+        responses); the others are one shop's own (its level and deviations)."""
+        blocks = design.blocks
+        return np.concatenate(
             [
-                level,
-                sp.csr_matrix(time),
-                time_shop,
-                shock,
-                sp.csr_matrix(np.hstack(dense)),
+                np.arange(blocks[name].start, blocks[name].stop)
+                for name in ("time", "shock", "control", "response")
             ]
-        ).tocsr()
-        return matrix, design
+        )
+
+    def _chunks(self, values, mask, features, shocks, gates, n_shared: int):
+        """The design of each chunk of shops: ``(shops, w, y, own, shared)``.
+
+        ``own`` ``(n_steps, 1 + n_features)`` holds a row's columns of its
+        shop's own coefficients (level, deviations), the same for every shop;
+        ``shared`` ``(n, n_steps, n_shared)`` the columns every shop shares;
+        ``w`` ``(n, n_steps)`` weighs the fitted rows (1) and the others (0).
+        Chunks keep the memory of a fit flat in the number of shops: no
+        design matrix over every (shop, step) row is ever built.
+        """
+        n_shops, _, n_steps = values.shape
+        own = np.column_stack([np.ones(n_steps), features.T])
+        shock = np.zeros((n_steps, self.n_shocks_))
+        shock[np.flatnonzero(shocks >= 0), shocks[shocks >= 0]] = 1.0
+        per_step = np.hstack([features.T, shock])  # (T, F + n_shocks)
+        size = max(1, _CHUNK_ELEMENTS // max(n_steps * n_shared, 1))
+        for start in range(0, n_shops, size):
+            shops = np.arange(start, min(start + size, n_shops))
+            x = values[shops]
+            parts = [
+                np.broadcast_to(per_step, (len(shops), *per_step.shape)),
+                x[:, self.controls].transpose(0, 2, 1),
+            ]
+            if len(self.responders):
+                responses = response_features(x, self.known, self.kernels)
+                responses = (
+                    responses[:, self.responders]
+                    * gates[shops][:, self.responders, None, None]
+                )
+                parts.append(
+                    responses.transpose(0, 3, 1, 2).reshape(len(shops), n_steps, -1)
+                )
+            shared = np.concatenate(parts, axis=-1)
+            w = mask[shops].astype(np.float64)
+            yield shops, w, x[:, -1] * w, own, shared
+
+    @staticmethod
+    def _own_system(w, y, own, shared, own_penalty):
+        """Each shop's normal equations of its own coefficients, ``(A, B, b)``:
+        ``A`` ``(n, p, p)`` (with their penalties), ``B`` ``(n, p, n_shared)``
+        coupling them to the shared ones, ``b`` ``(n, p)``."""
+        n_own = own.shape[1]
+        outer = (own[:, :, None] * own[:, None, :]).reshape(len(own), -1)
+        A = (w @ outer).reshape(-1, n_own, n_own) + np.diag(own_penalty)
+        # a shop without a fitted step: its level is not identified, keep it 0
+        empty = w.sum(axis=1) == 0
+        A[empty, 0, 0] += 1.0
+        B = np.matmul(own.T, shared * w[..., None])
+        b = y @ own
+        return A, B, b
 
     def fit(
         self,
@@ -368,6 +378,15 @@ default=RESPONSE_KERNELS
         experiments: list[LiftTest] | None = None,
     ) -> TargetHead:
         """Fit on a window that starts at the first fitted step.
+
+        The least squares separate into each shop's own coefficients (level,
+        deviations from the shared time coefficients) and the shared ones
+        (time, shocks, controls, responses). Each shop's are eliminated in
+        closed form, chunk by chunk of shops (a Schur complement of the
+        normal equations), which leaves a small bounded problem in the shared
+        coefficients, then recovered given them: the optimum of the whole
+        problem, in memory that does not grow with the number of shops
+        beyond the coefficients.
 
         Parameters
         ----------
@@ -394,76 +413,154 @@ default=RESPONSE_KERNELS
         self.n_shocks_ = int(shocks.max()) + 1 if shocks.size else 0
         if gates is None:
             gates = np.ones((n_shops, n_nodes))
-        matrix, design = self._columns(values, features, shocks, gates)
-        rows = np.flatnonzero(mask.reshape(-1))
-        target = values[:, -1].reshape(-1)[rows]
-        matrix = matrix[rows]
+        n_features = features.shape[0]
+        design = _Design(
+            n_shops,
+            n_features,
+            self.n_shocks_,
+            self.controls,
+            self.responders,
+            len(self.kernels),
+        )
+        blocks = design.blocks
+        shared_columns = self._shared_columns(design)
+        n_shared = len(shared_columns)
+        target = values[:, -1][mask]
         # the noise scale that sets the penalties: a fit of levels and shared
         # time features alone, solved within shops (the levels take each
-        # shop's mean: the same residual, without a dense rows x shops matrix)
-        blocks = design.blocks
-        shop = rows // n_steps
-        counts = np.maximum(np.bincount(shop, minlength=n_shops), 1)
-        within = np.column_stack([target, matrix[:, blocks["time"]].toarray()])
-        for k in range(within.shape[1]):
-            means = np.bincount(shop, weights=within[:, k], minlength=n_shops)
-            within[:, k] -= (means / counts)[shop]
-        coef, *_ = np.linalg.lstsq(within[:, 1:], within[:, 0], rcond=None)
-        noise = max(float(np.mean((within[:, 0] - within[:, 1:] @ coef) ** 2)), 1e-8)
+        # shop's mean), from its normal equations
+        within_gram = np.zeros((n_features, n_features))
+        within_cross = np.zeros(n_features)
+        squares = 0.0
+        size = max(1, _CHUNK_ELEMENTS // max(n_steps * n_features, 1))
+        for start in range(0, n_shops, size):
+            w = mask[start : start + size].astype(np.float64)
+            y = values[start : start + size, -1] * w
+            counts = np.maximum(w.sum(axis=1), 1.0)[:, None]
+            centred_y = (y - y.sum(axis=1, keepdims=True) / counts) * w
+            shop_means = (w @ features.T) / counts  # (shops, F)
+            centred = (features.T[None] - shop_means[:, None]) * w[..., None]
+            centred = centred.reshape(w.size, n_features)
+            within_gram += centred.T @ centred
+            within_cross += centred.T @ centred_y.reshape(-1)
+            squares += float((centred_y**2).sum())
+        coef, *_ = np.linalg.lstsq(within_gram, within_cross, rcond=None)
+        squares += float(coef @ within_gram @ coef) - 2.0 * float(coef @ within_cross)
+        noise = max(squares / max(len(target), 1), 1e-8)
         penalty = np.zeros(design.n_columns)
         scales = {**_PRIOR_SCALE, "time_shop": self.shop_scale}
         for name, scale in scales.items():
             if name == "shock":
                 scale = scale * max(float(np.std(target)), 1e-3)
             penalty[blocks[name]] = noise / scale**2
+        own_penalty = np.concatenate([[0.0], penalty[blocks["time_shop"]][:n_features]])
         lower = np.full(design.n_columns, -np.inf)
         lower[blocks["response"]] = 0.0
-        penalised = np.flatnonzero(penalty > 0)
+        # the shared coefficients' normal equations, each shop's own
+        # coefficients eliminated (Schur complement)
+        gram = np.zeros((n_shared, n_shared))
+        rhs = np.zeros(n_shared)
+        chunks = (values, mask, features, shocks, gates, n_shared)
+        for _, w, y, own, shared in self._chunks(*chunks):
+            A, B, b = self._own_system(w, y, own, shared, own_penalty)
+            rows = shared.reshape(w.size, n_shared)
+            gram += (rows * w.reshape(-1, 1)).T @ rows
+            rhs += rows.T @ y.reshape(-1)
+            solved = np.linalg.solve(A, np.concatenate([B, b[..., None]], axis=-1))
+            n_own = B.shape[0] * B.shape[1]
+            coupling = B.reshape(n_own, n_shared).T  # (n_shared, n * p)
+            gram -= coupling @ solved[..., :-1].reshape(n_own, n_shared)
+            rhs -= coupling @ solved[..., -1].reshape(-1)
+        n_rows = len(target)
         if experiments:
             lift_rows, lifts = self._lift_rows(
                 values, gates, experiments, design, noise
             )
-            matrix = sp.vstack([matrix, sp.csr_matrix(lift_rows)]).tocsr()
-            target = np.concatenate([target, lifts])
-        rhs = np.concatenate([target, np.zeros(len(penalised))])
-        augmented = sp.vstack(
-            [
-                matrix,
-                sp.csr_matrix(
-                    (
-                        np.sqrt(penalty[penalised]),
-                        (np.arange(len(penalised)), penalised),
-                    ),
-                    shape=(len(penalised), design.n_columns),
-                ),
-            ]
-        ).tocsr()
-        gram = (augmented.T @ augmented).tocsc()
-        coef = solve_nonnegative(gram, augmented.T @ rhs, lower == 0.0)
-        if coef is None:  # pivoting did not settle: the general solver
-            coef = lsq_linear(
-                augmented,
-                rhs,
-                bounds=(lower, np.full(design.n_columns, np.inf)),
+            lift_rows = lift_rows[:, shared_columns]
+            gram += lift_rows.T @ lift_rows
+            rhs += lift_rows.T @ lifts
+            n_rows += len(lifts)
+        gram += np.diag(penalty[shared_columns])
+        gram = 0.5 * (gram + gram.T)
+        bounded = lower[shared_columns] == 0.0
+        shared_coef = np.zeros(0)
+        if n_shared:
+            shared_coef = solve_nonnegative(sp.csc_matrix(gram), rhs, bounded)
+        if shared_coef is None:  # pivoting did not settle: the general solver
+            root = np.linalg.cholesky(gram)
+            shared_coef = lsq_linear(
+                root.T,
+                np.linalg.solve(root, rhs),
+                bounds=(lower[shared_columns], np.inf),
                 lsmr_tol="auto",
                 max_iter=500,
             ).x
-        self.coef_ = coef
+        # each shop's own coefficients given the shared ones, and the residual
+        self.coef_ = np.zeros(design.n_columns)
+        self.coef_[shared_columns] = shared_coef
+        levels = self.coef_[blocks["level"]]
+        deviations = self.coef_[blocks["time_shop"]].reshape(n_shops, n_features)
+        squares = 0.0
+        n_responders = len(self.responders)
+        statistics = (
+            np.zeros((n_shops, n_responders, n_responders)),  # grams
+            np.zeros((n_shops, n_responders)),  # moments
+            np.zeros((n_shops, n_responders)),  # mean responses
+        )
+        weights = shared_coef[n_shared - n_responders * len(self.kernels) :]
+        weights = weights.reshape(n_responders, len(self.kernels))
+        for shops, w, y, own, shared in self._chunks(*chunks):
+            A, B, b = self._own_system(w, y, own, shared, own_penalty)
+            own_coef = np.linalg.solve(A, (b - B @ shared_coef)[..., None])[..., 0]
+            levels[shops] = own_coef[:, 0]
+            deviations[shops] = own_coef[:, 1:]
+            fitted = own_coef @ own.T + shared @ shared_coef
+            residual = (y - fitted) * w
+            squares += float((residual**2).sum())
+            if not n_responders:
+                continue
+            # each shop's responses and residuals, centred within the shop,
+            # for its response multipliers
+            responses = shared[..., n_shared - weights.size :].reshape(
+                *w.shape, n_responders, -1
+            )
+            responses = np.einsum("stjk,jk->stj", responses, weights)
+            counts = np.maximum(w.sum(axis=1), 1.0)[:, None]
+            mean = (responses * w[..., None]).sum(axis=1) / counts
+            centred = (responses - mean[:, None]) * w[..., None]
+            residual = (residual - residual.sum(axis=1, keepdims=True) / counts) * w
+            statistics[0][shops] = np.einsum("stj,stk->sjk", centred, centred)
+            statistics[1][shops] = np.einsum("stj,st->sj", centred, residual)
+            statistics[2][shops] = mean
+        data_squares = squares
+        if experiments:
+            squares += float(((lifts - lift_rows @ shared_coef) ** 2).sum())
         self.design_ = design
         self.noise_ = noise
-        self._gram = (matrix.T @ matrix).tocsc() + sp.diags(penalty)
-        residual = target - matrix @ self.coef_
-        self._residual_variance = max(float(np.mean(residual**2)), 1e-12)
-        self._n_rows = len(target)
+        # the shared coefficients' posterior precision (their covariance is
+        # its inverse: each shop's own coefficients marginalised)
+        self._shared = shared_columns
+        self._shared_gram = gram
+        self._residual_variance = max(squares / max(n_rows, 1), 1e-12)
+        self._n_rows = n_rows
         # from the observed rows only (lift tests calibrate the shared
         # response, which the multipliers spread around)
-        n_data = len(rows)
         self.shop_response_ = self._shop_multipliers(
-            matrix[:n_data], target[:n_data], rows // n_steps, n_shops
+            *statistics, max(data_squares / max(len(target), 1), 1e-12), len(target)
         )
         return self
 
-    def _shop_multipliers(self, matrix, target, shop, n_shops, n_rounds=100):
+    def _covariance(self, columns) -> np.ndarray:
+        """Posterior covariance of shared ``columns`` (positions in ``coef_``)."""
+        positions = np.searchsorted(self._shared, columns)
+        unit = np.zeros((len(self._shared), len(positions)))
+        unit[positions, np.arange(len(positions))] = 1.0
+        inverse = np.linalg.solve(self._shared_gram, unit)[positions]
+        return inverse * self._residual_variance
+
+    def _shop_multipliers(
+        self, grams, moments, mean_response, noise, n_data, n_rounds=100
+    ):
         """Each shop's multiplier of each responder's response (empirical Bayes).
 
         The residual of the shared fit in shop ``s`` is regressed on the shop's
@@ -474,30 +571,16 @@ default=RESPONSE_KERNELS
         the marginal likelihood estimates every ``tau_j ** 2`` (the
         between-shop variance of the responder's effect); the multipliers are
         ``1 + E[delta_s]`` under it, and each shop's level gives back the mean
-        response its multipliers add.
+        response its multipliers add. ``grams`` ``(n_shops, r, r)`` and
+        ``moments`` ``(n_shops, r)`` are each shop's centred responses' normal
+        equations (gathered chunk by chunk of shops), ``mean_response`` their
+        means, ``noise`` the residual variance over the ``n_data`` rows.
         """
-        n_responders = len(self.responders)
+        n_shops, n_responders = mean_response.shape
         ones = np.ones((n_shops, n_responders))
         if not n_responders or n_shops < 3:
             return ones
-        block = self.design_.blocks["response"]
-        weights = self.coef_[block].reshape(n_responders, -1)
-        features = matrix[:, block].toarray().reshape(len(target), n_responders, -1)
-        responses = np.einsum("rjk,jk->rj", features, weights)
-        residual = target - matrix @ self.coef_
-        noise = max(float(np.mean(residual**2)), 1e-12)
-        counts = np.maximum(np.bincount(shop, minlength=n_shops), 1)[:, None]
-        mean_response = np.zeros((n_shops, n_responders))
-        np.add.at(mean_response, shop, responses)
-        mean_response /= counts
-        mean_residual = np.bincount(shop, residual, minlength=n_shops)[:, None] / counts
-        responses = responses - mean_response[shop]
-        residual = residual - mean_residual[shop, 0]
-        grams = np.zeros((n_shops, n_responders, n_responders))
-        moments = np.zeros((n_shops, n_responders))
-        np.add.at(grams, shop, responses[:, :, None] * responses[:, None, :])
-        np.add.at(moments, shop, responses * residual[:, None])
-        active = np.einsum("sjj->j", grams) > 1e-12 * len(target)
+        active = np.einsum("sjj->j", grams) > 1e-12 * n_data
         if not active.any():
             return ones
         grams = grams[:, active][:, :, active] / noise
@@ -570,10 +653,7 @@ default=RESPONSE_KERNELS
         mean beyond one degree of freedom; ``log k`` pays for the choice of
         shape). 0 for nodes the head has no terms for.
         """
-        from scipy.sparse.linalg import splu
-
         blocks = self.design_.blocks
-        factor = splu(self._gram)
         evidence = np.zeros(len(self.roles))
         groups = [
             (node, [blocks["control"].start + k])
@@ -586,9 +666,7 @@ default=RESPONSE_KERNELS
             for k, node in enumerate(self.responders)
         ]
         for node, columns in groups:
-            unit = np.zeros((self._gram.shape[0], len(columns)))
-            unit[columns, np.arange(len(columns))] = 1.0
-            covariance = factor.solve(unit)[columns] * self._residual_variance
+            covariance = self._covariance(columns)
             coef = self.coef_[columns]
             statistic = float(coef @ np.linalg.solve(covariance, coef))
             k = len(columns)
@@ -613,6 +691,24 @@ default=RESPONSE_KERNELS
             gates = np.ones((n_shops, n_nodes))
         if shops is None:
             shops = np.arange(n_shops)
+        # the responses of every node under every kernel are the big part:
+        # chunks of shops keep them flat in the number of shops
+        size = max(1, _CHUNK_ELEMENTS // (n_nodes * len(self.kernels) * n_steps))
+        if n_shops > size:
+            parts = [
+                self.predict(
+                    x[start : start + size],
+                    features,
+                    shocks,
+                    gates[start : start + size],
+                    shops[start : start + size],
+                )
+                for start in range(0, n_shops, size)
+            ]
+            baseline, responses = (torch.cat(part) for part in zip(*parts, strict=True))
+            if as_array:
+                return baseline.numpy(), responses.numpy()
+            return baseline, responses
         blocks = self.design_.blocks
         coef = torch.as_tensor(self.coef_, dtype=x.dtype)
         features = torch.as_tensor(features, dtype=x.dtype)
@@ -656,17 +752,13 @@ default=RESPONSE_KERNELS
         carries its uncertainty into the responses. ``shops``: the windows'
         rows among the fitted shops (their response multipliers).
         """
-        from scipy.sparse.linalg import splu
-
         x = np.asarray(values, dtype=np.float64)
         n_shops, _, n_steps = x.shape
         if not len(self.responders):
             return np.zeros((n_samples, n_shops, n_steps))
         blocks = self.design_.blocks
         columns = np.arange(blocks["response"].start, blocks["response"].stop)
-        unit = np.zeros((self._gram.shape[0], len(columns)))
-        unit[columns, np.arange(len(columns))] = 1.0
-        covariance = splu(self._gram).solve(unit)[columns] * self._residual_variance
+        covariance = self._covariance(columns)
         covariance = 0.5 * (covariance + covariance.T)
         eigen, vectors = np.linalg.eigh(covariance)
         root = vectors * np.sqrt(np.clip(eigen, 0.0, None))

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
-from skorch.dataset import Dataset
 from torch import nn
 
 from sklearn_causalmmm.nn import edge_kl, gaussian_nll, log_edge_prior
@@ -34,13 +33,14 @@ SHOP_PARAMETER_LR_FACTOR = 20
 
 __all__ = [
     "KL_REFERENCE_STEPS",
+    "SHOP_CHUNK",
     "SHOP_PARAMETER_LR_FACTOR",
     "DecoderWarmup",
     "EncoderLagFeatures",
+    "PanelDataset",
     "PanelNet",
     "TimeTailSplit",
     "build_net",
-    "make_inputs",
 ]
 
 
@@ -83,45 +83,126 @@ class EncoderLagFeatures:
         return features.astype(np.float32)
 
 
-def make_inputs(
-    scaled: np.ndarray,
-    mask: np.ndarray,
-    context: np.ndarray,
-    n_teacher: int,
-    loss_start: int = 0,
-    pair_features: Callable | None = None,
-) -> dict[str, np.ndarray]:
-    """Arrays skorch feeds to :class:`PanelModule`, one row per shop.
+#: Shops read at once where a whole panel is read (pair features, forward
+#: passes of predict and predict_graph): a rollout's activations (shops x
+#: steps x node pairs x hidden) and the inputs must not grow with the panel.
+SHOP_CHUNK = 64
+
+
+class PanelDataset(torch.utils.data.Dataset):
+    """The shops of a panel as skorch's samples, each built when it is read.
+
+    A shop's scaled series and loss mask are made from the stored panel when
+    its batch is read, so no float32 copy of the whole panel is held beside
+    it; only the encoder's pair features, a compact ``(n_shops, d, d,
+    n_features)``, are computed once (chunk by chunk of shops) for the window
+    the encoder reads.
 
     Parameters
     ----------
-    scaled : ndarray of shape (n_shops, n_nodes, n_steps)
-    mask : ndarray of shape (n_shops, n_steps)
+    values : ndarray of shape (n_shops, n_nodes, n_steps)
+        Raw values (not copied).
+    scale : ndarray of shape (n_shops, n_nodes)
+        Each shop's and node's scale: a shop reads ``values / scale``.
+    mask : ndarray of shape (n_shops, n_steps), bool
     context : ndarray of shape (n_shops, n_context)
     n_teacher : int
         Steps fed as observed values before the decoder rolls out.
+    n_steps : int, default=None
+        Steps of the window, from the first (None: all).
     loss_start : int, default=0
         Targets before this step are left out of the loss (validation scores
         only the forecast tail).
     pair_features : EncoderLagFeatures or None, default=None
         Computes the encoder's pair features from the teacher-forced steps,
         where the encoder's window ends.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.arange(12, dtype=np.float32).reshape(1, 2, 6)
+    >>> scale = np.array([[1.0, 2.0]], dtype=np.float32)
+    >>> data = PanelDataset(values, scale, np.ones((1, 6), bool), np.zeros((1, 0)), 4)
+    >>> shop, _ = data[0]
+    >>> shop["values"][1].tolist(), int(shop["n_teacher"])
+    ([3.0, 3.5, 4.0, 4.5, 5.0, 5.5], 4)
     """
-    loss_mask = mask.astype(np.float32).copy()
-    loss_mask[:, :loss_start] = 0.0
-    inputs = {
-        "values": np.ascontiguousarray(scaled, dtype=np.float32),
-        "mask": loss_mask,
-        "context": np.ascontiguousarray(context, dtype=np.float32),
-        "n_teacher": np.full(len(scaled), n_teacher, dtype=np.int64),
-        # each row's shop, which selects its own parameters (edge gains)
-        "shops": np.arange(len(scaled), dtype=np.int64),
-    }
-    if pair_features is not None:
-        inputs["pair_features"] = pair_features(
-            scaled[..., :n_teacher], mask[:, :n_teacher]
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        scale: np.ndarray,
+        mask: np.ndarray,
+        context: np.ndarray,
+        n_teacher: int,
+        *,
+        n_steps: int | None = None,
+        loss_start: int = 0,
+        pair_features: Callable | None = None,
+    ) -> None:
+        self.values = values
+        self.scale = np.asarray(scale, dtype=np.float32)[..., None]
+        self.mask = np.asarray(mask, dtype=bool)
+        self.context = np.ascontiguousarray(context, dtype=np.float32)
+        self.n_teacher = int(n_teacher)
+        self.n_steps = values.shape[-1] if n_steps is None else int(n_steps)
+        self.loss_start = int(loss_start)
+        self.pair_features = pair_features
+        self.features = None
+        if pair_features is not None:
+            self.features = np.concatenate(
+                [
+                    pair_features(
+                        self.scaled(rows)[..., : self.n_teacher],
+                        self.mask[rows, : self.n_teacher],
+                    )
+                    for rows in self._chunks()
+                ]
+            )
+
+    def _chunks(self):
+        n_shops = len(self.values)
+        return [
+            slice(start, min(start + SHOP_CHUNK, n_shops))
+            for start in range(0, n_shops, SHOP_CHUNK)
+        ]
+
+    def scaled(self, rows) -> np.ndarray:
+        """The scaled window of the shops ``rows`` (float32)."""
+        values = self.values[rows, :, : self.n_steps] / self.scale[rows]
+        return values.astype(np.float32, copy=False)
+
+    def window(self, n_steps: int, n_teacher: int, loss_start: int = 0) -> PanelDataset:
+        """The same shops over another window (the arrays are shared)."""
+        return PanelDataset(
+            self.values,
+            self.scale[..., 0],
+            self.mask,
+            self.context,
+            n_teacher,
+            n_steps=n_steps,
+            loss_start=loss_start,
+            pair_features=self.pair_features,
         )
-    return inputs
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i):
+        mask = self.mask[i, : self.n_steps].astype(np.float32)
+        mask[: self.loss_start] = 0.0
+        shop = {
+            "values": self.scaled(i),
+            "mask": mask,
+            "context": self.context[i],
+            "n_teacher": np.int64(self.n_teacher),
+            # each row's shop, which selects its own parameters (edge gains)
+            "shops": np.int64(i),
+        }
+        if self.features is not None:
+            shop["pair_features"] = self.features[i]
+        # skorch's placeholder of a missing target
+        return shop, torch.zeros(1)
 
 
 class TimeTailSplit:
@@ -135,42 +216,18 @@ class TimeTailSplit:
     ----------
     n_valid : int
         Number of held-out final steps.
-    pair_features : EncoderLagFeatures or None, default=None
-        Recomputes the encoder's pair features for the shortened training
-        window.
     """
 
-    def __init__(self, n_valid: int, pair_features: Callable | None = None):
+    def __init__(self, n_valid: int):
         self.n_valid = n_valid
-        self.pair_features = pair_features
 
-    def __call__(self, dataset: Dataset, y=None, **fit_params):
-        X = dataset.X
-        n_steps = X["values"].shape[-1]
+    def __call__(self, dataset: PanelDataset, y=None, **fit_params):
+        n_steps = dataset.n_steps
         cut = n_steps - self.n_valid
-        train_horizon = n_steps - int(X["n_teacher"][0])
-        n_teacher = cut - train_horizon
-        train = {
-            "values": X["values"][..., :cut],
-            "mask": X["mask"][:, :cut],
-            "context": X["context"],
-            "n_teacher": np.full_like(X["n_teacher"], n_teacher),
-            "shops": X["shops"],
-        }
-        if self.pair_features is not None:
-            train["pair_features"] = self.pair_features(
-                X["values"][..., :n_teacher], X["mask"][:, :n_teacher]
-            )
-        valid = make_inputs(
-            X["values"],
-            X["mask"],
-            X["context"],
-            cut,
-            loss_start=cut,
-            pair_features=self.pair_features,
-        )
-        valid["shops"] = X["shops"]
-        return Dataset(train), Dataset(valid)
+        train_horizon = n_steps - dataset.n_teacher
+        train = dataset.window(cut, cut - train_horizon)
+        valid = dataset.window(n_steps, cut, loss_start=cut)
+        return train, valid
 
 
 class PanelModule(nn.Module):
@@ -312,12 +369,11 @@ def build_net(
     scored_nodes: np.ndarray | None = None,
     gradient_clip: float | None = 10.0,
     warmup_epochs: int = 0,
-    pair_features: EncoderLagFeatures | None = None,
 ) -> PanelNet:
     """Configure the one skorch net used by every neural estimator.
 
-    ``pair_features`` recompute the encoder's features for the training
-    window when the time tail is held out (see :class:`TimeTailSplit`).
+    It trains on a :class:`PanelDataset`; with ``n_valid`` the time tail is
+    held out (see :class:`TimeTailSplit`).
     """
     callbacks = [DecoderWarmup(warmup_epochs)] if warmup_epochs else []
     monitor = "valid_loss" if n_valid else "train_loss"
@@ -365,7 +421,7 @@ def build_net(
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
-        train_split=TimeTailSplit(n_valid, pair_features) if n_valid else None,
+        train_split=TimeTailSplit(n_valid) if n_valid else None,
         callbacks=callbacks,
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),

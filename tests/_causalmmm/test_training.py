@@ -2,16 +2,17 @@
 
 import numpy as np
 import torch
-from skorch.dataset import Dataset
+from torch.utils.data import default_collate
 
 from sklearn_causalmmm import CausalGraphDiscoverer, CausalMMMRegressor
+from sklearn_causalmmm._causalmmm import training
 from sklearn_causalmmm._causalmmm.training import (
     KL_REFERENCE_STEPS,
     EncoderLagFeatures,
+    PanelDataset,
     PanelModule,
     PanelNet,
     TimeTailSplit,
-    make_inputs,
 )
 from sklearn_causalmmm.datasets import make_causal_mmm
 from sklearn_causalmmm.nn import CausalMMM
@@ -22,42 +23,78 @@ def _net(**kwargs) -> PanelNet:
     return PanelNet(torch.nn.Identity(), criterion=torch.nn.MSELoss, **kwargs)
 
 
+def _batch(dataset, rows=None):
+    """Every shop of ``dataset`` collated as skorch's iterator collates them."""
+    rows = range(len(dataset)) if rows is None else rows
+    return default_collate([dataset[i] for i in rows])[0]
+
+
 def test_time_tail_split_holds_out_the_last_steps_of_every_shop():
-    values = np.arange(2 * 3 * 10, dtype=np.float32).reshape(2, 3, 10)
-    inputs = make_inputs(values, np.ones((2, 10), bool), np.zeros((2, 1)), 8)
-    train, valid = TimeTailSplit(3)(Dataset(inputs))
-    np.testing.assert_array_equal(train.X["values"], values[..., :7])
+    values = np.arange(2 * 3 * 10, dtype=np.float32).reshape(2, 3, 10) + 1.0
+    scale = np.ones((2, 3), dtype=np.float32)
+    data = PanelDataset(values, scale, np.ones((2, 10), bool), np.zeros((2, 1)), 8)
+    train, valid = (_batch(part) for part in TimeTailSplit(3)(data))
+    np.testing.assert_array_equal(train["values"], values[..., :7])
     # the training window keeps the trained horizon of 2 rolled-out steps
-    assert train.X["n_teacher"].tolist() == [5, 5]
-    np.testing.assert_array_equal(valid.X["values"], values)
-    assert valid.X["n_teacher"].tolist() == [7, 7]
+    assert train["n_teacher"].tolist() == [5, 5]
+    np.testing.assert_array_equal(valid["values"], values)
+    assert valid["n_teacher"].tolist() == [7, 7]
     # only the held-out tail is scored
-    assert valid.X["mask"][:, :7].sum() == 0 and valid.X["mask"][:, 7:].all()
+    assert valid["mask"][:, :7].sum() == 0 and valid["mask"][:, 7:].all()
     # each row keeps its shop, whose own parameters it selects
-    assert train.X["shops"].tolist() == valid.X["shops"].tolist() == [0, 1]
+    assert train["shops"].tolist() == valid["shops"].tolist() == [0, 1]
 
 
-def test_pair_features_are_those_of_the_window_the_encoder_reads():
+def test_dataset_scales_each_shop_when_it_is_read_without_copying_the_panel():
+    rng = np.random.RandomState(0)
+    values = rng.rand(5, 3, 12).astype(np.float32) + 0.5
+    scale = rng.rand(5, 3).astype(np.float32) + 0.5
+    mask = rng.rand(5, 12) > 0.2
+    context = rng.rand(5, 2).astype(np.float32)
+    data = PanelDataset(values, scale, mask, context, 9, loss_start=4)
+    assert data.values is values  # the stored panel, not a copy
+    batch = _batch(data, [3, 1])
+    # bit for bit the scaled panel
+    expected = (values / scale[..., None]).astype(np.float32)[[3, 1]]
+    assert batch["values"].dtype == torch.float32
+    np.testing.assert_array_equal(batch["values"].numpy(), expected)
+    loss_mask = mask[[3, 1]].astype(np.float32)
+    loss_mask[:, :4] = 0.0
+    np.testing.assert_array_equal(batch["mask"].numpy(), loss_mask)
+    np.testing.assert_array_equal(batch["context"].numpy(), context[[3, 1]])
+    assert batch["shops"].tolist() == [3, 1] and batch["n_teacher"].tolist() == [9, 9]
+    assert not np.shares_memory(batch["values"].numpy(), values)
+    np.testing.assert_array_equal(values, data.values)  # input left as it was
+
+
+def test_pair_features_are_those_of_the_window_the_encoder_reads(monkeypatch):
     # 30 steps: a horizon of 2 and 6 held-out steps leave 22 steps of history;
-    # training reads steps 0..21, validation 2..23 (never the held-out tail)
+    # training reads steps 0..21, validation 2..23 (never the held-out tail);
+    # chunks of 2 shops: computed chunk by chunk, they are those of the panel
+    monkeypatch.setattr(training, "SHOP_CHUNK", 2)
     rng = np.random.RandomState(0)
     values = rng.rand(3, 2, 30).astype(np.float32) + 1.0
+    scale = np.ones((3, 2), dtype=np.float32)
     mask = np.ones((3, 30), dtype=bool)
     mask[2, :5] = False  # a shop that starts late
     features = EncoderLagFeatures(n_history=22, n_lags=2, lag_features="both")
     assert features.n_features == 4
-    inputs = make_inputs(values, mask, np.zeros((3, 0)), 28, pair_features=features)
-    train, valid = TimeTailSplit(6, features)(Dataset(inputs))
+    data = PanelDataset(
+        values, scale, mask, np.zeros((3, 0)), 28, pair_features=features
+    )
+    train, valid = (_batch(part) for part in TimeTailSplit(6)(data))
 
     def expected(start, stop):
         window = slice(start, stop)
         return edge_lag_features(values[..., window], mask[:, window], 2, "both")
 
-    np.testing.assert_allclose(train.X["pair_features"], expected(0, 22), rtol=1e-6)
-    np.testing.assert_allclose(valid.X["pair_features"], expected(2, 24), rtol=1e-6)
-    assert valid.X["pair_features"].dtype == np.float32
+    np.testing.assert_allclose(train["pair_features"], expected(0, 22), rtol=1e-6)
+    np.testing.assert_allclose(valid["pair_features"], expected(2, 24), rtol=1e-6)
+    assert valid["pair_features"].dtype == torch.float32
     # without a split the model trains on the whole window before the horizon
-    np.testing.assert_allclose(inputs["pair_features"], expected(6, 28), rtol=1e-6)
+    np.testing.assert_allclose(
+        _batch(data)["pair_features"], expected(6, 28), rtol=1e-6
+    )
 
 
 def test_validation_scores_only_the_forecast_nodes():
