@@ -31,6 +31,7 @@ gloo = pytest.mark.skipif(
 # the data-parallel arithmetic (sharding, loss weights, gradient averaging).
 WORKER = textwrap.dedent(
     """
+    import os
     import pickle
     import sys
     from datetime import timedelta
@@ -94,7 +95,8 @@ WORKER = textwrap.dedent(
         init_method="file://" + store,
         rank=rank,
         world_size=2,
-        timeout=timedelta(seconds=60),
+        # rank 1 waits here while rank 0 fits alone: room for a loaded machine
+        timeout=timedelta(seconds=600),
     )
     model = fit(f"rank{rank}")
     try:  # ranks that disagree fail together, rather than train apart
@@ -106,11 +108,16 @@ WORKER = textwrap.dedent(
     if rank == 0:
         with open(f"{out}/rank0.pkl", "wb") as file:
             pickle.dump(model, file)
+    # everything is written: leave without the interpreter's shutdown, where a
+    # loaded machine once saw a finished worker abort on gloo's threads
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
     """
 )
 
 
-def _launch(tmp_path, timeout=150):
+def _launch(tmp_path, timeout=600):
     worker = tmp_path / "worker.py"
     worker.write_text(WORKER)
     # the workers import the package of this checkout, not an installed one
