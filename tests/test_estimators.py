@@ -1127,7 +1127,10 @@ def test_predict_graph_converts_new_shops_chunk_by_chunk(panel, monkeypatch):
     # 12 shops in chunks of 5 converted, scored in the same batches of 5
     monkeypatch.setattr(estimators, "SHOP_CHUNK", 5)
     monkeypatch.setattr(estimators, "_CONVERT_CHUNK", 5)
-    whole_in_batches = model._infer_graph(convert(X, y, None, min_steps=2))
+    # the encoder's reading, pooled with the fitted evidence as in any call
+    whole_in_batches = model._with_evidence(
+        model._infer_graph(convert(X, y, None, min_steps=2))
+    )
     assert converted == []
     chunked = model.predict_graph(X, y)
     assert [shape[0] for shape in converted] == [5, 5, 2]
@@ -1137,7 +1140,9 @@ def test_predict_graph_converts_new_shops_chunk_by_chunk(panel, monkeypatch):
     flat = X.copy()
     flat[5:10, 0] = 1.0
     converted.clear()
-    expected = model._infer_graph(convert(flat, y, None, min_steps=2))
+    expected = model._with_evidence(
+        model._infer_graph(convert(flat, y, None, min_steps=2))
+    )
     np.testing.assert_array_equal(model.predict_graph(flat, y), expected)
     # an error names the shop by its position in the whole panel, not the chunk's
     bad = X.copy()
