@@ -427,6 +427,23 @@ def test_regressor_pickles_with_identical_predictions(panel):
     )
 
 
+@pytest.mark.parametrize("patience", [0, 1])
+def test_a_fit_with_a_progress_bar_pickles(panel, patience, capsys):
+    # the bar writes to the terminal's stream, which cannot be pickled; with
+    # patience 1 early stopping ends the fit before its last epoch
+    model = CausalMMMRegressor(
+        **{**TINY, "validation_fraction": 0.2, "max_epochs": 6},
+        patience=patience,
+        verbose=1,
+        random_state=0,
+    ).fit(panel.X[..., :35], panel.y[:, :35], context=panel.context)
+    assert "fit:" in capsys.readouterr().err
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(panel.X[..., 35:]), model.predict(panel.X[..., 35:])
+    )
+
+
 def test_dataframe_round_trip_and_in_sample_backtest(panel):
     X, y = _to_multiindex(panel, slice(0, 35))
     X_future, y_future = _to_multiindex(panel, slice(35, 40))

@@ -467,7 +467,8 @@ class FitProgress(Callback):
         self.bar_.update(1)
 
     def on_train_end(self, net, **kwargs):
-        bar = getattr(self, "bar_", None)
+        # the bar holds the terminal's stream: dropped, so the fitted net pickles
+        bar = self.__dict__.pop("bar_", None)
         if bar is not None:
             bar.close()
 
