@@ -469,10 +469,11 @@ def _command_predict(args: argparse.Namespace) -> int:
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     forecast.to_csv(args.output, index=False)
-    n_shops, n_days = forecast[shop].nunique(), forecast[time].nunique()
+    n_shops, n_steps = forecast[shop].nunique(), forecast[time].nunique()
+    unit = roles.get("time_unit", "step")
     print(
-        f"Forecast of {target} for {n_shops} shop(s) x {n_days} day(s) written to "
-        f"{args.output}"
+        f"Forecast of {target} for {n_shops} shop(s) x {n_steps} {unit}(s) "
+        f"written to {args.output}"
     )
     return 0
 

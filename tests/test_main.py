@@ -221,6 +221,9 @@ def test_predict_writes_the_models_forecast(fitted, frame, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"written to {target}" in captured.out
+    # in the data's own time unit (days here; a weekly fit says weeks)
+    n_shops, n_days = future["store"].nunique(), future["day"].nunique()
+    assert f"for {n_shops} shop(s) x {n_days} day(s)" in captured.out
     written = pd.read_csv(target, parse_dates=["day"])
     assert list(written.columns) == ["store", "day", "gmv"]
     pd.testing.assert_series_equal(
