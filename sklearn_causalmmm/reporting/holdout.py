@@ -318,8 +318,16 @@ class HoldoutResult:
         return []
 
     def _response_channels(self) -> list[str]:
-        """Channels whose spend the response curves scale."""
-        return list(self.channel_columns)
+        """Channels whose spend the response curves scale: the media columns
+        (a control such as a price or a competitor's sales is not spend), or
+        every column of a model without roles."""
+        roles = getattr(self.model, "node_roles_", None) or []
+        media = [
+            column
+            for column, role in zip(self.channel_columns, roles, strict=False)
+            if role == "media"
+        ]
+        return media or list(self.channel_columns)
 
     def _graph_panels(self, shops: Sequence) -> tuple[str, dict, dict | None]:
         """The graph figure's caption, learned graphs and true graphs (None)."""

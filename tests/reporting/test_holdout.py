@@ -415,3 +415,16 @@ def test_report_lists_trust_checks_and_the_names_in_the_figures(frame, tmp_path)
     ]
     for check in result.trust_checks():
         assert f"<td>{check.check}</td>" in checks
+
+
+def test_response_curves_scale_the_media_not_the_controls(result):
+    import copy
+    from types import SimpleNamespace
+
+    # pv a funnel node, clicks a control: neither is spend to scale
+    other = copy.copy(result)
+    other.model = SimpleNamespace(node_roles_=["media"] * 5 + ["funnel", "control"])
+    assert other._response_channels() == ["brand", "display", "video", "feed", "search"]
+    # a model without roles scales every column
+    other.model = SimpleNamespace()
+    assert other._response_channels() == result.channel_columns
