@@ -265,6 +265,9 @@ class GrangerEvidence:
         self.n_rows_ = float(np.median(n_rows[usable]))
         mean = statistics.mean(axis=0)
         self.mean_statistics_ = mean
+        # on the square-root scale one sampling variance serves every shop,
+        # so I2 = 1 - s2 / var = tau2 / (tau2 + s2) with DerSimonian and
+        # Laird's tau2 = var - s2
         dof = max(self.n_rows_ - values.shape[1] * self.n_lags_, 1.0)
         expected = sqrt_statistic_variance(mean, self.n_lags_, dof)
         if len(statistics) > 1:
