@@ -16,17 +16,20 @@ Granger estimates from one lag design (:mod:`sklearn_causalmmm.utils.lags`):
     graph for every shop.
 ``"partial_granger"``
     Each shop's statistic shrunk toward that mean by how much the shops
-    disagree on the edge. If every shop had the same non-centrality
-    ``lambda`` for the edge, ``W[s]`` would be non-central chi-square with
-    ``L`` degrees of freedom, mean ``L + lambda`` and variance
-    ``2 (L + 2 lambda)``, plus ``2 (L + lambda)**2 / dof`` from the estimated
-    residual variance (``dof`` the residual degrees of freedom); the excess of
-    the observed variance over that,
-    ``I2 = max(0, 1 - expected / observed)`` (the share of the spread that is
-    heterogeneity, as in meta-analysis), is the weight of the shop's own
-    statistic: ``I2 W[s] + (1 - I2) mean W``. Shops consistent with one graph
-    are pooled, shops with graphs of their own are not, and edges in between
-    are partly pooled.
+    disagree on the edge, measured on the square-root scale, where a
+    statistic's sampling variance hardly depends on its size: if every shop
+    had the same non-centrality ``lambda`` for the edge, ``W[s]`` would be
+    non-central chi-square with ``L`` degrees of freedom, and ``sqrt(W[s])``
+    would have the variance ``s2`` of :func:`sqrt_statistic_variance`. The
+    between-shop variance beyond it, ``tau2 = max(0, var_s sqrt(W[s]) -
+    s2)`` (DerSimonian and Laird's estimate with one sampling variance for
+    all shops), gives the weight of the shop's own statistic,
+    ``I2 = tau2 / (tau2 + s2)`` (the share of the spread that is
+    heterogeneity, as in meta-analysis): ``I2 W[s] + (1 - I2) mean W``.
+    Shops consistent with one graph are pooled, shops with graphs of their
+    own are not, and edges in between are partly pooled. On the raw scale
+    the variance of ``W`` grows with its size, and a few shops with very
+    large statistics (a misspecified VAR) would read as heterogeneity.
 
 Every statistic becomes an edge probability through Schwarz's approximation of
 the log Bayes factor, ``W / 2 - (L / 2) log n`` (``n`` the shop's regression
@@ -44,7 +47,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit, gammaln, logit
 
 from sklearn_causalmmm.utils.lags import (
     lag_design,
@@ -61,6 +64,7 @@ __all__ = [
     "choose_graph_source",
     "time_blocks",
     "shop_wald_statistics",
+    "sqrt_statistic_variance",
 ]
 
 #: The Granger estimates :class:`GrangerEvidence` computes.
@@ -153,6 +157,55 @@ def shop_lag_order(mask: np.ndarray, n_nodes: int, n_lags: int) -> int:
     return 1
 
 
+def sqrt_statistic_variance(
+    mean: np.ndarray | float, n_lags: int, dof: float = np.inf
+) -> np.ndarray:
+    """Variance of ``sqrt(W)`` for a Wald statistic ``W`` of mean ``mean``.
+
+    ``W`` is taken as non-central chi-square with ``n_lags`` degrees of
+    freedom and non-centrality ``lambda = max(mean - n_lags, 0)``, which
+    Patnaik's approximation replaces by ``g`` times a central chi-square with
+    ``h`` degrees of freedom (``g = (L + 2 lambda) / (L + lambda)``,
+    ``h = (L + lambda)**2 / (L + 2 lambda)``: the same mean and variance);
+    the square root of a chi-square with ``h`` degrees of freedom has the
+    variance ``h - 2 (Gamma((h + 1) / 2) / Gamma(h / 2))**2``. The residual
+    variance in ``W``'s denominator, estimated on ``dof`` degrees of freedom,
+    adds ``mean / (2 dof)``. The variance stays between 0.36 (no edge, one
+    lag) and about 1 however strong the edge: on this scale the shops'
+    spread is compared with one sampling variance.
+
+    Parameters
+    ----------
+    mean : float or ndarray
+        Mean statistic of the edge (for example over the shops).
+    n_lags : int
+        Degrees of freedom of the statistic.
+    dof : float, default=inf
+        Residual degrees of freedom of the regression.
+
+    Returns
+    -------
+    variance : ndarray of the shape of ``mean``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm._causalmmm.selection import sqrt_statistic_variance
+    >>> # no edge, one lag: sqrt(W) = |z|, of variance 1 - 2 / pi
+    >>> bool(np.isclose(sqrt_statistic_variance(1.0, 1), 1 - 2 / np.pi))
+    True
+    >>> # a strong edge: sqrt(W) is close to sqrt(lambda) + z, of variance 1
+    >>> round(float(sqrt_statistic_variance(1e4, 1)), 3)
+    1.0
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    lam = np.maximum(mean - n_lags, 0.0)
+    scale = (n_lags + 2.0 * lam) / (n_lags + lam)
+    shape = (n_lags + lam) ** 2 / (n_lags + 2.0 * lam)
+    ratio = np.exp(2.0 * (gammaln((shape + 1.0) / 2.0) - gammaln(shape / 2.0)))
+    return scale * (shape - 2.0 * ratio) + np.maximum(mean, 0.0) / (2.0 * dof)
+
+
 class GrangerEvidence:
     """Per-shop, pooled and partially pooled Granger graphs of a panel.
 
@@ -171,8 +224,9 @@ class GrangerEvidence:
     mean_statistics_ : ndarray of shape (n_nodes, n_nodes)
         Wald statistic of every edge averaged over the fitted shops.
     heterogeneity_ : ndarray of shape (n_nodes, n_nodes)
-        ``I2`` of every edge: the share of the spread of the shops' statistics
-        beyond what one common edge strength explains (0: the shops agree).
+        ``I2`` of every edge: the share of the spread of the square roots of
+        the shops' statistics beyond what one common edge strength explains
+        (0: the shops agree).
     n_rows_ : float
         Median regression rows of a fitted shop.
 
@@ -211,13 +265,15 @@ class GrangerEvidence:
         self.n_rows_ = float(np.median(n_rows[usable]))
         mean = statistics.mean(axis=0)
         self.mean_statistics_ = mean
-        # one common non-centrality lambda = mean - L: the numerator's
-        # variance 2 (L + 2 lambda), plus that of the estimated residual
-        # variance in the denominator, mean**2 * 2 / dof
-        mean_floor = np.maximum(mean, self.n_lags_)
+        # on the square-root scale one sampling variance serves every shop,
+        # so I2 = 1 - s2 / var = tau2 / (tau2 + s2) with DerSimonian and
+        # Laird's tau2 = var - s2
         dof = max(self.n_rows_ - values.shape[1] * self.n_lags_, 1.0)
-        expected = 2.0 * (2.0 * mean_floor - self.n_lags_) + 2.0 * mean_floor**2 / dof
-        observed = statistics.var(axis=0, ddof=1) if len(statistics) > 1 else expected
+        expected = sqrt_statistic_variance(mean, self.n_lags_, dof)
+        if len(statistics) > 1:
+            observed = np.sqrt(np.maximum(statistics, 0.0)).var(axis=0, ddof=1)
+        else:
+            observed = expected
         with np.errstate(divide="ignore", invalid="ignore"):
             share = 1.0 - expected / observed
         self.heterogeneity_ = np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0)

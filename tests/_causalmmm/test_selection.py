@@ -9,6 +9,7 @@ from sklearn_causalmmm._causalmmm.selection import (
     choose_graph_source,
     shop_lag_order,
     shop_wald_statistics,
+    sqrt_statistic_variance,
     time_blocks,
 )
 from sklearn_causalmmm.baselines import LinearGrangerDiscoverer
@@ -72,6 +73,57 @@ def test_heterogeneity_separates_shared_from_shop_specific_edges():
     assert share[0, 1] < 0.5  # in every shop, one strength
     assert share[2, 0] < 0.3  # in no shop
     np.testing.assert_array_equal(np.diagonal(share), 0.0)
+
+
+def test_sqrt_statistic_variance_by_hand_and_by_simulation():
+    # no edge: sqrt(chi2_1) = |z|, variance 1 - 2 / pi; sqrt(chi2_2) is
+    # Rayleigh, variance 2 - pi / 2; a strong edge: sqrt(lambda) + z, 1
+    np.testing.assert_allclose(sqrt_statistic_variance(1.0, 1), 1 - 2 / np.pi)
+    np.testing.assert_allclose(sqrt_statistic_variance(2.0, 2), 2 - np.pi / 2)
+    np.testing.assert_allclose(sqrt_statistic_variance(1e5, 1), 1.0, atol=1e-3)
+    # a mean below the degrees of freedom is read as no edge
+    np.testing.assert_allclose(sqrt_statistic_variance(0.5, 1), 1 - 2 / np.pi)
+    # the estimated residual variance adds mean / (2 dof)
+    np.testing.assert_allclose(
+        sqrt_statistic_variance(np.array([3.0, 40.0]), 2, 50.0)
+        - sqrt_statistic_variance(np.array([3.0, 40.0]), 2),
+        [3.0 / 100.0, 40.0 / 100.0],
+    )
+    # Patnaik's approximation against non-central chi-square draws
+    rng = np.random.RandomState(0)
+    for n_lags, centrality in [(1, 4.0), (3, 10.0), (5, 50.0)]:
+        draws = rng.noncentral_chisquare(n_lags, centrality, 100_000)
+        np.testing.assert_allclose(
+            np.sqrt(draws).var(),
+            sqrt_statistic_variance(n_lags + centrality, n_lags),
+            rtol=0.2,
+        )
+
+
+@pytest.mark.parametrize(
+    ("family", "n_lags", "follows"),
+    [
+        # one network for every subject; the VAR misses the haemodynamic
+        # blur, and non-edges get large statistics in a few subjects
+        ("netsim", 3, "pooled_granger"),
+        # every shop its own graph
+        ("own_graph", 1, "shop_granger"),
+    ],
+)
+def test_partial_pooling_follows_the_better_of_shop_and_panel(family, n_lags, follows):
+    data = make_discovery_zoo(family, n_shops=20, random_state=0)
+    x, truth = data.X, data.adjacency
+    mask = np.ones((x.shape[0], x.shape[-1]), dtype=bool)
+    evidence = GrangerEvidence(n_lags=n_lags).fit(x, mask)
+    auroc = {
+        source: edge_auroc(truth, evidence.graphs(x, mask, source))
+        for source in ("shop_granger", "pooled_granger", "partial_granger")
+    }
+    other = ({"shop_granger", "pooled_granger"} - {follows}).pop()
+    assert auroc[follows] > auroc[other] + 0.2
+    # the partial pooling is nearer the better estimate than the worse one
+    partial = auroc["partial_granger"]
+    assert partial - auroc[other] > abs(auroc[follows] - partial)
 
 
 def test_partial_pooling_is_the_heterogeneity_weighted_mean_of_shop_and_panel():
