@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmmm._causalmmm.baseline import Baseline, extend_grid
-from sklearn_causalmmm._causalmmm.head import TargetBlend, TargetHead
+from sklearn_causalmmm._causalmmm.head import ScaledValues, TargetBlend, TargetHead
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
 from sklearn_causalmmm._causalmmm.selection import (
     GrangerEvidence,
@@ -240,6 +240,9 @@ _MIN_SHOPS_FOR_NETWORK = 5
 #: Shops converted at once by predict_graph (a multiple of SHOP_CHUNK: the
 #: network reads the same batches as from the whole panel).
 _CONVERT_CHUNK = 16 * SHOP_CHUNK
+#: Shops the regressor's edge bootstrap resamples at a time: its replicates
+#: (``n_interval_replicates`` graphs per shop) stay a few MB at any panel size.
+_INTERVAL_SHOPS = 4 * SHOP_CHUNK
 
 
 def _is_edge_list(value) -> bool:
@@ -1512,7 +1515,8 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.baseline_ is not None:
             self.baseline_.fit(panel.time_index, panel.n_shops)
             self._fitted_grid = panel.time_index
-            scaled = panel.values / self._scale[..., None]
+            # divided chunk by chunk of shops as the heads read them
+            scaled = ScaledValues(panel.values, self._scale)
             train = panel.mask & (np.arange(panel.n_steps) < n_train)
             shop_scale = self._choose_shop_scale(panel, scaled, train, n_valid)
             self.network_head_ = self._fit_head(scaled, train, shop_scale)
@@ -1629,14 +1633,21 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.n_interval_replicates == 0:
             return np.stack([self.edge_probabilities_] * 2)
 
-        def estimate(values, mask):
+        def estimate(values, mask, rows):
+            # a shop's graph reads its own series only (the encoder is
+            # amortized, the evidence fixed): the shops are resampled chunk by
+            # chunk, so no replicate of the whole panel is held
             resampled = dataclasses.replace(
                 network_panel,
                 values=values,
                 mask=mask,
+                shop_ids=network_panel.shop_ids[rows],
+                context=network_panel.context[rows],
+                scale=network_panel.scale[rows],
                 time_index=pd.RangeIndex(values.shape[-1]),
                 row_index=None,
                 observed=None,
+                extra={},
             )
             return self._with_evidence(self._infer_graph(resampled))
 
@@ -1649,6 +1660,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             n_replicates=self.n_interval_replicates,
             coverage=self.interval_coverage,
             rng=rng,
+            shop_chunk=_INTERVAL_SHOPS,
         )
 
     def _fit_funnel_heads(self, scaled, mask, shop_scale, pool=False) -> dict:
@@ -1665,8 +1677,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         senders = np.flatnonzero(np.isin(roles, ("media", "control")))
         heads = {}
         for f in self._funnel_nodes:
-            values = scaled.copy()
-            values[:, -1] = scaled[:, f]
+            values = scaled.with_target(f)
             if pool:
                 ungated = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
                 ungated.fit(values, mask, features, shocks)
