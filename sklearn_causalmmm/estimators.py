@@ -1285,7 +1285,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         point estimate is (see :attr:`CausalGraphDiscoverer.edge_intervals_`).
         Each interval contains ``edge_probabilities_``; the encoder is not
         retrained and the panel-level evidence is held, so the interval is
-        what the shop's own series leave uncertain.
+        what the shop's own series leave uncertain. The shops are resampled
+        256 at a time, each chunk with its own random stream drawn from
+        ``random_state``, so the replicates take a few MB at any panel size.
     edge_evidence_ : ndarray of shape (n_nodes, n_nodes)
         Log Bayes factor of each edge from the linear fits of the target and
         the funnel nodes, shared by all shops, that ``edge_probabilities_``
