@@ -1522,11 +1522,12 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             train = panel.mask & (np.arange(panel.n_steps) < n_train)
             shop_scale = self._choose_shop_scale(panel, scaled, train, n_valid)
             self.network_head_ = self._fit_head(scaled, train, shop_scale)
-            base, _ = self._head_parts(self.network_head_, scaled, panel.time_index)
-            residual = panel.values[:, -1] - base * self._scale[:, -1:]
-            network_panel = panel.replace_target(residual)
+            network_panel = self._residual_panel(panel, scaled)
         self._network_scale = network_panel.scale.astype(np.float64)
         self._train(network_panel, rng, known_nodes=self._known_nodes())
+        # a copy of the panel is not held through the heads' fits: the
+        # bootstrap at the end makes it again
+        del network_panel
         with torch.no_grad():
             gains = self.model_.edge_gains(torch.arange(panel.n_shops))
         self.edge_gains_ = (
@@ -1540,7 +1541,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.baseline_ is None:
             if n_valid:
                 self.calibration_errors_ = self._tail_errors(panel, n_train)
-            self.edge_intervals_ = self._edge_intervals(network_panel, rng)
+            self.edge_intervals_ = self._edge_intervals(panel, rng)
             return
         # an edge into the target pools the encoder's posterior with the
         # evidence of the linear fit (as the discoverer's graph types pool a
@@ -1614,7 +1615,15 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.funnel_heads_ = self._fit_funnel_heads(scaled, panel.mask, shop_scale)
         self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
         # drawn last: the point estimates' random stream is not changed
+        network_panel = self._residual_panel(panel, scaled)
         self.edge_intervals_ = self._edge_intervals(network_panel, rng)
+
+    def _residual_panel(self, panel: Panel, scaled) -> Panel:
+        """The panel the network trains on: the target less the network
+        head's baseline."""
+        base, _ = self._head_parts(self.network_head_, scaled, panel.time_index)
+        residual = panel.values[:, -1] - base * self._scale[:, -1:]
+        return panel.replace_target(residual)
 
     def _with_evidence(self, encoder_graphs: np.ndarray) -> np.ndarray:
         """The encoder's graphs pooled with :attr:`edge_evidence_` where the
