@@ -13,8 +13,13 @@ over T = 100 fitted steps plus a 10-step plan, fits
 ``max_epochs`` epochs, no validation tail), then forecasts the plan of every
 shop (``predict``) and reads every shop's graph (``predict_graph``). The peak
 of the fit is the process's peak resident memory from the start of ``fit`` to
-its end (``VmHWM`` reset before the call, see ``_common.reset_peak_memory``):
-it holds the input panel, but not the simulator's temporaries. A last
+its end (``VmHWM`` reset before the call, see ``_common.reset_peak_memory``).
+Before the reset, the heap the simulator freed is handed back to the system
+(``malloc_trim``), so that the resident memory before the fit is Python, torch
+and the input panel, and the fit cannot hide its own allocations in the
+simulator's freed pages: what the fit adds (its peak less the memory before
+it) is the figure the memory goal is judged on; the peak itself is reported
+beside it. A last
 subprocess fits on the smallest size and reads the graphs of ``--graph-shops``
 new shops in one ``predict_graph`` call.
 
@@ -27,6 +32,7 @@ Writes ``benchmarks/results/scale.json`` and the "Scale" section of
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -48,6 +54,16 @@ TIME_GOAL, MEMORY_GOAL = 11.0, 1.5
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _trim_heap() -> None:
+    """Collect garbage and return the freed heap to the system (glibc), so
+    that the resident memory is what is alive."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the heap stays as it is
+        pass
 
 
 def _simulate(n_shops: int, seed: int):
@@ -82,8 +98,8 @@ def measure_fit(n_shops: int, epochs: int) -> dict:
     # keep the panel only: the peaks below are the package's, with its input
     X, y, context = data.X, data.y, data.context
     del data
-    gc.collect()
     after_data = _peak_mb()
+    _trim_heap()
     before_fit = reset_peak_memory()
     model, fit_seconds = _fit(X, y, context, epochs)
     fit_peak = peak_memory()
@@ -112,6 +128,7 @@ def measure_fit(n_shops: int, epochs: int) -> dict:
         "peak_rss_after_data_mb": after_data,
         "rss_before_fit_mb": before_fit,
         "peak_rss_fit_mb": fit_peak,
+        "added_by_fit_mb": fit_peak - before_fit,
         "peak_rss_predict_mb": predict_peak,
         "peak_rss_predict_graph_mb": graph_peak,
         "peak_rss_mb": _peak_mb(),
@@ -133,7 +150,7 @@ def measure_new_graphs(n_fit: int, n_new: int, epochs: int) -> dict:
     X, y = new.X[..., :N_STEPS].copy(), new.y[:, :N_STEPS].copy()
     context, data_mb = new.context, float(new.X.nbytes + new.y.nbytes) / 2**20
     del new
-    gc.collect()
+    _trim_heap()
     before_call = reset_peak_memory()
     start = time.perf_counter()
     graphs = model.predict_graph(X, y, context=context)
@@ -190,7 +207,10 @@ def run(
         row["reference_shops"] = base["n_shops"]
         row["shops_ratio"] = row["n_shops"] / base["n_shops"]
         row["time_ratio"] = row["seconds_per_epoch"] / base["seconds_per_epoch"]
-        row["memory_ratio"] = row["peak_rss_fit_mb"] / base["peak_rss_fit_mb"]
+        # the goal is judged on what the fit adds to the process; the ratio
+        # of the peaks (which hold Python, torch and the input) is reported too
+        row["memory_ratio"] = row["added_by_fit_mb"] / base["added_by_fit_mb"]
+        row["peak_memory_ratio"] = row["peak_rss_fit_mb"] / base["peak_rss_fit_mb"]
     graphs = _in_subprocess("graphs", sizes[0], graph_shops, epochs)
     print(json.dumps(graphs), flush=True)
     return {"quick": quick, "epochs": epochs, "fits": rows, "new_graphs": graphs}
@@ -210,13 +230,18 @@ def section(result: dict) -> str:
         "throughputs are shops per second of one `predict` call (a "
         f"{PLAN_STEPS}-step plan of every shop) and one `predict_graph` call "
         "(every fitted shop). Memory is resident memory: before the fit (Python, "
-        "torch and the simulated panel), and the peak from the start of `fit` "
-        "to its end; ratios are against the run with a tenth of the shops.",
+        "torch and the simulated panel, once the heap the simulator freed is "
+        "returned to the system), the peak from the start of `fit` to its end, "
+        "and what the fit added (the peak less the memory before it). Ratios "
+        "are against the run with a tenth of the shops: the memory goal is "
+        "judged on what the fit added (the fit's own memory, not Python, torch "
+        "and the caller's data); the ratio of the peaks is given beside it.",
         "",
         "| shops | s / epoch | time ratio | fit (s) | predict (shops/s) "
         "| predict_graph (shops/s) | before the fit (MB) | peak of the fit (MB) "
-        "| added by the fit (MB) | memory ratio | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| added by the fit (MB) | ratio of the added | ratio of the peaks "
+        "| load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in fits:
         lines.append(
@@ -225,8 +250,8 @@ def section(result: dict) -> str:
             f"{row['predict_shops_per_second']:,.0f} | "
             f"{row['predict_graph_shops_per_second']:,.0f} | "
             f"{row['rss_before_fit_mb']:,.0f} | {row['peak_rss_fit_mb']:,.0f} | "
-            f"{row['peak_rss_fit_mb'] - row['rss_before_fit_mb']:,.0f} | "
-            f"{row['memory_ratio']:.2f} | {row['load_average']:.1f} |"
+            f"{row['added_by_fit_mb']:,.0f} | {row['memory_ratio']:.2f} | "
+            f"{row['peak_memory_ratio']:.2f} | {row['load_average']:.1f} |"
         )
     lines.append("")
     for row in fits:
@@ -237,9 +262,10 @@ def section(result: dict) -> str:
         lines.append(
             f"Goals at {row['n_shops']:,} shops against {row['reference_shops']:,}: "
             f"epoch time ≤ {TIME_GOAL:g}x: {row['time_ratio']:.2f}x "
-            f"({'met' if time_ok else 'not met'}); peak memory of the fit ≤ "
+            f"({'met' if time_ok else 'not met'}); memory the fit added ≤ "
             f"{MEMORY_GOAL:g}x: {row['memory_ratio']:.2f}x "
-            f"({'met' if memory_ok else 'not met'})."
+            f"({'met' if memory_ok else 'not met'}; the peaks: "
+            f"{row['peak_memory_ratio']:.2f}x)."
         )
         lines.append("")
     sizes = {row["n_shops"] for row in fits}
@@ -257,21 +283,27 @@ def section(result: dict) -> str:
         f"The 1-minute load average ranged from {min(loads):.1f} to "
         f"{max(loads):.1f} on the 2 cores during the run (other tenants' jobs), "
         "so the time ratios are indicative. Before the fit a process holds "
-        "Python and torch, the input panel and what the simulator's "
-        "temporaries left in the heap (its peak: "
+        "Python and torch and the input panel (the simulator's own peak, "
+        "before its freed heap is returned: "
         + ", ".join(
             f"{row['peak_rss_after_data_mb']:,.0f} MB at {row['n_shops']:,}"
             for row in fits
         )
         + " shops). Training builds each shop's scaled series and loss mask "
-        "when its batch is read (`PanelDataset`), the target heads eliminate "
-        "each shop's own coefficients chunk by chunk of shops (no design matrix "
-        "over every (shop, step) row), and graphs and forecasts are computed in "
-        "chunks of shops. What still grows with the shops during a fit: the "
-        "float32 panel, the float64 scaled copy the target heads read and the "
-        "residual panel the network trains on (copies that could be read chunk "
-        "by chunk too), the encoder's pair features `(shops, d, d, features)` "
-        "and the edge probabilities and gains `(shops, d, d)`.",
+        "when its batch is read (`PanelDataset`); the target and funnel heads "
+        "read the scaled panel chunk by chunk of shops (`ScaledValues`: no "
+        "scaled copy of the panel, none per funnel head) and eliminate each "
+        "shop's own coefficients chunk by chunk (no design matrix over every "
+        "(shop, step) row); the edge bootstrap (`n_interval_replicates` "
+        "replicates) resamples and re-reads 256 shops at a time; the input "
+        "checks and scales run chunk by chunk; graphs and forecasts are "
+        "computed in chunks of shops. What still grows with the shops during "
+        "a fit: the float64 array `to_panel` assembles from X and y (freed "
+        "once the float32 panel is made), the float32 panel and the residual "
+        "panel the network trains on (the target less the head's baseline), "
+        "the encoder's pair features `(shops, d, d, features)`, the "
+        "per-shop edge gains with their optimizer state, and the edge "
+        "probabilities, gains and intervals `(shops, d, d)`.",
     ]
     reference = ([row for row in fits if row["n_shops"] == 2000] or fits[:1])[0]
     fit_peak = reference["peak_rss_fit_mb"]

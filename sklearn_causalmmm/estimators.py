@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_causalmmm._causalmmm.baseline import Baseline, extend_grid
-from sklearn_causalmmm._causalmmm.head import TargetBlend, TargetHead
+from sklearn_causalmmm._causalmmm.head import ScaledValues, TargetBlend, TargetHead
 from sklearn_causalmmm._causalmmm.pooling import GraphTypePooling
 from sklearn_causalmmm._causalmmm.selection import (
     GrangerEvidence,
@@ -240,6 +240,9 @@ _MIN_SHOPS_FOR_NETWORK = 5
 #: Shops converted at once by predict_graph (a multiple of SHOP_CHUNK: the
 #: network reads the same batches as from the whole panel).
 _CONVERT_CHUNK = 16 * SHOP_CHUNK
+#: Shops the regressor's edge bootstrap resamples at a time: its replicates
+#: (``n_interval_replicates`` graphs per shop) stay a few MB at any panel size.
+_INTERVAL_SHOPS = 4 * SHOP_CHUNK
 
 
 def _is_edge_list(value) -> bool:
@@ -1282,7 +1285,9 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         point estimate is (see :attr:`CausalGraphDiscoverer.edge_intervals_`).
         Each interval contains ``edge_probabilities_``; the encoder is not
         retrained and the panel-level evidence is held, so the interval is
-        what the shop's own series leave uncertain.
+        what the shop's own series leave uncertain. The shops are resampled
+        256 at a time, each chunk with its own random stream drawn from
+        ``random_state``, so the replicates take a few MB at any panel size.
     edge_evidence_ : ndarray of shape (n_nodes, n_nodes)
         Log Bayes factor of each edge from the linear fits of the target and
         the funnel nodes, shared by all shops, that ``edge_probabilities_``
@@ -1512,15 +1517,17 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.baseline_ is not None:
             self.baseline_.fit(panel.time_index, panel.n_shops)
             self._fitted_grid = panel.time_index
-            scaled = panel.values / self._scale[..., None]
+            # divided chunk by chunk of shops as the heads read them
+            scaled = ScaledValues(panel.values, self._scale)
             train = panel.mask & (np.arange(panel.n_steps) < n_train)
             shop_scale = self._choose_shop_scale(panel, scaled, train, n_valid)
             self.network_head_ = self._fit_head(scaled, train, shop_scale)
-            base, _ = self._head_parts(self.network_head_, scaled, panel.time_index)
-            residual = panel.values[:, -1] - base * self._scale[:, -1:]
-            network_panel = panel.replace_target(residual)
+            network_panel = self._residual_panel(panel, scaled)
         self._network_scale = network_panel.scale.astype(np.float64)
         self._train(network_panel, rng, known_nodes=self._known_nodes())
+        # a copy of the panel is not held through the heads' fits: the
+        # bootstrap at the end makes it again
+        del network_panel
         with torch.no_grad():
             gains = self.model_.edge_gains(torch.arange(panel.n_shops))
         self.edge_gains_ = (
@@ -1534,7 +1541,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.baseline_ is None:
             if n_valid:
                 self.calibration_errors_ = self._tail_errors(panel, n_train)
-            self.edge_intervals_ = self._edge_intervals(network_panel, rng)
+            self.edge_intervals_ = self._edge_intervals(panel, rng)
             return
         # an edge into the target pools the encoder's posterior with the
         # evidence of the linear fit (as the discoverer's graph types pool a
@@ -1608,7 +1615,15 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         self.funnel_heads_ = self._fit_funnel_heads(scaled, panel.mask, shop_scale)
         self.lift_tests_ = self._compare_lift_tests(lift_tests, panel)
         # drawn last: the point estimates' random stream is not changed
+        network_panel = self._residual_panel(panel, scaled)
         self.edge_intervals_ = self._edge_intervals(network_panel, rng)
+
+    def _residual_panel(self, panel: Panel, scaled) -> Panel:
+        """The panel the network trains on: the target less the network
+        head's baseline."""
+        base, _ = self._head_parts(self.network_head_, scaled, panel.time_index)
+        residual = panel.values[:, -1] - base * self._scale[:, -1:]
+        return panel.replace_target(residual)
 
     def _with_evidence(self, encoder_graphs: np.ndarray) -> np.ndarray:
         """The encoder's graphs pooled with :attr:`edge_evidence_` where the
@@ -1629,14 +1644,21 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         if self.n_interval_replicates == 0:
             return np.stack([self.edge_probabilities_] * 2)
 
-        def estimate(values, mask):
+        def estimate(values, mask, rows):
+            # a shop's graph reads its own series only (the encoder is
+            # amortized, the evidence fixed): the shops are resampled chunk by
+            # chunk, so no replicate of the whole panel is held
             resampled = dataclasses.replace(
                 network_panel,
                 values=values,
                 mask=mask,
+                shop_ids=network_panel.shop_ids[rows],
+                context=network_panel.context[rows],
+                scale=network_panel.scale[rows],
                 time_index=pd.RangeIndex(values.shape[-1]),
                 row_index=None,
                 observed=None,
+                extra={},
             )
             return self._with_evidence(self._infer_graph(resampled))
 
@@ -1649,6 +1671,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             n_replicates=self.n_interval_replicates,
             coverage=self.interval_coverage,
             rng=rng,
+            shop_chunk=_INTERVAL_SHOPS,
         )
 
     def _fit_funnel_heads(self, scaled, mask, shop_scale, pool=False) -> dict:
@@ -1665,8 +1688,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         senders = np.flatnonzero(np.isin(roles, ("media", "control")))
         heads = {}
         for f in self._funnel_nodes:
-            values = scaled.copy()
-            values[:, -1] = scaled[:, f]
+            values = scaled.with_target(f)
             if pool:
                 ungated = TargetHead(roles, with_responses=True, shop_scale=shop_scale)
                 ungated.fit(values, mask, features, shocks)

@@ -668,6 +668,9 @@ def to_panel(
     ) + (("target",) if has_target else ())
     _check_values(raw, has_target, allow_negative, roles)
     values = np.ascontiguousarray(raw.values, dtype=np.float32)
+    # the float64 copy is not read beyond here: free it before the scale's
+    # and the checks' temporaries
+    raw.values = None
     panel = Panel(
         values=values,
         mask=raw.mask,
@@ -1652,7 +1655,8 @@ def _check_values(
     """NaN/inf, float32 overflow and (unless allowed) negative media."""
     values = raw.values
     _raise_first(~np.isfinite(values), raw, has_target, "contains NaN or inf")
-    too_large = np.abs(values) > _FLOAT32_MAX
+    # two comparisons, not a float64 copy of |values|
+    too_large = (values > _FLOAT32_MAX) | (values < -_FLOAT32_MAX)
     _raise_first(too_large, raw, has_target, "has values too large for float32")
     if not allow_negative:
         media = np.array([role == "media" for role in roles], dtype=bool)
@@ -1718,10 +1722,12 @@ def _fill_drivers(raw: _Raw, absent: np.ndarray, n_drivers: int) -> np.ndarray:
 
 
 def _check_not_constant(panel: Panel) -> None:
-    mask = panel.mask[:, None, :]
-    high = np.where(mask, panel.values, -np.inf).max(axis=-1)
-    low = np.where(mask, panel.values, np.inf).min(axis=-1)
-    constant = (high == low).all(axis=0)
+    constant = np.ones(panel.n_nodes, dtype=bool)
+    for rows in _shop_chunks(panel.values):
+        mask = panel.mask[rows, None, :]
+        high = np.where(mask, panel.values[rows], -np.inf).max(axis=-1)
+        low = np.where(mask, panel.values[rows], np.inf).min(axis=-1)
+        constant &= (high == low).all(axis=0)
     if constant.any():
         nodes = [panel.node_names[j] for j in np.flatnonzero(constant)]
         raise ValueError(
@@ -1839,10 +1845,21 @@ def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- small helpers
+def _shop_chunks(values: np.ndarray):
+    """Slices of shops of about a million elements each: the temporaries of a
+    computation over every value stay flat in the number of shops."""
+    n_shops = values.shape[0]
+    size = max(1, 2**20 // max(int(np.prod(values.shape[1:])), 1))
+    return [slice(start, start + size) for start in range(0, n_shops, size)]
+
+
 def _scale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     counts = np.maximum(mask.sum(axis=1), 1)[:, None]
-    observed = np.where(mask[:, None], np.abs(values), 0.0)
-    scale = (observed.sum(axis=-1, dtype=np.float64) / counts).astype(np.float32)
+    sums = np.empty(values.shape[:2])
+    for rows in _shop_chunks(values):
+        observed = np.where(mask[rows, None], np.abs(values[rows]), 0.0)
+        sums[rows] = observed.sum(axis=-1, dtype=np.float64)
+    scale = (sums / counts).astype(np.float32)
     scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
     return scale
 

@@ -1261,6 +1261,37 @@ def test_regressor_edge_intervals_hold_its_graph_and_rank_true_edges_higher(week
     )
 
 
+def test_regressor_edge_bootstrap_reads_chunks_of_shops(weekly, monkeypatch):
+    from sklearn_causalmmm import estimators
+
+    data = weekly
+    shops_read = []
+    infer_graph = CausalMMMRegressor._infer_graph
+
+    def spy(self, panel):
+        shops_read.append(panel.n_shops)
+        return infer_graph(self, panel)
+
+    monkeypatch.setattr(CausalMMMRegressor, "_infer_graph", spy)
+    monkeypatch.setattr(estimators, "_INTERVAL_SHOPS", 5)
+    params = dict(
+        hidden=8,
+        max_epochs=2,
+        n_lags=1,
+        control_columns=list(data.control_columns),
+        random_state=0,
+    )
+    model = CausalMMMRegressor(**params, n_interval_replicates=3).fit(data.X, data.y)
+    # 12 shops: the replicates of 5, 5 and 2 shops at a time, never all 12
+    assert shops_read[-9:] == [5, 5, 5, 5, 5, 5, 2, 2, 2]
+    lower, upper = model.edge_intervals_
+    point = model.edge_probabilities_
+    assert (lower <= point).all() and (point <= upper).all()
+    assert (upper - lower).max() > 0
+    again = CausalMMMRegressor(**params, n_interval_replicates=3).fit(data.X, data.y)
+    np.testing.assert_array_equal(again.edge_intervals_, model.edge_intervals_)
+
+
 def test_regressor_graph_of_new_shops_is_pooled_with_the_fitted_evidence(weekly):
     data = weekly
     model = CausalMMMRegressor(

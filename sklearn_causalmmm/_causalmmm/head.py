@@ -35,6 +35,7 @@ from scipy.optimize import lsq_linear
 __all__ = [
     "RESPONSE_KERNELS",
     "LiftTest",
+    "ScaledValues",
     "TargetBlend",
     "TargetHead",
     "response_features",
@@ -72,6 +73,75 @@ _PRIOR_SCALE = {
     "control": 1.0,
     "response": 1.0,
 }
+
+
+class ScaledValues:
+    """A panel's scaled values ``values / scale[..., None]``, divided when read.
+
+    Stands for the ``(n_shops, n_nodes, n_steps)`` float64 array a head fits
+    on and predicts from, which index it by shops first (``x[shops]``,
+    ``x[a:b, -1]``, ``x[:, -1, -k:]``): a read divides the rows it returns
+    only, so a fit holds one chunk of scaled shops at a time rather than a
+    scaled copy of the whole panel. Every element equals the whole array's.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_shops, n_nodes, n_steps)
+        Raw values (not copied).
+    scale : ndarray of shape (n_shops, n_nodes)
+    target : int, default=-1
+        The node read as the last one (a funnel node for a funnel head, whose
+        target it is); the last node itself by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_causalmmm._causalmmm.head import ScaledValues
+    >>> values = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+    >>> scale = np.array([[1.0, 2.0], [4.0, 5.0]])
+    >>> x = ScaledValues(values, scale)
+    >>> x.shape, x[1:, -1].tolist()
+    ((2, 2, 3), [[1.8, 2.0, 2.2]])
+    >>> bool((x[:] == values / scale[..., None]).all())
+    True
+    >>> x.with_target(0)[0].tolist()  # node 0 read as the target
+    [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
+    """
+
+    def __init__(self, values: np.ndarray, scale: np.ndarray, target: int = -1):
+        self.values = values
+        self.scale = scale
+        self.shape = values.shape
+        self.target = target % self.shape[1]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def with_target(self, node: int) -> ScaledValues:
+        """The same values with ``node`` read as the last node."""
+        return ScaledValues(self.values, self.scale, node)
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        shops, rest = key[0], key[1:]
+        if isinstance(shops, (int, np.integer)):
+            shops = [shops]
+            one = True
+        else:
+            one = False
+        if rest and isinstance(rest[0], (int, np.integer)):
+            # one node: divide that row only
+            node = rest[0] % self.shape[1]
+            if node == self.shape[1] - 1:
+                node = self.target
+            x = self.values[shops, node] / self.scale[shops, node][..., None]
+            rest = rest[1:]
+        else:
+            x = self.values[shops] / self.scale[shops][..., None]
+            if self.target != self.shape[1] - 1:
+                x[:, -1] = x[:, self.target]
+        x = x[(slice(None), *rest)]
+        return x[0] if one else x
 
 
 def response_features(values, known, kernels=RESPONSE_KERNELS):
@@ -685,8 +755,7 @@ default=RESPONSE_KERNELS
         rows among the fitted shops.
         """
         as_array = not isinstance(values, torch.Tensor)
-        x = torch.as_tensor(values)
-        n_shops, n_nodes, n_steps = x.shape
+        n_shops, n_nodes, n_steps = values.shape
         if gates is None:
             gates = np.ones((n_shops, n_nodes))
         if shops is None:
@@ -697,7 +766,7 @@ default=RESPONSE_KERNELS
         if n_shops > size:
             parts = [
                 self.predict(
-                    x[start : start + size],
+                    torch.as_tensor(values[start : start + size]),
                     features,
                     shocks,
                     gates[start : start + size],
@@ -709,6 +778,7 @@ default=RESPONSE_KERNELS
             if as_array:
                 return baseline.numpy(), responses.numpy()
             return baseline, responses
+        x = torch.as_tensor(values[:] if isinstance(values, ScaledValues) else values)
         blocks = self.design_.blocks
         coef = torch.as_tensor(self.coef_, dtype=x.dtype)
         features = torch.as_tensor(features, dtype=x.dtype)

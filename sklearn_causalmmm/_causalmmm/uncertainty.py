@@ -214,6 +214,7 @@ def edge_intervals(
     n_replicates: int,
     coverage: float,
     rng: np.random.RandomState,
+    shop_chunk: int | None = None,
 ) -> np.ndarray:
     """Bootstrap intervals ``(2, ...)`` of a graph estimate ``point``.
 
@@ -231,6 +232,16 @@ def edge_intervals(
     n_replicates : int
     coverage : float in (0, 1)
     rng : RandomState
+    shop_chunk : int, default=None
+        For an ``estimate`` whose graph of a shop reads that shop's series
+        only: the shops are resampled and re-estimated ``shop_chunk`` at a
+        time, each chunk with its own random stream seeded from ``rng``, and
+        ``estimate`` is called as ``estimate(values, mask, rows)`` with the
+        chunk's rows (a slice). Memory then holds one chunk's replicates, not
+        every shop's ``n_replicates`` copies; the draws differ from those
+        of ``shop_chunk=None`` (one stream over every shop), not their
+        distribution. None resamples every shop at once (an ``estimate`` that
+        pools shops).
 
     Returns
     -------
@@ -257,10 +268,26 @@ def edge_intervals(
     True
     """
     point = np.asarray(point, dtype=np.float64)
-    replicates = np.empty((n_replicates, *point.shape), dtype=np.float32)
-    for r in range(n_replicates):
-        replicates[r] = estimate(*resample_blocks(values, mask, n_lags, rng))
-    return bootstrap_intervals(point, replicates, coverage)
+    if shop_chunk is None:
+        replicates = np.empty((n_replicates, *point.shape), dtype=np.float32)
+        for r in range(n_replicates):
+            replicates[r] = estimate(*resample_blocks(values, mask, n_lags, rng))
+        return bootstrap_intervals(point, replicates, coverage)
+    n_shops = len(point)
+    starts = range(0, n_shops, int(shop_chunk))
+    # one stream per chunk: a chunk's draws do not depend on the shops before
+    # it, so no chunk needs the others' resampled copies
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(starts))
+    intervals = np.empty((2, *point.shape))
+    for start, seed in zip(starts, seeds, strict=True):
+        rows = slice(start, min(start + int(shop_chunk), n_shops))
+        chunk_rng = np.random.RandomState(seed)
+        replicates = np.empty((n_replicates, *point[rows].shape), dtype=np.float32)
+        for r in range(n_replicates):
+            draw = resample_blocks(values[rows], mask[rows], n_lags, chunk_rng)
+            replicates[r] = estimate(*draw, rows)
+        intervals[:, rows] = bootstrap_intervals(point[rows], replicates, coverage)
+    return intervals
 
 
 def repooled(pooling, values: np.ndarray, mask: np.ndarray, n_lags: int):

@@ -8,6 +8,7 @@ from scipy.optimize import lsq_linear
 
 from sklearn_causalmmm._causalmmm import head as head_module
 from sklearn_causalmmm._causalmmm.head import (
+    ScaledValues,
     TargetHead,
     response_features,
     solve_nonnegative,
@@ -149,6 +150,67 @@ def test_head_predicts_chunk_by_chunk_of_shops(monkeypatch):
     base, responses = head.predict(x, features, shocks, gates[rows], rows)
     (base + responses).sum().backward()
     assert x.grad is not None and x.grad[:, 0].abs().sum() > 0
+
+
+def test_scaled_values_read_by_shops_equal_the_whole_division():
+    rng = np.random.RandomState(3)
+    values = rng.gamma(2.0, 1.0, size=(5, 4, 9)).astype(np.float32)
+    scale = rng.uniform(0.5, 3.0, size=(5, 4))
+    whole = values / scale[..., None]
+    x = ScaledValues(values, scale)
+    assert x.shape == (5, 4, 9) and len(x) == 5
+    rows = np.array([4, 1, 2])
+    for got, expected in [
+        (x[:], whole),
+        (x[rows], whole[rows]),
+        (x[1:3, -1], whole[1:3, -1]),
+        (x[:, -1, -3:], whole[:, -1, -3:]),
+        (x[:, 1], whole[:, 1]),
+        (x[2], whole[2]),
+        (x[rows, :2, 4:], whole[rows, :2, 4:]),
+    ]:
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, expected)  # bit for bit
+    # a funnel node read as the target: the copy with its row in the last one
+    funnel = whole.copy()
+    funnel[:, -1] = whole[:, 1]
+    y = x.with_target(1)
+    np.testing.assert_array_equal(y[:], funnel)
+    np.testing.assert_array_equal(y[rows], funnel[rows])
+    np.testing.assert_array_equal(y[1:4, -1], funnel[1:4, -1])
+    np.testing.assert_array_equal(y[:, 0], funnel[:, 0])
+    # reads never write into the panel
+    np.testing.assert_array_equal(x[:], whole)
+
+
+def test_head_on_scaled_values_equals_the_head_on_the_scaled_copy(monkeypatch):
+    rng = np.random.RandomState(4)
+    roles = ["media", "funnel", "control", "target"]
+    raw = rng.gamma(2.0, 1.0, size=(9, 4, 20)).astype(np.float32)
+    raw[:, -1] += raw[:, 0] + raw[:, 1]
+    scale = rng.uniform(0.5, 2.0, size=(9, 4))
+    features, shocks = rng.randn(2, 20), np.full(20, -1)
+    shocks[5] = 0
+    gates = rng.rand(9, 4)
+    mask = rng.rand(9, 20) > 0.1
+    # chunks of 2 shops in the fit and the predictions
+    monkeypatch.setattr(head_module, "_CHUNK_ELEMENTS", 2 * 4 * 9 * 20)
+    for target in (-1, 1):
+        copy = raw / scale[..., None]
+        copy[:, -1] = copy[:, target]
+        lazy = ScaledValues(raw, scale).with_target(target)
+        heads = [
+            TargetHead(roles, with_responses=True).fit(x, mask, features, shocks, gates)
+            for x in (copy, lazy)
+        ]
+        np.testing.assert_array_equal(heads[0].coef_, heads[1].coef_)
+        np.testing.assert_array_equal(heads[0].shop_response_, heads[1].shop_response_)
+        for part, expected in zip(
+            heads[1].predict(lazy, features, shocks, gates),
+            heads[0].predict(copy, features, shocks, gates),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(part, expected)
 
 
 def test_head_without_shared_columns_fits_each_shops_level():

@@ -150,3 +150,45 @@ def test_a_draw_is_never_shorter_than_the_series():
     new_values, new_mask = resample_blocks(values, mask, 1, np.random.RandomState(0))
     assert new_values.shape == (2, 2, 30) and new_mask[:, -1].all()
     assert valid_windows(new_mask, 1).sum(axis=1).tolist() == [9, 9]
+
+
+def test_intervals_by_chunks_of_shops_resample_each_chunk_with_its_own_stream():
+    values, mask, truth = _var_panel(10, 60, 0)
+    point = _partial_granger(values, mask)
+    calls = []
+
+    def estimate(draw, draw_mask, rows):
+        calls.append(rows)
+        assert len(draw) == rows.stop - rows.start <= 4
+        return _partial_granger(draw, draw_mask)
+
+    settings = dict(n_replicates=12, coverage=0.8)
+    lower, upper = edge_intervals(
+        point,
+        estimate,
+        values,
+        mask,
+        1,
+        rng=np.random.RandomState(5),
+        shop_chunk=4,
+        **settings,
+    )
+    # 3 chunks (4, 4 and 2 shops), each re-estimated on its own replicates
+    assert calls == [slice(0, 4)] * 12 + [slice(4, 8)] * 12 + [slice(8, 10)] * 12
+    # each chunk is the whole-panel bootstrap of its shops, with the chunk's
+    # seed drawn from the caller's stream
+    seeds = np.random.RandomState(5).randint(np.iinfo(np.int32).max, size=3)
+    for rows, seed in zip((slice(0, 4), slice(4, 8), slice(8, 10)), seeds, strict=True):
+        expected = edge_intervals(
+            point[rows],
+            _partial_granger,
+            values[rows],
+            mask[rows],
+            1,
+            rng=np.random.RandomState(seed),
+            **settings,
+        )
+        np.testing.assert_array_equal(np.stack([lower, upper])[:, rows], expected)
+    assert (lower <= point).all() and (point <= upper).all()
+    absent = ~truth & ~np.eye(4, dtype=bool)
+    assert (lower[:, truth].mean(1) > upper[:, absent].mean(1)).all()
