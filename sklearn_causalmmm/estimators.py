@@ -495,6 +495,10 @@ class _CausalMMMBase(BaseEstimator):
 
     # -- graph inference ----------------------------------------------------
 
+    def _prior_edge_probability(self) -> float:
+        # the uniform prior over the two edge types gives P(edge) = 1/2
+        return 0.5 if self.edge_prior is None else float(self.edge_prior)
+
     def _infer_graph(self, panel: Panel) -> np.ndarray:
         """Edge probabilities ``(n_shops, d, d)`` from each shop's last window."""
         if panel.n_steps < self.n_history_:
@@ -1040,10 +1044,6 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         if self.pooling_ is None:
             return encoder_graphs
         return self._force_known(self.pooling_.transform(encoder_graphs))
-
-    def _prior_edge_probability(self) -> float:
-        # the uniform prior over the two edge types gives P(edge) = 1/2
-        return 0.5 if self.edge_prior is None else float(self.edge_prior)
 
 
 class NRIDiscoverer(CausalGraphDiscoverer):
@@ -1621,7 +1621,7 @@ class CausalMMMRegressor(PanelForecasterMixin, RegressorMixin, _CausalMMMBase):
         linear fits tested an edge (the reported ``edge_probabilities_``)."""
         graphs = encoder_graphs.copy()
         tested = np.isfinite(self.edge_evidence_)
-        prior = 0.5 if self.edge_prior is None else self.edge_prior
+        prior = self._prior_edge_probability()
         for j in np.flatnonzero(tested.any(axis=0)):
             senders = np.flatnonzero(tested[:, j])
             graphs[:, senders, j] = _pool_evidence(
