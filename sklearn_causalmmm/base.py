@@ -152,6 +152,15 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
         shops' target series, needed (and only accepted) when :meth:`fit`
         was given one.
         """
+        panel = self._new_shops_panel(X, context, y)
+        if self._inductive:
+            return np.asarray(self._score_new(panel), dtype=np.float64)
+        from sklearn.base import clone
+
+        return clone(self).fit(X, y, context=context).edge_probabilities_
+
+    def _new_shops_panel(self, X, context, y) -> Panel:
+        """The panel of new shops, checked to have the fitted nodes."""
         check_is_fitted(self)
         with_target = getattr(self, "fitted_with_target_", False)
         panel = self._to_panel(X, y, context)
@@ -172,11 +181,7 @@ class BaseDiscoverer(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} was fitted {fitted} a separate target y; "
                 f"{fix} here too, so that the graph has the same nodes."
             )
-        if self._inductive:
-            return np.asarray(self._score_new(panel), dtype=np.float64)
-        from sklearn.base import clone
-
-        return clone(self).fit(X, y, context=context).edge_probabilities_
+        return panel
 
     def transform(self, X, context=None, *, y=None) -> np.ndarray:
         """Off-diagonal edge scores, one row per shop, for clustering shops by graph."""

@@ -1022,8 +1022,8 @@ class CausalGraphDiscoverer(BaseDiscoverer, _CausalMMMBase):
         """
         from sklearn.utils import check_random_state
 
-        graphs = self.predict_graph(X, context, y=y)
-        panel = self._to_panel(X, y, context)
+        panel = self._new_shops_panel(X, context, y)
+        graphs = np.asarray(self._score_new(panel), dtype=np.float64)
         rng = check_random_state(self.random_state)
         return self._edge_intervals(panel, graphs, rng, refit=False)
 
