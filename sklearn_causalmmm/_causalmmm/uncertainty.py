@@ -268,24 +268,29 @@ def edge_intervals(
     True
     """
     point = np.asarray(point, dtype=np.float64)
-    if shop_chunk is None:
-        replicates = np.empty((n_replicates, *point.shape), dtype=np.float32)
-        for r in range(n_replicates):
-            replicates[r] = estimate(*resample_blocks(values, mask, n_lags, rng))
-        return bootstrap_intervals(point, replicates, coverage)
     n_shops = len(point)
-    starts = range(0, n_shops, int(shop_chunk))
-    # one stream per chunk: a chunk's draws do not depend on the shops before
-    # it, so no chunk needs the others' resampled copies
-    seeds = rng.randint(np.iinfo(np.int32).max, size=len(starts))
+    if shop_chunk is None:
+        chunks = [(slice(None), rng)]
+    else:
+        starts = range(0, n_shops, int(shop_chunk))
+        # one stream per chunk: a chunk's draws do not depend on the shops
+        # before it, so no chunk needs the others' resampled copies
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(starts))
+        chunks = [
+            (
+                slice(start, min(start + int(shop_chunk), n_shops)),
+                np.random.RandomState(seed),
+            )
+            for start, seed in zip(starts, seeds, strict=True)
+        ]
     intervals = np.empty((2, *point.shape))
-    for start, seed in zip(starts, seeds, strict=True):
-        rows = slice(start, min(start + int(shop_chunk), n_shops))
-        chunk_rng = np.random.RandomState(seed)
+    for rows, chunk_rng in chunks:
         replicates = np.empty((n_replicates, *point[rows].shape), dtype=np.float32)
         for r in range(n_replicates):
             draw = resample_blocks(values[rows], mask[rows], n_lags, chunk_rng)
-            replicates[r] = estimate(*draw, rows)
+            replicates[r] = (
+                estimate(*draw) if shop_chunk is None else estimate(*draw, rows)
+            )
         intervals[:, rows] = bootstrap_intervals(point[rows], replicates, coverage)
     return intervals
 
